@@ -1,0 +1,221 @@
+// The bridge (`mcp-guard connect --server NAME`): a thin stdio relay with no policy logic. It finds
+// or starts the daemon, sends the hello, then pipes bytes both ways untouched. It watches request
+// ids on the side (without changing a byte) so that if the daemon goes away, every request still
+// pending gets a JSON-RPC error instead of hanging. It never talks to an upstream itself.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LineSplitter } from '../protocol/framing.js';
+import { WIRE_VERSION, type Credentials, type HelloReply } from '../protocol/hello.js';
+import { ErrorCode, GuardError, renderError, type JsonRpcId } from '../protocol/errors.js';
+import type { LoadedConfig } from '../config/loader.js';
+import { peekMessage } from '../protocol/id.js';
+
+export interface BridgeOptions {
+  loaded: LoadedConfig;
+  server: string;
+  credentials?: Credentials;
+  /** How long to wait for a daemon to come up, in ms. */
+  timeoutMs: number;
+  stdin?: NodeJS.ReadableStream;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+}
+
+const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+/** Runs until the client closes stdin or the daemon goes away; resolves to the exit code. */
+export async function runBridge(opts: BridgeOptions): Promise<number> {
+  const stdin = opts.stdin ?? process.stdin;
+  const stdout = opts.stdout ?? process.stdout;
+  const stderr = opts.stderr ?? process.stderr;
+  const pending = new Map<string, JsonRpcId>();
+  let stdinEnded = false;
+  let early: Buffer[] = [];
+
+  // Track client requests from the first byte, also while connecting.
+  const fromClient = new LineSplitter(Number.MAX_SAFE_INTEGER, {
+    line: (l) => {
+      const p = peekMessage(l);
+      if (p.hasMethod && p.id !== undefined && p.id !== null) pending.set(key(p.id), p.id);
+    },
+    oversize: () => {},
+  });
+  let sock: Socket | undefined;
+  const onStdin = (c: Buffer) => {
+    fromClient.push(c);
+    if (sock) sock.write(c);
+    else early.push(c);
+  };
+  stdin.on('data', onStdin);
+  const stdinDone = new Promise<void>((r) => stdin.once('end', () => ((stdinEnded = true), r())));
+
+  const fail = (message: string, code: number = ErrorCode.UpstreamUnavailable): Promise<number> => {
+    stderr.write(`mcp-guard: ${message}\n`);
+    // Answer what the client already asked, and whatever it asks in the next moment, then exit.
+    const answer = () => {
+      for (const id of pending.values()) stdout.write(Buffer.concat([renderError(id, new GuardError(code, `mcp-guard: ${message}`, { server: opts.server })), Buffer.from('\n')]));
+      pending.clear();
+    };
+    answer();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        answer();
+        stdin.off('data', onStdin);
+        resolve(1);
+      }, 200);
+      stdinDone.then(() => {
+        clearTimeout(t);
+        answer();
+        resolve(1);
+      });
+    });
+  };
+
+  try {
+    sock = await connectOrStart(opts.loaded, opts.timeoutMs);
+  } catch (err) {
+    sock = undefined;
+    return fail((err as Error).message);
+  }
+
+  const conn = sock;
+  const hello = { mcpGuard: WIRE_VERSION, type: 'connect', server: opts.server, credentials: opts.credentials, client: { pid: process.pid } };
+  conn.write(JSON.stringify(hello) + '\n');
+  let reply: HelloReply;
+  let rest: Buffer;
+  try {
+    [reply, rest] = await readReply(conn);
+  } catch (err) {
+    conn.destroy();
+    return fail(`the daemon did not answer the hello (${(err as Error).message})`);
+  }
+  if (!reply.ok) {
+    conn.destroy();
+    return fail(reply.error, reply.code);
+  }
+
+  // Piping: bytes go through unchanged; responses are watched only to forget answered ids.
+  const fromDaemon = new LineSplitter(Number.MAX_SAFE_INTEGER, {
+    line: (l) => {
+      if (pending.size === 0) return;
+      const p = peekMessage(l);
+      if (!p.hasMethod && p.id !== undefined && p.id !== null) pending.delete(key(p.id));
+    },
+    oversize: () => {},
+  });
+  const toClient = (c: Buffer) => {
+    fromDaemon.push(c);
+    if (!stdout.write(c)) {
+      conn.pause();
+      stdout.once('drain', () => conn.resume());
+    }
+  };
+  if (rest.length) toClient(rest);
+  conn.on('data', toClient);
+  for (const c of early) conn.write(c);
+  early = [];
+  stdinDone.then(() => conn.end());
+
+  return new Promise((resolve) => {
+    conn.on('error', () => {});
+    conn.on('close', () => {
+      stdin.off('data', onStdin);
+      if (stdinEnded) return resolve(0);
+      fail('the mcp-guard daemon went away; pending requests were failed. Reconnect to start it again.').then(resolve);
+    });
+  });
+}
+
+function key(id: string | number): string {
+  return typeof id === 'number' ? 'n' + id : 's' + id;
+}
+
+function readReply(sock: Socket): Promise<[HelloReply, Buffer]> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const t = setTimeout(() => done(new Error('timed out')), 30_000);
+    const onData = (c: Buffer) => {
+      buf = Buffer.concat([buf, c]);
+      const nl = buf.indexOf(0x0a);
+      if (nl === -1) return;
+      try {
+        const r = JSON.parse(buf.subarray(0, nl).toString('utf8')) as HelloReply;
+        done(undefined, [r, buf.subarray(nl + 1)]);
+      } catch {
+        done(new Error('malformed reply'));
+      }
+    };
+    const onClose = () => done(new Error('connection closed'));
+    const done = (err?: Error, v?: [HelloReply, Buffer]) => {
+      clearTimeout(t);
+      sock.off('data', onData);
+      sock.off('close', onClose);
+      if (err) reject(err);
+      else resolve(v!);
+    };
+    sock.on('data', onData);
+    sock.on('close', onClose);
+  });
+}
+
+function tryConnect(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = createConnection(path);
+    s.once('connect', () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+    s.once('error', reject);
+  });
+}
+
+/** Connect to the daemon's socket, starting the daemon (detached) when none answers. */
+export async function connectOrStart(loaded: LoadedConfig, timeoutMs: number): Promise<Socket> {
+  try {
+    return await tryConnect(loaded.socketPath);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ECONNREFUSED') throw new Error(`cannot reach the daemon at ${loaded.socketPath}: ${code}`);
+  }
+  const child = startDaemonDetached(loaded);
+  let exited: number | null = null;
+  child.once('exit', (c) => (exited = c ?? 1));
+  const deadline = Date.now() + timeoutMs;
+  let delay = 10;
+  for (;;) {
+    try {
+      return await tryConnect(loaded.socketPath);
+    } catch {
+      /* not up yet */
+    }
+    // A daemon that lost the start race exits 0 while the winner comes up: keep waiting for it.
+    if (exited !== null && exited !== 0) {
+      throw new Error(`the daemon failed to start (exit code ${exited}); see ${join(loaded.home, 'daemon.log')}`);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`no daemon answered at ${loaded.socketPath} within ${Math.round(timeoutMs / 1000)} s; see ${join(loaded.home, 'daemon.log')}`);
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 200);
+  }
+}
+
+export function startDaemonDetached(loaded: LoadedConfig) {
+  mkdirSync(loaded.home, { recursive: true, mode: 0o700 });
+  const logFd = openSync(join(loaded.home, 'daemon.log'), 'a', 0o600);
+  const env = { ...process.env };
+  // A bridge's credentials are for its own hello, never for the daemon's environment.
+  delete env.MCP_GUARD_API_KEY;
+  delete env.MCP_GUARD_TOKEN;
+  const child = spawn(process.execPath, [MAIN, 'start', '--config', loaded.path, '--quiet-if-running'], {
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+    env,
+  });
+  closeSync(logFd);
+  child.unref();
+  return child;
+}

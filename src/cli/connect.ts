@@ -1,0 +1,39 @@
+// `connect --server NAME`: the stdio bridge an MCP client launches instead of the upstream server.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { runBridge } from '../bridge/bridge.js';
+import { loadOrExit, fail } from './daemon.js';
+import type { Credentials } from '../protocol/hello.js';
+
+export function registerConnect(program: Command): void {
+  program
+    .command('connect')
+    .description('bridge stdio to the daemon for one server (starts the daemon if needed)')
+    .requiredOption('-s, --server <name>', 'server name from the config')
+    .option('-c, --config <file>', 'config file')
+    .option('--key-file <file>', 'file holding an API key (api_key auth); default $MCP_GUARD_API_KEY')
+    .option('--timeout <seconds>', 'how long to wait for the daemon to start', '30')
+    .action(async (opts: { server: string; config?: string; keyFile?: string; timeout: string }) => {
+      const loaded = loadOrExit(opts.config);
+      const timeout = Number(opts.timeout);
+      if (!Number.isFinite(timeout) || timeout <= 0) fail(`--timeout must be a positive number of seconds, not '${opts.timeout}'`, 2);
+      const credentials: Credentials = {};
+      if (opts.keyFile) {
+        try {
+          credentials.apiKey = readFileSync(opts.keyFile, 'utf8').trim();
+        } catch (err) {
+          fail(`cannot read --key-file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        }
+      } else if (process.env.MCP_GUARD_API_KEY) {
+        credentials.apiKey = process.env.MCP_GUARD_API_KEY;
+      }
+      if (process.env.MCP_GUARD_TOKEN) credentials.token = process.env.MCP_GUARD_TOKEN;
+      const code = await runBridge({
+        loaded,
+        server: opts.server,
+        credentials: Object.keys(credentials).length ? credentials : undefined,
+        timeoutMs: timeout * 1000,
+      });
+      process.exit(code);
+    });
+}

@@ -1,0 +1,145 @@
+// `start`, `stop`, `status`, `health`, `reload`: run the daemon and ask it how it is.
+import type { Command } from 'commander';
+import { loadConfig, ConfigError } from '../config/loader.js';
+import { Daemon } from '../daemon/daemon.js';
+import { AlreadyRunning, pidAlive, readLockPid } from '../daemon/lock.js';
+import { createLogger } from '../daemon/log.js';
+import { connectOrStart } from '../bridge/bridge.js';
+import { control, NoDaemon } from './control.js';
+
+export function registerDaemonCommands(program: Command): void {
+  program
+    .command('start')
+    .description('start the daemon (foreground, or -d to detach)')
+    .option('-c, --config <file>', 'config file')
+    .option('-d, --detach', 'run in the background and return once it answers')
+    .option('--quiet-if-running', 'exit 0 without a message when a daemon already runs (used by auto-start)')
+    .action(async (opts: { config?: string; detach?: boolean; quietIfRunning?: boolean }) => {
+      const loaded = loadOrExit(opts.config);
+      if (opts.detach) {
+        const running = readLockPid(loaded.home);
+        if (running && pidAlive(running)) fail(`mcp-guard daemon is already running (pid ${running})`);
+        const sock = await connectOrStart(loaded, 30_000);
+        sock.destroy();
+        const r = await control(loaded.socketPath, 'health');
+        process.stdout.write(`mcp-guard daemon started (pid ${r.ok ? r.pid : '?'}), socket ${loaded.socketPath}\n`);
+        return;
+      }
+      const log = createLogger(loaded.config.daemon.log_level);
+      const daemon = new Daemon(loaded, log);
+      try {
+        await daemon.start();
+      } catch (err) {
+        if (err instanceof AlreadyRunning) {
+          if (opts.quietIfRunning) process.exit(0);
+          fail(err.pid > 0 ? err.message : `mcp-guard daemon is already running (socket ${loaded.socketPath})`);
+        }
+        throw err;
+      }
+      const onSignal = (sig: string) => void daemon.stop(sig).then(() => process.exit(0));
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
+      process.once('SIGINT', () => onSignal('SIGINT'));
+      process.on('SIGHUP', () => void control(loaded.socketPath, 'reload').catch(() => {}));
+    });
+
+  program
+    .command('stop')
+    .description('stop the running daemon after in-flight requests complete')
+    .option('-c, --config <file>', 'config file')
+    .action(async (opts: { config?: string }) => {
+      const loaded = loadOrExit(opts.config);
+      let pid: number;
+      try {
+        const r = await control(loaded.socketPath, 'stop');
+        if (!r.ok) fail(r.error);
+        pid = r.pid;
+      } catch (err) {
+        if (err instanceof NoDaemon) fail(err.message);
+        throw err;
+      }
+      const deadline = Date.now() + (loaded.config.daemon.shutdown_timeout + 10) * 1000;
+      while (pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      if (pidAlive(pid)) fail(`the daemon (pid ${pid}) is still running after the shutdown timeout`);
+      process.stdout.write(`mcp-guard daemon stopped (pid ${pid})\n`);
+    });
+
+  program
+    .command('status')
+    .description('show the running daemon: pid, uptime, config, servers and live sessions')
+    .option('-c, --config <file>', 'config file')
+    .option('--json', 'print JSON')
+    .action(async (opts: { config?: string; json?: boolean }) => {
+      const loaded = loadOrExit(opts.config);
+      let r;
+      try {
+        r = await control(loaded.socketPath, 'status');
+      } catch (err) {
+        if (err instanceof NoDaemon) fail(err.message);
+        throw err;
+      }
+      if (!r.ok) fail(r.error);
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        return;
+      }
+      const s = r as any;
+      const lines = [
+        `daemon    running (pid ${s.pid}), up ${formatUptime(s.uptimeS)}`,
+        `config    ${s.config}`,
+        `socket    ${s.socket}`,
+        `sessions  ${s.sessions}`,
+        'servers',
+        ...s.servers.map((v: any) => `  ${String(v.name).padEnd(20)} ${String(v.transport).padEnd(16)} ${v.sessions} session${v.sessions === 1 ? '' : 's'}`),
+      ];
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+
+  program
+    .command('health')
+    .description('liveness check: exit 0 when the daemon answers, 1 otherwise')
+    .option('-c, --config <file>', 'config file')
+    .action(async (opts: { config?: string }) => {
+      const loaded = loadOrExit(opts.config);
+      try {
+        const r = await control(loaded.socketPath, 'health', 3000);
+        if (r.ok) {
+          process.stdout.write(`ok (pid ${r.pid})\n`);
+          return;
+        }
+        fail(r.error);
+      } catch (err) {
+        fail((err as Error).message);
+      }
+    });
+
+  program
+    .command('reload')
+    .description('reload the config in the running daemon (new sessions use it)')
+    .option('-c, --config <file>', 'config file')
+    .action(async (opts: { config?: string }) => {
+      const loaded = loadOrExit(opts.config);
+      const r = await control(loaded.socketPath, 'reload').catch((err) => fail((err as Error).message));
+      if (!r.ok) fail(`reload refused, the running config is kept:\n${r.error}`);
+      process.stdout.write('config reloaded\n');
+    });
+}
+
+export function loadOrExit(config?: string) {
+  try {
+    return loadConfig(config);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+}
+
+export function fail(message: string, code = 1): never {
+  process.stderr.write(`mcp-guard: ${message}\n`);
+  process.exit(code);
+}
+
+function formatUptime(s: number): string {
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}

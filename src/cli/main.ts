@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// The mcp-guard command line: wires one file per command into commander.
+import { Command, Option } from 'commander';
+import { registerDaemonCommands } from './daemon.js';
+import { registerConnect } from './connect.js';
+import { registerValidate } from './validate.js';
+import { registerDemo } from './demo.js';
+// LOGS-IMPORT
+
+const program = new Command();
+program
+  .name('mcp-guard')
+  .description('Security proxy daemon for MCP servers: authentication, rate limits, permissions, PII detection, audit')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (s, write) => write(s) });
+
+registerDaemonCommands(program);
+registerConnect(program);
+registerValidate(program);
+// LOGS-REGISTER
+registerDemo(program);
+
+export const configOption = () => new Option('-c, --config <file>', 'config file (default: $MCP_GUARD_CONFIG, ~/.config/mcp-guard/mcp-guard.yaml, ./mcp-guard.yaml)');
+
+program.parseAsync(process.argv).catch((err) => {
+  process.stderr.write(`mcp-guard: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,267 @@
+// The daemon's lifecycle: single-instance lock, the Unix socket server with its hello handshake,
+// one session per bridge connection, status/health/stop over the same socket, drain and shutdown.
+import { chmodSync, existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { createServer, createConnection, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { LineSplitter } from '../protocol/framing.js';
+import { MAX_HELLO_BYTES, parseHello, type Hello, type HelloReply } from '../protocol/hello.js';
+import { ErrorCode } from '../protocol/errors.js';
+import type { LoadedConfig } from '../config/loader.js';
+import type { Logger } from './log.js';
+import { acquireLock, AlreadyRunning } from './lock.js';
+import { Session, type AuditSink, type ClientLink } from '../session/session.js';
+import { createUpstream } from '../upstream/create.js';
+import type { Identity } from '../identity/identity.js';
+import { Guard } from './guard.js';
+
+const NL = Buffer.from('\n');
+const HELLO_TIMEOUT_MS = 10_000;
+
+export class Daemon {
+  private server?: Server;
+  private releaseLock?: () => void;
+  private readonly sessions = new Set<Session>();
+  private readonly started = Date.now();
+  private stopping?: Promise<void>;
+  private guard!: Guard;
+
+  constructor(
+    private loaded: LoadedConfig,
+    private readonly log: Logger,
+  ) {}
+
+  get config() {
+    return this.loaded.config;
+  }
+
+  async start(): Promise<void> {
+    const { home, socketPath } = this.loaded;
+    ensurePrivateDir(home);
+    const sockDir = dirname(socketPath);
+    mkdirSync(sockDir, { recursive: true, mode: 0o700 });
+    if ((statSync(sockDir).mode & 0o077) !== 0) {
+      // The socket itself is 0600, so others still cannot connect; say so rather than chmod a shared dir.
+      this.log.warn('the socket directory is accessible to other users; prefer a private directory', { dir: sockDir });
+    }
+    this.releaseLock = acquireLock(home);
+    try {
+      if (existsSync(socketPath)) {
+        if (await answers(socketPath)) throw new AlreadyRunning(-1);
+        unlinkSync(socketPath); // stale socket of a daemon that died
+      }
+      this.guard = await Guard.create(this.loaded, this.log);
+      this.server = createServer((sock) => this.accept(sock));
+      const old = process.umask(0o177);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          this.server!.once('error', reject);
+          this.server!.listen(socketPath, () => resolve());
+        });
+      } finally {
+        process.umask(old);
+      }
+      chmodSync(socketPath, 0o600);
+      this.server.on('error', (err) => this.log.error('socket server error', { error: err.message }));
+    } catch (err) {
+      await this.guard?.close().catch(() => {});
+      this.releaseLock();
+      throw err;
+    }
+    this.log.info('daemon started', { pid: process.pid, socket: socketPath, config: this.loaded.path, servers: Object.keys(this.config.servers) });
+  }
+
+  /** Drain in-flight requests (up to daemon.shutdown_timeout), close everything, release the lock. */
+  stop(reason: string): Promise<void> {
+    this.stopping ??= this.shutdown(reason);
+    return this.stopping;
+  }
+
+  private async shutdown(reason: string): Promise<void> {
+    this.log.info('daemon stopping', { reason, sessions: this.sessions.size });
+    this.server?.close();
+    for (const s of this.sessions) s.drain();
+    const deadline = Date.now() + this.config.daemon.shutdown_timeout * 1000;
+    while (Date.now() < deadline && [...this.sessions].some((s) => s.inFlight > 0)) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await Promise.allSettled([...this.sessions].map((s) => s.close('daemon stopping')));
+    await this.guard?.close().catch((err) => this.log.error('closing failed', { error: (err as Error).message }));
+    try {
+      unlinkSync(this.loaded.socketPath);
+    } catch {
+      /* gone */
+    }
+    this.releaseLock?.();
+    this.log.info('daemon stopped');
+  }
+
+  private status() {
+    const perServer: Record<string, number> = {};
+    for (const s of this.sessions) perServer[s.info.server] = (perServer[s.info.server] ?? 0) + 1;
+    return {
+      pid: process.pid,
+      uptimeS: Math.round((Date.now() - this.started) / 1000),
+      config: this.loaded.path,
+      socket: this.loaded.socketPath,
+      home: this.loaded.home,
+      servers: Object.entries(this.config.servers).map(([name, s]) => ({ name, transport: s.transport, sessions: perServer[name] ?? 0 })),
+      sessions: this.sessions.size,
+      ...this.guard.status(),
+    };
+  }
+
+  // ---- connections ------------------------------------------------------------------------
+
+  private accept(sock: Socket): void {
+    let buf: Buffer = Buffer.alloc(0);
+    const timer = setTimeout(() => this.refuse(sock, ErrorCode.NotAuthenticated, 'no hello within 10 s'), HELLO_TIMEOUT_MS);
+    const onData = (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      const nl = buf.indexOf(0x0a);
+      if (nl === -1) {
+        if (buf.length > MAX_HELLO_BYTES) {
+          sock.off('data', onData);
+          clearTimeout(timer);
+          this.refuse(sock, ErrorCode.MessageInvalid, 'hello too large');
+        }
+        return;
+      }
+      sock.off('data', onData);
+      clearTimeout(timer);
+      let hello: Hello;
+      try {
+        hello = parseHello(buf.subarray(0, nl));
+      } catch (err) {
+        this.refuse(sock, ErrorCode.InvalidRequest, (err as Error).message);
+        return;
+      }
+      this.onHello(sock, hello, buf.subarray(nl + 1)).catch((err) => {
+        this.log.error('hello handling failed', { error: (err as Error).message });
+        this.refuse(sock, -32603, 'internal error in mcp-guard; see the daemon log');
+      });
+    };
+    sock.on('data', onData);
+    sock.on('error', () => {});
+  }
+
+  private reply(sock: Socket, r: HelloReply): void {
+    sock.write(JSON.stringify(r) + '\n');
+  }
+
+  private refuse(sock: Socket, code: number, error: string): void {
+    this.reply(sock, { ok: false, code, error });
+    sock.end();
+  }
+
+  private async onHello(sock: Socket, hello: Hello, rest: Buffer): Promise<void> {
+    switch (hello.type) {
+      case 'health':
+        this.reply(sock, { ok: true, pid: process.pid, stopping: !!this.stopping });
+        sock.end();
+        return;
+      case 'status':
+        this.reply(sock, { ok: true, ...this.status() });
+        sock.end();
+        return;
+      case 'stop':
+        this.reply(sock, { ok: true, pid: process.pid });
+        sock.end();
+        void this.stop('stop requested').then(() => process.exit(0));
+        return;
+      case 'reload': {
+        const result = await this.guard.reload();
+        this.reply(sock, result.ok ? { ok: true, pid: process.pid } : { ok: false, code: ErrorCode.InvalidRequest, error: result.error });
+        sock.end();
+        return;
+      }
+      case 'connect':
+        break;
+    }
+    if (this.stopping) return this.refuse(sock, ErrorCode.UpstreamUnavailable, 'mcp-guard is shutting down');
+    const snap = this.guard.snapshot();
+    const server = snap.config.servers[hello.server];
+    if (!server) {
+      const known = Object.keys(snap.config.servers);
+      return this.refuse(sock, ErrorCode.NotAuthenticated, `unknown server '${hello.server}' (configured: ${known.length ? known.join(', ') : 'none'}) in ${snap.path}`);
+    }
+    let identity: Identity;
+    try {
+      identity = await this.guard.authenticate(sock, hello.credentials, hello.server);
+    } catch (err) {
+      return this.refuse(sock, ErrorCode.NotAuthenticated, (err as Error).message);
+    }
+    const id = randomBytes(8).toString('hex');
+    const log = this.log.child({ server: hello.server, session: id });
+    const link: ClientLink = {
+      send: (line) => {
+        if (sock.destroyed) return;
+        sock.cork();
+        sock.write(line);
+        sock.write(NL);
+        process.nextTick(() => sock.uncork());
+      },
+      close: () => sock.end(),
+    };
+    const maxBytes = snap.config.daemon.max_message_bytes;
+    const session = new Session({
+      id,
+      server: hello.server,
+      identity,
+      upstream: createUpstream(hello.server, server, maxBytes, log, snap),
+      client: link,
+      stages: this.guard.stagesFor(hello.server, snap),
+      audit: this.guard.audit as AuditSink | undefined,
+      log,
+      requestTimeoutMs: server.request_timeout_ms,
+      onClosed: (s) => this.sessions.delete(s),
+    });
+    this.sessions.add(session);
+    this.reply(sock, { ok: true, session: id, pid: process.pid });
+    log.info('session opened', { identity: identity.id });
+    const splitter = new LineSplitter(maxBytes, {
+      line: (l) => session.fromClientLine(l),
+      oversize: (n) => session.clientOversize(n, maxBytes),
+    });
+    sock.on('data', (c: Buffer) => splitter.push(c));
+    sock.on('close', () => void session.close('client disconnected'));
+    if (rest.length) splitter.push(rest);
+    await session.start();
+  }
+}
+
+/** Create a directory only its owner can enter; tighten one we own that is looser. */
+function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = statSync(dir);
+  if ((st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) chmodSync(dir, 0o700);
+}
+
+/** True if something answers on the socket. */
+export function answers(socketPath: string, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = createConnection(socketPath);
+    const t = setTimeout(() => {
+      c.destroy();
+      resolve(false);
+    }, timeoutMs);
+    c.once('connect', () => {
+      clearTimeout(t);
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => {
+      clearTimeout(t);
+      resolve(false);
+    });
+  });
+}
+
+export function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 'unknown');
+  }
+}

@@ -1,0 +1,13 @@
+// Who is calling: established by the daemon from the kernel or from a verified credential,
+// never from anything the client says about itself.
+export interface Identity {
+  /** Stable key used for rate limits and audit, e.g. `uid:1000`, `key:ci-bot`, `oauth:sub`. */
+  id: string;
+  /** Human-readable name for audit and logs. */
+  name: string;
+  kind: 'os' | 'api_key' | 'oauth' | 'anonymous';
+  roles: string[];
+  uid?: number;
+  gid?: number;
+  pid?: number;
+}

@@ -1,0 +1,464 @@
+// One client session: routes every message between one client and its own upstream through the
+// inspection stages, in order, per direction. Tracks request ids in flight both ways (the client's
+// requests and the server's requests such as sampling), answers refusals on the request's own id,
+// never replies to a notification, and records every exchange in the audit log.
+import { performance } from 'node:perf_hooks';
+import {
+  ErrorCode,
+  GuardError,
+  MessageInvalid,
+  RateLimited,
+  UpstreamUnavailable,
+  renderError,
+  type JsonRpcId,
+} from '../protocol/errors.js';
+import type { Logger } from '../daemon/log.js';
+import type { Upstream } from '../upstream/upstream.js';
+import type { AuditRecord } from '../audit/record.js';
+import type { Identity } from '../identity/identity.js';
+import { runStages, type Outcome } from './pipeline.js';
+import type { AuditNote, Direction, JsonRpcMessage, Kind, MessageContext, SessionInfo, Stage } from './stage.js';
+
+/** Where the session sends messages for the client (a bridge socket, an HTTP stream). */
+export interface ClientLink {
+  /** One message, without its newline. */
+  send(line: Buffer): void;
+  close(): void;
+}
+
+export interface AuditSink {
+  write(rec: AuditRecord): boolean;
+  readonly full: boolean;
+}
+
+interface Pending {
+  method: string;
+  params: any;
+  /** performance.now() when the request arrived at the proxy. */
+  arrived: number;
+  /** Proxy time spent on the request, in ms. */
+  spent: number;
+  forwarded: number;
+  target?: string;
+  note: AuditNote;
+  bytesIn: number;
+  timer?: NodeJS.Timeout;
+}
+
+interface Slot {
+  ready: boolean;
+  run: () => void;
+}
+
+export interface SessionOptions {
+  id: string;
+  server: string;
+  identity: Identity;
+  upstream: Upstream;
+  client: ClientLink;
+  stages: readonly Stage[];
+  audit?: AuditSink;
+  log: Logger;
+  requestTimeoutMs?: number;
+  onClosed?: (s: Session) => void;
+}
+
+export class Session {
+  readonly info: SessionInfo;
+  readonly started = Date.now();
+  private readonly upstream: Upstream;
+  private readonly client: ClientLink;
+  private readonly stages: readonly Stage[];
+  private readonly log: Logger;
+  /** Client requests awaiting the upstream's response, by id key. */
+  private readonly fromClient = new Map<string, Pending>();
+  /** Server requests awaiting the client's response, by id key. */
+  private readonly fromServer = new Map<string, Pending>();
+  /** Per direction, messages whose inspection finished out of order wait here. */
+  private readonly queues: Record<Direction, Slot[]> = { c2s: [], s2c: [] };
+  private upstreamReady = false;
+  private upstreamDown?: string;
+  private readonly early: Buffer[] = [];
+  private closed = false;
+  private draining = false;
+
+  constructor(private readonly opts: SessionOptions) {
+    this.info = { id: opts.id, server: opts.server, identity: opts.identity };
+    this.upstream = opts.upstream;
+    this.client = opts.client;
+    this.stages = opts.stages;
+    this.log = opts.log;
+    this.upstream.onLine = (line) => this.receive('s2c', line);
+    this.upstream.onClose = (why) => this.upstreamGone(why);
+  }
+
+  /** Requests in flight in either direction. */
+  get inFlight(): number {
+    return this.fromClient.size + this.fromServer.size;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.upstream.start();
+    } catch (err) {
+      this.upstreamGone((err as Error).message);
+      return;
+    }
+    this.upstreamReady = true;
+    for (const l of this.early.splice(0)) this.toUpstream(l);
+  }
+
+  /** A line from the client. */
+  fromClientLine(line: Buffer): void {
+    this.receive('c2s', line);
+  }
+
+  /** The client sent a line over the size limit; it was discarded without being buffered. */
+  clientOversize(bytes: number, limit: number): void {
+    // The id of a discarded line is unknown: answer on a null id, as JSON-RPC does for parse errors.
+    this.client.send(
+      renderError(null, new MessageInvalid(`Message of ${bytes} bytes exceeds the ${limit}-byte limit of mcp-guard; it was discarded.`, limit)),
+    );
+    this.audit({ direction: 'c2s', kind: 'request', method: '', note: { decision: 'block', stage: 'framing', reason: 'oversize' }, bytesIn: bytes });
+  }
+
+  /** Refuse new client requests from now on; in-flight ones complete. */
+  drain(): void {
+    this.draining = true;
+  }
+
+  async close(reason: string): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.fromClient.values()) if (p.timer) clearTimeout(p.timer);
+    this.fromClient.clear();
+    this.fromServer.clear();
+    this.log.info('session closed', { reason });
+    try {
+      await this.upstream.close();
+    } finally {
+      this.opts.onClosed?.(this);
+    }
+  }
+
+  // ---- routing ----------------------------------------------------------------------------
+
+  private receive(direction: Direction, line: Buffer): void {
+    if (this.closed) return;
+    const arrived = performance.now();
+    let msg: JsonRpcMessage;
+    try {
+      msg = JSON.parse(line.toString('utf8'));
+    } catch {
+      return this.malformed(direction, line, null, ErrorCode.ParseError, 'Parse error: the message is not valid JSON.');
+    }
+    if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) {
+      return this.malformed(direction, line, null, ErrorCode.InvalidRequest, 'Invalid request: JSON-RPC batches and non-object messages are not supported.');
+    }
+    const hasId = msg.id !== undefined && msg.id !== null;
+    if (hasId && typeof msg.id !== 'string' && typeof msg.id !== 'number') {
+      return this.malformed(direction, line, null, ErrorCode.InvalidRequest, 'Invalid request: id must be a string or a number.');
+    }
+    let kind: Kind;
+    let method: string;
+    let pending: Pending | undefined;
+    if (typeof msg.method === 'string') {
+      kind = hasId ? 'request' : 'notification';
+      method = msg.method;
+    } else if (hasId && ('result' in msg || 'error' in msg)) {
+      kind = 'response';
+      const table = direction === 'c2s' ? this.fromServer : this.fromClient;
+      const key = idKey(msg.id!);
+      pending = table.get(key);
+      if (!pending) {
+        // A late answer to a request that timed out or was refused: nobody waits for it.
+        this.log.debug('response to an unknown request id dropped', { direction });
+        return;
+      }
+      table.delete(key);
+      if (pending.timer) clearTimeout(pending.timer);
+      method = pending.method;
+    } else {
+      return this.malformed(direction, line, hasId ? msg.id! : null, ErrorCode.InvalidRequest, 'Invalid request: not a JSON-RPC request, notification or response.');
+    }
+
+    if (kind === 'request' && direction === 'c2s') {
+      const refusal = this.admission();
+      if (refusal) {
+        const note: AuditNote = { decision: 'block', stage: 'admission', reason: refusal.message };
+        this.client.send(renderError(msg.id!, refusal));
+        this.audit({ direction, kind, method, note, bytesIn: line.length, target: targetOf(method, msg.params), errorCode: refusal.code });
+        return;
+      }
+    }
+
+    const ctx: MessageContext = {
+      session: this.info,
+      direction,
+      kind,
+      method,
+      id: hasId ? msg.id : undefined,
+      line,
+      msg,
+      now: arrived,
+      requestParams: pending?.params,
+      audit: { decision: 'allow' },
+    };
+    const out = runStages(this.stages, ctx);
+    const queue = this.queues[direction];
+    if (typeof (out as Promise<Outcome>).then !== 'function') {
+      if (queue.length === 0) return this.deliver(ctx, out as Outcome, arrived, pending);
+      queue.push({ ready: true, run: () => this.deliver(ctx, out as Outcome, arrived, pending) });
+      return;
+    }
+    // Async inspection: keep this direction's order by holding later messages behind this one.
+    const slot: Slot = { ready: false, run: () => {} };
+    queue.push(slot);
+    (out as Promise<Outcome>).then((o) => {
+      slot.run = () => this.deliver(ctx, o, arrived, pending);
+      slot.ready = true;
+      this.flushQueue(queue);
+    });
+  }
+
+  private flushQueue(queue: Slot[]): void {
+    while (queue.length && queue[0]!.ready) queue.shift()!.run();
+  }
+
+  /** Refusals that need no inspection: shutting down, upstream gone, audit log full. */
+  private admission(): GuardError | undefined {
+    if (this.upstreamDown) return new UpstreamUnavailable(this.info.server, this.upstreamDown);
+    if (this.draining) return new UpstreamUnavailable(this.info.server, 'mcp-guard is shutting down; reconnect in a moment');
+    if (this.opts.audit?.full) return new RateLimited(1000, 'audit log queue is full');
+    return undefined;
+  }
+
+  private deliver(ctx: MessageContext, out: Outcome, arrived: number, pending: Pending | undefined): void {
+    if (this.closed) return;
+    const { direction, kind, method, msg } = ctx;
+    const spent = performance.now() - arrived;
+    const toClient = direction === 's2c';
+    if (out.block) {
+      const err = out.block;
+      if (kind === 'request') {
+        // Refused request: answer its sender on its own id.
+        const reply = renderError(msg.id!, err);
+        if (toClient) this.toUpstream(reply);
+        else this.client.send(reply);
+        this.audit({ direction, kind, method, note: ctx.audit, bytesIn: ctx.line.length, target: targetOf(method, msg.params), errorCode: err.code, overheadMs: spent });
+      } else if (kind === 'response') {
+        // Refused response: the requester gets the error instead of the result.
+        const reply = renderError(msg.id!, err);
+        if (toClient) this.client.send(reply);
+        else this.toUpstream(reply);
+        this.auditExchange(direction, pending!, ctx, arrived, spent, err.code);
+      } else {
+        // A notification never gets a reply: it is dropped and audited.
+        this.audit({ direction, kind, method, note: ctx.audit, bytesIn: ctx.line.length, errorCode: err.code, overheadMs: spent });
+      }
+      return;
+    }
+    const line = out.modified ? Buffer.from(JSON.stringify(ctx.msg)) : ctx.line;
+    if (kind === 'request') {
+      const p: Pending = {
+        method,
+        params: msg.params,
+        arrived,
+        spent,
+        forwarded: performance.now(),
+        target: targetOf(method, ctx.msg.params),
+        note: ctx.audit,
+        bytesIn: ctx.line.length,
+      };
+      const key = idKey(msg.id!);
+      if (toClient) {
+        this.fromServer.set(key, p);
+      } else {
+        if (this.fromClient.has(key)) {
+          // Duplicate id while the first is in flight: the answers could not be told apart.
+          this.client.send(renderError(msg.id!, new MessageInvalid(`Request id ${JSON.stringify(msg.id)} is already in flight in this session.`)));
+          return;
+        }
+        this.fromClient.set(key, p);
+        const timeout = this.opts.requestTimeoutMs ?? 0;
+        if (timeout > 0) p.timer = setTimeout(() => this.timedOut(key, msg.id!, timeout), timeout);
+      }
+    } else if (kind === 'notification') {
+      if (method === 'notifications/cancelled') {
+        // The sender gave up on its request; per the spec no response follows, so stop waiting.
+        const rid = ctx.msg.params?.requestId;
+        if (typeof rid === 'string' || typeof rid === 'number') {
+          const table = toClient ? this.fromServer : this.fromClient;
+          const p = table.get(idKey(rid));
+          if (p?.timer) clearTimeout(p.timer);
+          table.delete(idKey(rid));
+        }
+      }
+      this.audit({ direction, kind, method, note: ctx.audit, bytesIn: ctx.line.length, bytesOut: line.length, overheadMs: spent, target: targetOf(method, ctx.msg.params) });
+    } else {
+      this.auditExchange(direction, pending!, ctx, arrived, spent, ctx.msg.error?.code, line.length);
+    }
+    if (toClient) this.toClient(line);
+    else this.toUpstream(line);
+  }
+
+  private toClient(line: Buffer): void {
+    this.client.send(line);
+  }
+
+  private toUpstream(line: Buffer): void {
+    if (!this.upstreamReady) {
+      if (!this.upstreamDown) this.early.push(line);
+      return;
+    }
+    this.upstream.send(line);
+  }
+
+  private timedOut(key: string, id: JsonRpcId, ms: number): void {
+    const p = this.fromClient.get(key);
+    if (!p) return;
+    this.fromClient.delete(key);
+    const err = new UpstreamUnavailable(this.info.server, `no answer within ${ms} ms`);
+    this.client.send(renderError(id, err));
+    this.toUpstream(Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'timed out in mcp-guard' } })));
+    this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision: 'error', stage: 'upstream', reason: 'timeout' }, bytesIn: p.bytesIn, errorCode: err.code });
+  }
+
+  private upstreamGone(why: string): void {
+    if (this.upstreamDown || this.closed) return;
+    this.upstreamDown = why;
+    this.upstreamReady = false;
+    this.early.length = 0;
+    this.log.warn('upstream unavailable', { reason: why, pending: this.fromClient.size });
+    for (const [key, p] of this.fromClient) {
+      if (p.timer) clearTimeout(p.timer);
+      const err = new UpstreamUnavailable(this.info.server, why);
+      this.client.send(renderError(parseIdKey(key), err));
+      this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision: 'error', stage: 'upstream', reason: why }, bytesIn: p.bytesIn, errorCode: err.code });
+    }
+    this.fromClient.clear();
+    this.fromServer.clear();
+  }
+
+  private malformed(direction: Direction, line: Buffer, id: JsonRpcId, code: number, message: string): void {
+    const note: AuditNote = { decision: 'block', stage: 'framing', reason: message };
+    this.audit({ direction, kind: 'request', method: '', note, bytesIn: line.length, errorCode: code });
+    if (direction === 'c2s') {
+      this.client.send(renderError(id, new GuardError(code, message)));
+    } else {
+      // The upstream broke the protocol; the client is not told about a message it never asked for.
+      this.log.warn('upstream sent an invalid message; dropped', { reason: message, bytes: line.length });
+    }
+  }
+
+  // ---- audit ------------------------------------------------------------------------------
+
+  private auditExchange(direction: Direction, p: Pending, ctx: MessageContext, arrived: number, spent: number, errorCode?: number, bytesOut?: number): void {
+    // The exchange's verdict is the stricter of the request's and the response's.
+    const note = stricter(p.note, ctx.audit);
+    const findings = [...(p.note.findings ?? []), ...(ctx.audit.findings ?? [])];
+    this.audit({
+      // An exchange is recorded under the direction of its request.
+      direction: direction === 's2c' ? 'c2s' : 's2c',
+      kind: 'request',
+      method: p.method,
+      target: p.target,
+      note: { ...note, findings },
+      bytesIn: p.bytesIn,
+      bytesOut: bytesOut ?? ctx.line.length,
+      upstreamMs: arrived - p.forwarded,
+      overheadMs: p.spent + spent,
+      errorCode,
+      requestId: ctx.id,
+    });
+  }
+
+  private audit(a: {
+    direction: Direction;
+    kind: Kind;
+    method: string;
+    note: AuditNote;
+    bytesIn: number;
+    bytesOut?: number;
+    target?: string;
+    errorCode?: number;
+    upstreamMs?: number;
+    overheadMs?: number;
+    requestId?: JsonRpcId;
+  }): void {
+    const sink = this.opts.audit;
+    if (!sink) return;
+    const id = this.info.identity;
+    const rec: AuditRecord = {
+      ts: Date.now(),
+      session: this.info.id,
+      identity: id.id,
+      user: id.name,
+      roles: id.roles,
+      server: this.info.server,
+      direction: a.direction,
+      kind: a.kind,
+      method: a.method,
+      target: a.target,
+      decision: a.note.decision,
+      stage: a.note.stage,
+      reason: a.note.reason,
+      findings: summarise(a.note.findings),
+      error_code: a.errorCode,
+      bytes_in: a.bytesIn,
+      bytes_out: a.bytesOut,
+      upstream_ms: a.upstreamMs === undefined ? undefined : round3(a.upstreamMs),
+      overhead_us: a.overheadMs === undefined ? undefined : Math.round(a.overheadMs * 1000),
+      request_id: a.requestId === undefined || a.requestId === null ? undefined : String(a.requestId),
+    };
+    sink.write(rec);
+  }
+}
+
+const order = { allow: 0, warn: 1, redact: 2, error: 3, block: 4 } as const;
+function stricter(a: AuditNote, b: AuditNote): AuditNote {
+  return order[b.decision] > order[a.decision] ? b : a;
+}
+
+function summarise(findings: AuditNote['findings']): AuditRecord['findings'] {
+  if (!findings || findings.length === 0) return undefined;
+  const by = new Map<string, { type: string; count: number; hashes: string[] }>();
+  for (const f of findings) {
+    let e = by.get(f.type);
+    if (!e) by.set(f.type, (e = { type: f.type, count: 0, hashes: [] }));
+    e.count++;
+    if (e.hashes.length < 16) e.hashes.push(f.hash);
+  }
+  return [...by.values()];
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+/** The tool, resource or prompt a message is about, for audit rows. */
+export function targetOf(method: string, params: any): string | undefined {
+  if (!params || typeof params !== 'object') return undefined;
+  switch (method) {
+    case 'tools/call':
+    case 'prompts/get':
+      return typeof params.name === 'string' ? params.name : undefined;
+    case 'resources/read':
+    case 'resources/subscribe':
+    case 'resources/unsubscribe':
+    case 'notifications/resources/updated':
+      return typeof params.uri === 'string' ? params.uri : undefined;
+    case 'completion/complete':
+      return typeof params.ref?.name === 'string' ? params.ref.name : typeof params.ref?.uri === 'string' ? params.ref.uri : undefined;
+    default:
+      return undefined;
+  }
+}
+
+// Ids are kept as strings with a type tag so that 1 and "1" stay distinct.
+function idKey(id: string | number): string {
+  return typeof id === 'number' ? 'n' + id : 's' + id;
+}
+function parseIdKey(key: string): string | number {
+  return key[0] === 'n' ? Number(key.slice(1)) : key.slice(1);
+}

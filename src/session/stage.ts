@@ -1,0 +1,73 @@
+// The inspection pipeline's one interface (STYLE.md, fastify hooks): every message in either
+// direction passes through the same ordered list of stages. A stage is named; the name appears
+// in audit rows and errors so that a refusal points at one file.
+import type { GuardError, JsonRpcId } from '../protocol/errors.js';
+import type { Identity } from '../identity/identity.js';
+
+export type Direction = 'c2s' | 's2c';
+export type Kind = 'request' | 'notification' | 'response';
+
+export interface JsonRpcMessage {
+  jsonrpc?: '2.0';
+  id?: JsonRpcId;
+  method?: string;
+  params?: any;
+  result?: any;
+  error?: { code: number; message: string; data?: unknown };
+}
+
+export interface Finding {
+  /** PII or secret type, e.g. `credit_card`, `aws_access_key`. */
+  type: string;
+  /** Rule that matched. */
+  rule: string;
+  /** JSON path of the field where it was found, e.g. `params.arguments.text`. */
+  path: string;
+  /** Keyed hash of the match (never the match itself). */
+  hash: string;
+  action: 'block' | 'redact' | 'mask' | 'hash' | 'warn' | 'allow';
+}
+
+/** What the audit record says of a message; stages fill it in. */
+export interface AuditNote {
+  decision: 'allow' | 'block' | 'redact' | 'warn' | 'error';
+  stage?: string;
+  reason?: string;
+  findings?: Finding[];
+}
+
+export interface SessionInfo {
+  id: string;
+  server: string;
+  identity: Identity;
+}
+
+export interface MessageContext {
+  session: SessionInfo;
+  direction: Direction;
+  kind: Kind;
+  /** The method; for a response, the method of the request it answers. */
+  method: string;
+  id?: JsonRpcId;
+  /** Raw bytes of the message (one line, without the newline). */
+  line: Buffer;
+  msg: JsonRpcMessage;
+  /** Monotonic milliseconds when the message arrived. */
+  now: number;
+  /** For a response: the params of the request it answers (capability filters need them). */
+  requestParams?: any;
+  audit: AuditNote;
+}
+
+export type Verdict =
+  | undefined
+  | { block: GuardError }
+  /** The message continues in this rewritten form (redaction, filtering). */
+  | { replace: JsonRpcMessage };
+
+export interface Stage {
+  readonly name: string;
+  /** Return undefined to pass, `{block}` to refuse, `{replace}` to rewrite. May be async. */
+  handle(ctx: MessageContext): Verdict | Promise<Verdict>;
+  close?(): Promise<void>;
+}

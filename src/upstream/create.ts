@@ -1,0 +1,33 @@
+// Picks the upstream transport for a server's config.
+import type { ServerConfig } from '../config/schema.js';
+import type { Logger } from '../daemon/log.js';
+import type { Upstream } from './upstream.js';
+import { StdioUpstream } from './stdio.js';
+
+export interface UpstreamContext {
+  /** Cleans text from an upstream before it is logged (PII redaction). */
+  cleanLog?: (s: string) => string;
+}
+
+export function createUpstream(name: string, cfg: ServerConfig, maxBytes: number, log: Logger, ctx: UpstreamContext = {}): Upstream {
+  switch (cfg.transport) {
+    case 'stdio':
+      return new StdioUpstream(name, cfg, maxBytes, log, ctx.cleanLog);
+    default:
+      return new UnsupportedUpstream(name, `transport '${cfg.transport}' is not available in this build`);
+  }
+}
+
+class UnsupportedUpstream implements Upstream {
+  onLine: (line: Buffer) => void = () => {};
+  onClose: (reason: string) => void = () => {};
+  constructor(
+    readonly server: string,
+    private readonly why: string,
+  ) {}
+  start(): Promise<void> {
+    return Promise.reject(new Error(this.why));
+  }
+  send(): void {}
+  async close(): Promise<void> {}
+}

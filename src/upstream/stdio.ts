@@ -1,0 +1,96 @@
+// A stdio upstream: one child process per session, newline-delimited JSON-RPC on its stdin/stdout,
+// its stderr copied to the daemon log tagged with the server name.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { LineSplitter } from '../protocol/framing.js';
+import type { ServerConfig } from '../config/schema.js';
+import type { Logger } from '../daemon/log.js';
+import type { Upstream } from './upstream.js';
+
+const NEWLINE = Buffer.from('\n');
+
+/** Environment for an upstream: the daemon's, minus anything of mcp-guard's own (keys, tokens). */
+export function upstreamEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith('MCP_GUARD_')) continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+export class StdioUpstream implements Upstream {
+  onLine: (line: Buffer) => void = () => {};
+  onClose: (reason: string) => void = () => {};
+  private child?: ChildProcess;
+  private closed = false;
+  private exited?: Promise<void>;
+
+  constructor(
+    readonly server: string,
+    private readonly cfg: ServerConfig,
+    private readonly maxBytes: number,
+    private readonly log: Logger,
+    /** Cleans a stderr line before it is logged (PII redaction); identity when absent. */
+    private readonly cleanLog: (s: string) => string = (s) => s,
+  ) {}
+
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.cfg.command!, this.cfg.args, {
+        env: upstreamEnv(this.cfg.env),
+        cwd: this.cfg.cwd,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      this.child = child;
+      let started = false;
+      this.exited = new Promise((res) => child.once('close', () => res()));
+      const splitter = new LineSplitter(this.maxBytes, {
+        line: (l) => this.onLine(l),
+        oversize: (n) => this.log.warn('upstream sent an oversized message; dropped', { bytes: n, limit: this.maxBytes }),
+      });
+      child.stdout!.on('data', (c: Buffer) => splitter.push(c));
+      const errSplitter = new LineSplitter(64 * 1024, {
+        line: (l) => this.log.info(this.cleanLog(l.toString('utf8')), { stream: 'upstream-stderr' }),
+        oversize: () => {},
+      });
+      child.stderr!.on('data', (c: Buffer) => errSplitter.push(c));
+      child.stdin!.on('error', () => {}); // EPIPE after exit: reported through 'close'
+      child.once('spawn', () => {
+        started = true;
+        resolve();
+      });
+      child.once('error', (err) => {
+        if (!started) reject(new Error(`cannot start '${this.cfg.command}': ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+      });
+      child.once('close', (code, signal) => {
+        if (!started) return;
+        const why = signal ? `it was killed by ${signal}` : `it exited with code ${code}`;
+        if (!this.closed) this.log.warn('upstream exited', { code, signal });
+        this.closed = true;
+        this.onClose(why);
+      });
+    });
+  }
+
+  send(line: Buffer): void {
+    const stdin = this.child?.stdin;
+    if (!stdin || this.closed || !stdin.writable) return;
+    stdin.cork();
+    stdin.write(line);
+    stdin.write(NEWLINE);
+    process.nextTick(() => stdin.uncork());
+  }
+
+  async close(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.closed = true;
+    // The MCP stdio shutdown sequence: close stdin, then SIGTERM, then SIGKILL.
+    child.stdin?.end();
+    const timer1 = setTimeout(() => child.kill('SIGTERM'), 2000);
+    const timer2 = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await this.exited;
+    clearTimeout(timer1);
+    clearTimeout(timer2);
+  }
+}

@@ -1,0 +1,16 @@
+// One interface for every upstream transport (STYLE.md: the SDK's Transport): the session never
+// knows whether it talks to a child process over stdio or to a server over HTTP.
+
+export interface Upstream {
+  readonly server: string;
+  /** Resolves when the upstream can take messages; rejects with a reason a person understands. */
+  start(): Promise<void>;
+  /** Send one JSON-RPC message (a line without its newline). */
+  send(line: Buffer): void;
+  /** Stop the upstream; resolves when it is gone. */
+  close(): Promise<void>;
+  /** Set by the session: each message from the upstream. */
+  onLine: (line: Buffer) => void;
+  /** Set by the session: the upstream went away (crash, exit, connection lost). */
+  onClose: (reason: string) => void;
+}

@@ -1,0 +1,117 @@
+// Test harness: a temp daemon home with a config, SDK clients spawning the real bridge, and
+// cleanup that stops the real daemon. Everything runs as real processes.
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn, spawnSync } from 'node:child_process';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const MAIN = join(ROOT, 'dist/src/cli/main.js');
+export const NODE = process.execPath;
+export const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+export const FILESYSTEM = join(ROOT, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
+export const MEMORY = join(ROOT, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js');
+export const RECORDING = join(ROOT, 'dist/test/fixtures/recording-server.js');
+
+export class GuardEnv {
+  readonly dir: string;
+  readonly home: string;
+  readonly configPath: string;
+  readonly recordFile: string;
+  private clients: Client[] = [];
+
+  constructor(yaml: (env: GuardEnv) => string) {
+    this.dir = mkdtempSync(join(tmpdir(), 'mg-'));
+    this.home = join(this.dir, 'home');
+    this.configPath = join(this.dir, 'mcp-guard.yaml');
+    this.recordFile = join(this.dir, 'recorded.jsonl');
+    this.writeConfig(yaml(this));
+  }
+
+  writeConfig(text: string): void {
+    writeFileSync(this.configPath, text);
+  }
+
+  get env(): Record<string, string> {
+    return { ...(process.env as Record<string, string>), MCP_GUARD_HOME: this.home, RECORD_FILE: this.recordFile };
+  }
+
+  /** An SDK client connected through `mcp-guard connect --server NAME`. */
+  async client(server: string, opts: { capabilities?: Record<string, unknown>; env?: Record<string, string>; name?: string } = {}): Promise<Client> {
+    const transport = new StdioClientTransport({
+      command: NODE,
+      args: [MAIN, 'connect', '--server', server, '--config', this.configPath],
+      env: { ...this.env, ...opts.env },
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: opts.name ?? 'test-client', version: '1.0.0' }, { capabilities: opts.capabilities ?? {} });
+    this.clients.push(client);
+    await client.connect(transport);
+    return client;
+  }
+
+  /** Run the CLI to completion. */
+  cli(args: string[], env: Record<string, string> = {}) {
+    const r = spawnSync(NODE, [MAIN, ...args, ...(args.includes('--config') || args.includes('--db') ? [] : ['--config', this.configPath])], {
+      env: { ...this.env, ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  spawnCli(args: string[]) {
+    return spawn(NODE, [MAIN, ...args], { env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  }
+
+  recorded(): any[] {
+    if (!existsSync(this.recordFile)) return [];
+    return readFileSync(this.recordFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+  }
+
+  daemonPid(): number | undefined {
+    try {
+      return Number(readFileSync(join(this.home, 'daemon.pid'), 'utf8').trim());
+    } catch {
+      return undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.clients.map((c) => c.close()));
+    this.cli(['stop']);
+    const pid = this.daemonPid();
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export const recordingServer = (name = 'rec', policy = '') => `
+  ${name}:
+    command: ${JSON.stringify(NODE)}
+    args: [${JSON.stringify(RECORDING)}]
+${policy}`;
+
+export function waitFor(pred: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (pred()) return resolve();
+      if (Date.now() > deadline) return reject(new Error('condition not met in time'));
+      setTimeout(tick, 20);
+    };
+    tick();
+  });
+}
