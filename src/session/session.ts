@@ -298,12 +298,36 @@ export class Session {
     } else {
       this.auditExchange(direction, pending!, ctx, arrived, spent, ctx.msg.error?.code, line.length);
     }
-    if (toClient) this.toClient(line);
+    if (toClient) this.toClient(line, method === 'notifications/progress');
     else this.toUpstream(line);
   }
 
-  private toClient(line: Buffer): void {
+  /**
+   * The SDK client handles a notification a microtask later than a response in the same read, and
+   * drops progress for a request already answered. Direct connections rarely put both in one read;
+   * a proxy's writes would. So after a progress notification, later messages wait one macrotask each.
+   */
+  private toClient(line: Buffer, progress: boolean): void {
+    if (this.held) {
+      this.held.push(line);
+      return;
+    }
     this.client.send(line);
+    if (progress) {
+      this.held = [];
+      setImmediate(() => this.releaseHeld());
+    }
+  }
+
+  private held?: Buffer[];
+  private releaseHeld(): void {
+    const next = this.held?.shift();
+    if (next === undefined || this.closed) {
+      this.held = undefined;
+      return;
+    }
+    this.client.send(next);
+    setImmediate(() => this.releaseHeld());
   }
 
   private toUpstream(line: Buffer): void {

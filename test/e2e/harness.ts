@@ -115,3 +115,49 @@ export function waitFor(pred: () => boolean, ms = 10_000): Promise<void> {
     tick();
   });
 }
+
+/** A bridge driven with raw lines, for tests of what a misbehaving client gets back. */
+export class RawBridge {
+  readonly proc;
+  readonly lines: any[] = [];
+  stderr = '';
+  readonly exited: Promise<number | null>;
+  private buf = '';
+
+  constructor(env: GuardEnv, server: string, extraEnv: Record<string, string> = {}) {
+    this.proc = spawn(NODE, [MAIN, 'connect', '--server', server, '--config', env.configPath], {
+      env: { ...env.env, ...extraEnv },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.proc.stdout!.on('data', (c: Buffer) => {
+      this.buf += c.toString('utf8');
+      let nl;
+      while ((nl = this.buf.indexOf('\n')) !== -1) {
+        const l = this.buf.slice(0, nl);
+        this.buf = this.buf.slice(nl + 1);
+        if (l.trim()) this.lines.push(JSON.parse(l));
+      }
+    });
+    this.proc.stderr!.on('data', (c: Buffer) => (this.stderr += c.toString('utf8')));
+    this.exited = new Promise((r) => this.proc.once('exit', (code) => r(code)));
+  }
+
+  send(obj: unknown): void {
+    this.proc.stdin!.write((typeof obj === 'string' ? obj : JSON.stringify(obj)) + '\n');
+  }
+
+  async reply(id: unknown, ms = 15_000): Promise<any> {
+    await waitFor(() => this.lines.some((l) => l.id === id && l.method === undefined), ms);
+    return this.lines.find((l) => l.id === id && l.method === undefined);
+  }
+
+  async initialize(): Promise<void> {
+    this.send({ jsonrpc: '2.0', id: 'init', method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    await this.reply('init');
+    this.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  }
+
+  end(): void {
+    this.proc.stdin!.end();
+  }
+}

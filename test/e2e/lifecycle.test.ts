@@ -1,0 +1,178 @@
+// Daemon lifecycle and bad input: auto-start race, drain on stop, crashed upstreams, malformed and
+// oversized messages, broken configs, unknown servers, a daemon that goes away.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { GuardEnv, RawBridge, recordingServer, waitFor } from './harness.js';
+
+const config = (extra = '') => `
+servers:
+${recordingServer('rec')}
+${recordingServer('other')}
+daemon:
+  max_message_bytes: 65536
+  shutdown_timeout: 10
+${extra}`;
+
+test('two bridges starting at once end up on one daemon', async () => {
+  const env = new GuardEnv(() => config());
+  try {
+    const [a, b] = await Promise.all([env.client('rec'), env.client('other')]);
+    const ra = await a.callTool({ name: 'echo', arguments: { who: 'a' } });
+    const rb = await b.callTool({ name: 'echo', arguments: { who: 'b' } });
+    assert.deepEqual(ra.content, [{ type: 'text', text: '{"who":"a"}' }]);
+    assert.deepEqual(rb.content, [{ type: 'text', text: '{"who":"b"}' }]);
+    const status = JSON.parse(env.cli(['status', '--json']).stdout);
+    assert.equal(status.sessions, 2, 'both sessions on the same daemon');
+    assert.equal(status.pid, env.daemonPid());
+    // A second `start` on the same home refuses cleanly with the running pid.
+    const second = env.cli(['start']);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, new RegExp(`already running \\(pid ${status.pid}\\)`));
+  } finally {
+    await env.close();
+  }
+});
+
+test('stop drains in-flight requests, then removes socket and pid files', async () => {
+  const env = new GuardEnv(() => config());
+  try {
+    const c = await env.client('rec');
+    const slow = c.callTool({ name: 'slow', arguments: { ms: 1500 } });
+    await new Promise((r) => setTimeout(r, 300));
+    const stop = env.cli(['stop']);
+    assert.equal(stop.code, 0, stop.stderr);
+    const r = await slow;
+    assert.deepEqual(r.content, [{ type: 'text', text: 'slept 1500' }]);
+    assert.equal(existsSync(join(env.home, 'daemon.sock')), false);
+    assert.equal(existsSync(join(env.home, 'daemon.pid')), false);
+    assert.equal(env.cli(['health']).code, 1);
+  } finally {
+    await env.close();
+  }
+});
+
+test('an upstream that crashes fails its pending requests with -32005 and harms no other session', async () => {
+  const env = new GuardEnv(() => config());
+  try {
+    const victim = await env.client('rec');
+    const bystander = await env.client('rec');
+    const err = await victim.callTool({ name: 'crash', arguments: {} }).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.ok(err instanceof McpError);
+    assert.equal(err.code, -32005);
+    assert.match(err.message, /'rec' is unavailable.*exited with code 3/);
+    // Later calls in the crashed session get the same clear error.
+    await assert.rejects(victim.callTool({ name: 'echo', arguments: {} }), (e: McpError) => e.code === -32005);
+    const ok = await bystander.callTool({ name: 'echo', arguments: { still: 'fine' } });
+    assert.deepEqual(ok.content, [{ type: 'text', text: '{"still":"fine"}' }]);
+    const fresh = await env.client('rec');
+    const again = await fresh.callTool({ name: 'echo', arguments: { fresh: true } });
+    assert.deepEqual(again.content, [{ type: 'text', text: '{"fresh":true}' }]);
+  } finally {
+    await env.close();
+  }
+});
+
+test('malformed JSON, oversized lines and invalid messages get clear errors; the session lives on', async () => {
+  const env = new GuardEnv(() => config());
+  try {
+    const raw = new RawBridge(env, 'rec');
+    await raw.initialize();
+    raw.send('{"jsonrpc":"2.0","id":1,"method":');
+    raw.send('x'.repeat(200_000));
+    raw.send([{ jsonrpc: '2.0', id: 2, method: 'ping' }]);
+    raw.send({ jsonrpc: '2.0', id: { bad: true }, method: 'ping' });
+    raw.send(Buffer.from([0xff, 0xfe, 0x00, 0x7b]).toString('latin1'));
+    raw.send({ jsonrpc: '2.0', id: 3, method: 'no/such-method' });
+    raw.send({ jsonrpc: '2.0', method: 'notifications/whatever' });
+    raw.send({ jsonrpc: '2.0', id: 4, method: 'ping' });
+    const pong = await raw.reply(4);
+    assert.deepEqual(pong.result, {});
+    const errors = raw.lines.filter((l) => l.id === null).map((l) => l.error.code);
+    assert.deepEqual(errors, [-32700, -32006, -32600, -32600, -32700]);
+    const oversize = raw.lines.find((l) => l.error?.code === -32006);
+    assert.equal(oversize.error.data.limit, 65536);
+    // Unknown methods pass through to the upstream, which answers for itself.
+    assert.equal((await raw.reply(3)).error.code, -32601);
+    // The notification got no reply of any kind.
+    assert.equal(raw.lines.filter((l) => l.id === undefined).length, 0);
+    // Another session and the daemon are unharmed.
+    const c = await env.client('other');
+    assert.deepEqual((await c.callTool({ name: 'echo', arguments: {} })).content, [{ type: 'text', text: '{}' }]);
+    raw.end();
+    assert.equal(await raw.exited, 0);
+  } finally {
+    await env.close();
+  }
+});
+
+test('a broken config is reported with file:line:column and the key', async () => {
+  const env = new GuardEnv(
+    () => `servers:
+  rec:
+    transport: stdio
+    command: node
+    argz: [x]
+  web:
+    transport: sse
+daemon:
+  shutdown_timeout: "soon"
+`,
+  );
+  try {
+    const r = env.cli(['validate']);
+    assert.equal(r.code, 1);
+    const p = env.configPath;
+    assert.match(r.stderr, new RegExp(`${p}:5:5: servers\\.rec\\.argz: unknown key 'argz'`));
+    assert.match(r.stderr, new RegExp(`${p}:7:5: servers\\.web\\.url: a sse server needs \`url\``));
+    assert.match(r.stderr, new RegExp(`${p}:9:21: daemon\\.shutdown_timeout: `));
+    env.writeConfig('servers:\n  rec: [unclosed\n');
+    const y = env.cli(['validate']);
+    assert.equal(y.code, 1);
+    assert.match(y.stderr, new RegExp(`${p}:\\d+:\\d+: `));
+    // A bridge on a broken config tells the client too, and exits non-zero.
+    const raw = new RawBridge(env, 'rec');
+    raw.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} });
+    assert.notEqual(await raw.exited, 0);
+    assert.match(raw.stderr, /mcp-guard:/);
+  } finally {
+    await env.close();
+  }
+});
+
+test('an unknown server name: a message on stderr, an error to the client, a non-zero exit', async () => {
+  const env = new GuardEnv(() => config());
+  try {
+    const raw = new RawBridge(env, 'nope');
+    raw.send({ jsonrpc: '2.0', id: 'init', method: 'initialize', params: {} });
+    assert.equal(await raw.exited, 1);
+    assert.match(raw.stderr, /unknown server 'nope' \(configured: rec, other\)/);
+    const reply = raw.lines.find((l) => l.id === 'init');
+    assert.equal(reply.error.code, -32004);
+    assert.match(reply.error.message, /unknown server 'nope'/);
+  } finally {
+    await env.close();
+  }
+});
+
+test('a daemon that goes away: pending requests get an error and the bridge exits non-zero', async () => {
+  const env = new GuardEnv(() => config());
+  try {
+    const raw = new RawBridge(env, 'rec');
+    await raw.initialize();
+    raw.send({ jsonrpc: '2.0', id: 'slow', method: 'tools/call', params: { name: 'slow', arguments: { ms: 5000 } } });
+    await waitFor(() => env.recorded().some((m) => m.id === 'slow'));
+    process.kill(env.daemonPid()!, 'SIGKILL');
+    assert.equal(await raw.exited, 1);
+    const reply = raw.lines.find((l) => l.id === 'slow');
+    assert.equal(reply.error.code, -32005);
+    assert.match(raw.stderr, /daemon went away/);
+  } finally {
+    await env.close();
+  }
+});
