@@ -192,8 +192,6 @@ export class Daemon {
     } catch (err) {
       return this.refuse(sock, ErrorCode.NotAuthenticated, (err as Error).message);
     }
-    const id = randomBytes(8).toString('hex');
-    const log = this.log.child({ server: hello.server, session: id });
     const link: ClientLink = {
       send: (line) => {
         if (sock.destroyed) return;
@@ -204,22 +202,9 @@ export class Daemon {
       },
       close: () => sock.end(),
     };
+    const session = this.openSession(hello.server, identity, link);
+    this.reply(sock, { ok: true, session: session.info.id, pid: process.pid });
     const maxBytes = snap.config.daemon.max_message_bytes;
-    const session = new Session({
-      id,
-      server: hello.server,
-      identity,
-      upstream: createUpstream(hello.server, server, maxBytes, log, snap),
-      client: link,
-      stages: this.guard.stagesFor(hello.server, snap),
-      audit: this.guard.audit as AuditSink | undefined,
-      log,
-      requestTimeoutMs: server.request_timeout_ms,
-      onClosed: (s) => this.sessions.delete(s),
-    });
-    this.sessions.add(session);
-    this.reply(sock, { ok: true, session: id, pid: process.pid });
-    log.info('session opened', { identity: identity.id });
     const splitter = new LineSplitter(maxBytes, {
       line: (l) => session.fromClientLine(l),
       oversize: (n) => session.clientOversize(n, maxBytes),
@@ -228,6 +213,34 @@ export class Daemon {
     sock.on('close', () => void session.close('client disconnected'));
     if (rest.length) splitter.push(rest);
     await session.start();
+  }
+
+  /**
+   * A new session for an authenticated client of `server` (bridge socket or HTTP front). The caller
+   * feeds it client lines and calls start(); the session removes itself when closed.
+   */
+  openSession(serverName: string, identity: Identity, link: ClientLink): Session {
+    const snap = this.guard.snapshot();
+    const server = snap.config.servers[serverName];
+    if (!server) throw new Error(`unknown server '${serverName}'`);
+    const id = randomBytes(8).toString('hex');
+    const log = this.log.child({ server: serverName, session: id });
+    const maxBytes = snap.config.daemon.max_message_bytes;
+    const session = new Session({
+      id,
+      server: serverName,
+      identity,
+      upstream: createUpstream(serverName, server, maxBytes, log, snap),
+      client: link,
+      stages: this.guard.stagesFor(serverName, snap),
+      audit: this.guard.audit as AuditSink | undefined,
+      log,
+      requestTimeoutMs: server.request_timeout_ms,
+      onClosed: (s) => this.sessions.delete(s),
+    });
+    this.sessions.add(session);
+    log.info('session opened', { identity: identity.id });
+    return session;
   }
 }
 
