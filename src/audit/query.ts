@@ -1,0 +1,281 @@
+// The query API behind `mcp-guard logs`: filters, stats and time parsing. Opens the database
+// read-only, so it works while the daemon's writer thread is appending (WAL).
+import Database from 'better-sqlite3';
+import { DECISIONS, type AuditDecision, type AuditRow } from './record.js';
+import { readMeta, type MetaState } from './schema.js';
+import { AuditKeys, aadFor } from './crypto.js';
+
+export class AuditQueryError extends Error {
+  override name = 'AuditQueryError';
+}
+
+export interface LogFilters {
+  server?: string;
+  /** Matches the user name or the identity key (uid:1000, key:ci-bot, ...). */
+  user?: string;
+  method?: string;
+  /** Tool, resource URI or prompt name. */
+  tool?: string;
+  decision?: AuditDecision;
+  session?: string;
+  /** Finding type, e.g. credit_card. */
+  finding?: string;
+  /** Epoch ms, inclusive. */
+  since?: number;
+  /** Epoch ms, inclusive. */
+  until?: number;
+  /** Default 50. */
+  limit?: number;
+  /** Only rows with id > afterId, oldest first (for --follow). */
+  afterId?: number;
+}
+
+export interface AuditDb {
+  readonly db: Database.Database;
+  readonly meta: MetaState;
+  readonly keys?: AuditKeys;
+  close(): void;
+}
+
+/** Open an audit database read-only. An encrypted database needs its key to be queried. */
+export function openAuditDb(path: string, opts: { key?: Buffer } = {}): AuditDb {
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch (e) {
+    throw new AuditQueryError(`cannot open the audit database ${path}: ${(e as Error).message}`);
+  }
+  const meta = readMeta(db);
+  if (!meta) {
+    db.close();
+    throw new AuditQueryError(`${path} is not an mcp-guard audit database`);
+  }
+  let keys: AuditKeys | undefined;
+  if (meta.encrypted) {
+    if (!opts.key) {
+      db.close();
+      throw new AuditQueryError(
+        `${path} is encrypted: give the key with --key-file PATH or the MCP_GUARD_AUDIT_KEY environment variable`,
+      );
+    }
+    keys = new AuditKeys(opts.key);
+    if (keys.check !== meta.keyCheck) {
+      db.close();
+      throw new AuditQueryError(`${path}: this key is not the key the database was encrypted with`);
+    }
+  }
+  return { db, meta, keys, close: () => db.close() };
+}
+
+const ROW_COLUMNS =
+  'id, ts, session, identity, user, roles, server, direction, kind, method, target, decision, stage, reason, ' +
+  'findings, error_code, bytes_in, bytes_out, upstream_ms, overhead_us, request_id';
+const ENCRYPTED = new Set(['identity', 'user', 'target', 'reason', 'findings']);
+
+interface Where {
+  clauses: string[];
+  params: unknown[];
+}
+
+/** WHERE clauses for every filter except --user (which needs two index paths, see queryLogs). */
+function baseWhere(adb: AuditDb, f: LogFilters, alias = ''): Where {
+  const c: string[] = [];
+  const p: unknown[] = [];
+  const k = adb.keys;
+  const col = (name: string) => `${alias}${name}`;
+  if (f.server !== undefined) c.push(`${col('server')} = ?`), p.push(f.server);
+  if (f.method !== undefined) c.push(`${col('method')} = ?`), p.push(f.method);
+  if (f.decision !== undefined) c.push(`${col('decision')} = ?`), p.push(f.decision);
+  if (f.session !== undefined) c.push(`${col('session')} = ?`), p.push(f.session);
+  if (f.tool !== undefined) {
+    if (k) c.push(`${col('target_k')} = ?`), p.push(k.blindIndex('target', f.tool));
+    else c.push(`${col('target')} = ?`), p.push(f.tool);
+  }
+  // ts is nearly monotonic in id: a lower bound is cheapest as a filter on the newest-first id
+  // scan (unary + keeps SQLite off the ts index); an upper bound uses the ts index.
+  if (f.since !== undefined) c.push(`+${col('ts')} >= ?`), p.push(f.since);
+  if (f.until !== undefined) c.push(`${col('ts')} <= ?`), p.push(f.until);
+  if (f.afterId !== undefined) c.push(`${col('id')} > ?`), p.push(f.afterId);
+  if (f.finding !== undefined) {
+    c.push(`${col('id')} IN (SELECT audit_id FROM audit_finding WHERE type = ?)`);
+    p.push(k ? k.blindIndex('finding', f.finding) : f.finding);
+  }
+  return { clauses: c, params: p };
+}
+
+function userClauses(adb: AuditDb, user: string): [string, unknown][] {
+  const k = adb.keys;
+  return k
+    ? [
+        ['user_k = ?', k.blindIndex('user', user)],
+        ['identity_k = ?', k.blindIndex('identity', user)],
+      ]
+    : [
+        ['user = ?', user],
+        ['identity = ?', user],
+      ];
+}
+
+const whereSql = (clauses: string[]) => (clauses.length ? ` WHERE ${clauses.join(' AND ')}` : '');
+
+/** Matching rows: newest first, or oldest first after `afterId` (follow mode). */
+export function queryLogs(adb: AuditDb, filters: LogFilters): AuditRow[] {
+  const limit = filters.limit ?? 50;
+  if (!Number.isInteger(limit) || limit < 1) throw new AuditQueryError(`limit must be a positive integer, got ${limit}`);
+  const asc = filters.afterId !== undefined;
+  const order = asc ? 'id ASC' : filters.until !== undefined ? 'ts DESC, id DESC' : 'id DESC';
+  const w = baseWhere(adb, filters);
+  let sql: string;
+  let params: unknown[];
+  if (filters.user === undefined) {
+    sql = `SELECT ${ROW_COLUMNS} FROM audit${whereSql(w.clauses)} ORDER BY ${order} LIMIT ?`;
+    params = [...w.params, limit];
+  } else {
+    // user OR identity: two index-ordered subqueries, each limited, merged.
+    const [[c1, v1], [c2, v2]] = userClauses(adb, filters.user);
+    const sub = (c: string) => `SELECT * FROM (SELECT ${ROW_COLUMNS} FROM audit${whereSql([...w.clauses, c])} ORDER BY ${order} LIMIT ?)`;
+    sql = `${sub(c1)} UNION ${sub(c2)} ORDER BY ${order} LIMIT ?`;
+    params = [...w.params, v1, limit, ...w.params, v2, limit, limit];
+  }
+  const rows = adb.db.prepare(sql).all(...params) as Record<string, unknown>[];
+  return rows.map((r) => decodeRow(adb, r));
+}
+
+function decodeRow(adb: AuditDb, r: Record<string, unknown>): AuditRow {
+  const k = adb.keys;
+  const id = r.id as number;
+  const out: Record<string, unknown> = {};
+  for (const [name, v] of Object.entries(r)) {
+    if (v === null || v === undefined) continue;
+    let value = v;
+    if (k && ENCRYPTED.has(name)) {
+      try {
+        value = k.decrypt(String(v), aadFor(name, id));
+      } catch {
+        throw new AuditQueryError(`row ${id}: the ${name} column does not decrypt (tampered, or a different key); run \`mcp-guard logs verify\``);
+      }
+    }
+    if (name === 'roles' || name === 'findings') value = JSON.parse(String(value));
+    out[name] = value;
+  }
+  return out as unknown as AuditRow;
+}
+
+export interface LogStats {
+  total: number;
+  byDecision: Record<string, number>;
+  byServer: Record<string, number>;
+  byMethod: Record<string, number>;
+  /** tools/call rows by tool name. */
+  byTool: Record<string, number>;
+  byFinding: Record<string, number>;
+  /** Upstream latency, milliseconds, over rows that have one. */
+  latency: Percentiles;
+  /** Proxy overhead, microseconds. */
+  overhead: Percentiles;
+}
+
+export interface Percentiles {
+  count: number;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+function percentiles(sorted: number[]): Percentiles {
+  const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : null);
+  return { count: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.length ? sorted[sorted.length - 1]! : null };
+}
+
+/** Counts and percentiles over every row matching the filters (limit and afterId ignored). */
+export function stats(adb: AuditDb, filters: LogFilters): LogStats {
+  const f = { ...filters, limit: undefined, afterId: undefined };
+  const w = baseWhere(adb, f);
+  if (f.user !== undefined) {
+    const [[c1, v1], [c2, v2]] = userClauses(adb, f.user);
+    w.clauses.push(`(${c1} OR ${c2})`);
+    w.params.push(v1, v2);
+  }
+  const where = whereSql(w.clauses);
+  const and = (c: string) => whereSql([...w.clauses, c]);
+  const db = adb.db;
+  const group = (col: string): Record<string, number> => {
+    const out: Record<string, number> = {};
+    const rows = db.prepare(`SELECT ${col} AS k, count(*) AS n FROM audit${where} GROUP BY ${col} ORDER BY n DESC`).all(...w.params) as { k: string; n: number }[];
+    for (const r of rows) out[r.k] = r.n;
+    return out;
+  };
+  const total = db.prepare(`SELECT count(*) FROM audit${where}`).pluck().get(...w.params) as number;
+  const byTool: Record<string, number> = {};
+  if (adb.keys) {
+    const rows = db
+      .prepare(`SELECT min(id) AS id, count(*) AS n FROM audit${and("method = 'tools/call' AND target_k IS NOT NULL")} GROUP BY target_k ORDER BY n DESC`)
+      .all(...w.params) as { id: number; n: number }[];
+    const one = db.prepare('SELECT target FROM audit WHERE id = ?').pluck();
+    for (const r of rows) byTool[adb.keys.decrypt(one.get(r.id) as string, aadFor('target', r.id))] = r.n;
+  } else {
+    const rows = db
+      .prepare(`SELECT target AS k, count(*) AS n FROM audit${and("method = 'tools/call' AND target IS NOT NULL")} GROUP BY target ORDER BY n DESC`)
+      .all(...w.params) as { k: string; n: number }[];
+    for (const r of rows) byTool[r.k] = r.n;
+  }
+  const byFinding: Record<string, number> = {};
+  const frows = db
+    .prepare(`SELECT f.type AS k, sum(f.count) AS n FROM audit_finding f WHERE f.audit_id IN (SELECT id FROM audit${where}) GROUP BY f.type ORDER BY n DESC`)
+    .all(...w.params) as { k: string; n: number }[];
+  if (adb.keys && frows.length) {
+    // Types are blind-indexed; recover names from the decrypted findings of one row per type.
+    const names = new Map<string, string>();
+    const ids = db.prepare(`SELECT f.type AS k, min(f.audit_id) AS id FROM audit_finding f GROUP BY f.type`).all() as { k: string; id: number }[];
+    const one = db.prepare('SELECT findings FROM audit WHERE id = ?').pluck();
+    for (const { id } of ids) {
+      const list = JSON.parse(adb.keys.decrypt(one.get(id) as string, aadFor('findings', id))) as { type: string }[];
+      for (const t of list) names.set(adb.keys.blindIndex('finding', t.type), t.type);
+    }
+    for (const r of frows) byFinding[names.get(r.k) ?? r.k] = r.n;
+  } else for (const r of frows) byFinding[r.k] = r.n;
+  const sortedOf = (col: string) =>
+    db.prepare(`SELECT ${col} FROM audit${and(`${col} IS NOT NULL`)} ORDER BY ${col}`).pluck().all(...w.params) as number[];
+  return {
+    total,
+    byDecision: group('decision'),
+    byServer: group('server'),
+    byMethod: group('method'),
+    byTool,
+    byFinding,
+    latency: percentiles(sortedOf('upstream_ms')),
+    overhead: percentiles(sortedOf('overhead_us')),
+  };
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/**
+ * A point in time from a duration back from `now` (15m, 2h, 7d, 1w, 30s) or an ISO 8601 time
+ * (2025-01-31, 2025-01-31T12:00:00Z). Anything else is an error saying what is accepted.
+ */
+export function parseTime(text: string, now = Date.now()): number {
+  const s = text.trim();
+  const d = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(s);
+  if (d) return now - Number(d[1]) * UNITS[d[2]!]!;
+  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(s)) {
+    const t = Date.parse(s);
+    if (Number.isFinite(t)) return t;
+  }
+  throw new AuditQueryError(
+    `invalid time "${text}": use a duration back from now (30s, 15m, 2h, 7d, 1w) or an ISO 8601 time (2025-01-31 or 2025-01-31T12:00:00Z)`,
+  );
+}
+
+export function parseDecision(text: string): AuditDecision {
+  if ((DECISIONS as readonly string[]).includes(text)) return text as AuditDecision;
+  throw new AuditQueryError(`invalid decision "${text}": expected one of ${DECISIONS.join(', ')}`);
+}
+
+export function parseLimit(text: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || Number(text) > 1_000_000) {
+    throw new AuditQueryError(`invalid limit "${text}": expected a whole number from 1 to 1000000`);
+  }
+  return Number(text);
+}

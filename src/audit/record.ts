@@ -1,0 +1,68 @@
+// One audit row per message in either direction: who, where, what, what the proxy decided and why.
+// There is deliberately no field for a raw match: findings carry types, counts and keyed hashes only,
+// and tool / resource names arrive already redacted by the session.
+import type { AuditNote, Direction, Kind } from '../session/stage.js';
+
+export type AuditDecision = AuditNote['decision'];
+export const DECISIONS: readonly AuditDecision[] = ['allow', 'block', 'redact', 'warn', 'error'];
+
+export interface AuditFinding {
+  /** PII or secret type, e.g. `credit_card`. */
+  type: string;
+  count: number;
+  /** Keyed hashes of the matches (never the matches). */
+  hashes: string[];
+}
+
+export interface AuditRecord {
+  /** Epoch milliseconds. */
+  ts: number;
+  session: string;
+  /** Stable identity key, e.g. `uid:1000`, `key:ci-bot`, `oauth:sub`. */
+  identity: string;
+  /** Human-readable name. */
+  user: string;
+  roles: string[];
+  server: string;
+  direction: Direction;
+  kind: Kind;
+  /** For a response, the method of the request it answers. */
+  method: string;
+  /** Tool, resource URI or prompt name (redacted by the caller if it contained PII). */
+  target?: string;
+  decision: AuditDecision;
+  /** Name of the stage that decided. */
+  stage?: string;
+  reason?: string;
+  findings?: AuditFinding[];
+  /** JSON-RPC error code sent to the client or received from upstream. */
+  error_code?: number;
+  bytes_in: number;
+  bytes_out?: number;
+  /** Upstream latency in milliseconds (responses). */
+  upstream_ms?: number;
+  /** Time spent in the proxy, microseconds. */
+  overhead_us?: number;
+  /** JSON-RPC id, as a string. */
+  request_id?: string;
+}
+
+/** A stored record as read back by queries. */
+export interface AuditRow extends AuditRecord {
+  id: number;
+}
+
+/** Group a stage's findings (one per match) into the per-type shape the audit log stores. */
+export function summariseFindings(
+  findings: readonly { type: string; hash: string }[] | undefined,
+): AuditFinding[] | undefined {
+  if (!findings || findings.length === 0) return undefined;
+  const byType = new Map<string, AuditFinding>();
+  for (const f of findings) {
+    let s = byType.get(f.type);
+    if (!s) byType.set(f.type, (s = { type: f.type, count: 0, hashes: [] }));
+    s.count++;
+    if (!s.hashes.includes(f.hash)) s.hashes.push(f.hash);
+  }
+  return [...byType.values()];
+}

@@ -1,0 +1,153 @@
+// The audit database layout, shared by the writer thread, queries and `verify`.
+// Column order here is the order hashed into the tamper-evidence chain (chain.ts): never reorder.
+import type Database from 'better-sqlite3';
+
+export const SCHEMA_VERSION = 1;
+
+/** Stored columns covered by the row hash, in hash order (id and hash itself excluded). */
+export const HASHED_COLUMNS = [
+  'ts',
+  'session',
+  'identity',
+  'user',
+  'roles',
+  'server',
+  'direction',
+  'kind',
+  'method',
+  'target',
+  'decision',
+  'stage',
+  'reason',
+  'findings',
+  'error_code',
+  'bytes_in',
+  'bytes_out',
+  'upstream_ms',
+  'overhead_us',
+  'request_id',
+  // Blind indexes (HMAC) of encrypted columns, NULL when the database is not encrypted.
+  'identity_k',
+  'user_k',
+  'target_k',
+] as const;
+export type HashedColumn = (typeof HASHED_COLUMNS)[number];
+
+/** Columns encrypted at rest when a key is configured. */
+export const ENCRYPTED_COLUMNS = ['identity', 'user', 'target', 'reason', 'findings'] as const;
+export type EncryptedColumn = (typeof ENCRYPTED_COLUMNS)[number];
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (
+  id          INTEGER PRIMARY KEY,
+  ts          INTEGER NOT NULL,
+  session     TEXT NOT NULL,
+  identity    TEXT,
+  user        TEXT,
+  roles       TEXT,
+  server      TEXT NOT NULL,
+  direction   TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  method      TEXT NOT NULL,
+  target      TEXT,
+  decision    TEXT NOT NULL,
+  stage       TEXT,
+  reason      TEXT,
+  findings    TEXT,
+  error_code  INTEGER,
+  bytes_in    INTEGER,
+  bytes_out   INTEGER,
+  upstream_ms REAL,
+  overhead_us REAL,
+  request_id  TEXT,
+  identity_k  TEXT,
+  user_k      TEXT,
+  target_k    TEXT,
+  hash        BLOB NOT NULL
+);
+-- One row per (finding type, audit row) for --finding; type is a blind index when encrypted.
+CREATE TABLE IF NOT EXISTS audit_finding (
+  type     TEXT NOT NULL,
+  audit_id INTEGER NOT NULL,
+  count    INTEGER NOT NULL,
+  PRIMARY KEY (type, audit_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS audit_finding_id ON audit_finding (audit_id);
+CREATE INDEX IF NOT EXISTS audit_ts ON audit (ts);
+CREATE INDEX IF NOT EXISTS audit_server ON audit (server);
+CREATE INDEX IF NOT EXISTS audit_method ON audit (method);
+CREATE INDEX IF NOT EXISTS audit_decision ON audit (decision);
+CREATE INDEX IF NOT EXISTS audit_session ON audit (session);
+`;
+
+// Equality filters on identity/user/target use the plain column, or its blind index when
+// encrypted; only the ones the mode needs are indexed (fewer indexes, faster inserts).
+const PLAIN_INDEXES = `
+CREATE INDEX IF NOT EXISTS audit_identity ON audit (identity);
+CREATE INDEX IF NOT EXISTS audit_user ON audit (user);
+CREATE INDEX IF NOT EXISTS audit_target ON audit (target);
+`;
+const ENCRYPTED_INDEXES = `
+CREATE INDEX IF NOT EXISTS audit_identity_k ON audit (identity_k);
+CREATE INDEX IF NOT EXISTS audit_user_k ON audit (user_k);
+CREATE INDEX IF NOT EXISTS audit_target_k ON audit (target_k);
+`;
+
+export interface MetaState {
+  version: number;
+  encrypted: boolean;
+  keyCheck?: string;
+  /** Last batch sequence committed (exactly-once replay). */
+  lastSeq: number;
+  /** Chain head: id and hash of the last row written. */
+  headId: number;
+  headHash: string;
+  /** Rows up to this id were deleted by retention; chain resumes from its hash. */
+  checkpointId: number;
+  checkpointHash: string;
+  checkpointTs?: number;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** Create the schema if the database is new; returns the meta state. Run in the writer only. */
+export function initSchema(db: Database.Database, mode: { encrypted: boolean; keyCheck?: string }): MetaState {
+  db.exec(DDL);
+  const existing = readMeta(db);
+  if (existing) return existing;
+  db.exec(mode.encrypted ? ENCRYPTED_INDEXES : PLAIN_INDEXES);
+  const put = db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)');
+  db.transaction(() => {
+    put.run('version', String(SCHEMA_VERSION));
+    put.run('encrypted', mode.encrypted ? '1' : '0');
+    if (mode.keyCheck) put.run('key_check', mode.keyCheck);
+    put.run('last_seq', '0');
+    put.run('head_id', '0');
+    put.run('head_hash', GENESIS_HASH);
+    put.run('checkpoint_id', '0');
+    put.run('checkpoint_hash', GENESIS_HASH);
+  })();
+  return readMeta(db)!;
+}
+
+/** Meta state, or undefined if the database has never been initialised. */
+export function readMeta(db: Database.Database): MetaState | undefined {
+  const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+  if (!hasMeta) return undefined;
+  const rows = db.prepare('SELECT k, v FROM meta').all() as { k: string; v: string }[];
+  if (rows.length === 0) return undefined;
+  const m = new Map(rows.map((r) => [r.k, r.v]));
+  const num = (k: string) => Number(m.get(k) ?? '0');
+  return {
+    version: num('version'),
+    encrypted: m.get('encrypted') === '1',
+    keyCheck: m.get('key_check'),
+    lastSeq: num('last_seq'),
+    headId: num('head_id'),
+    headHash: m.get('head_hash') ?? GENESIS_HASH,
+    checkpointId: num('checkpoint_id'),
+    checkpointHash: m.get('checkpoint_hash') ?? GENESIS_HASH,
+    checkpointTs: m.has('checkpoint_ts') ? num('checkpoint_ts') : undefined,
+  };
+}

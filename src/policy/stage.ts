@@ -1,0 +1,178 @@
+// The policy layer as pipeline stages (src/session/stage.ts). All synchronous and pure apart
+// from the rate limiter's bucket state. The effective policy of a caller is the server policy
+// narrowed by each of its roles, compiled once per role set. Order:
+//   rate_limit   c2s requests (a refused call is still a call, so it counts first)
+//   permissions  c2s tools/call, resources/read|subscribe|unsubscribe, prompts/get, completion/complete
+//   arguments    c2s tools/call argument rules
+//   capabilities s2c list/initialize responses filtered; c2s initialize stripped of sampling/elicitation
+//   sampling     s2c sampling/createMessage and elicitation/create
+import type { Policy, Role } from '../config/policy-schema.js';
+import type { Identity } from '../identity/identity.js';
+import { PolicyDenied, RateLimited } from '../protocol/errors.js';
+import type { MessageContext, Stage, Verdict } from '../session/stage.js';
+import { filterInitializeRequest, filterInitializeResult, filterListResult, isFilteredListMethod } from './capabilities.js';
+import { compilePolicy, type CompiledPolicy } from './compiled.js';
+import type { Denial } from './permissions.js';
+import { limitSpecs, RATE_EXEMPT_METHODS, type RateLimiter } from './ratelimit.js';
+import { narrow } from './roles.js';
+import { guardServerRequest } from './sampling.js';
+
+export interface PolicyStageOptions {
+  server: string;
+  policy: Policy;
+  roles: Record<string, Role>;
+  limiter: RateLimiter;
+}
+
+const MAX_CACHED_ROLE_SETS = 1024;
+
+/**
+ * Returns the compiled effective policy for an identity. An unknown role, or a role whose
+ * patterns do not compile, gives a policy that refuses everything (fail closed).
+ * Throws PatternCompileError if the server policy itself does not compile.
+ */
+export function effectivePolicyResolver(policy: Policy, roles: Record<string, Role>): (identity: Identity) => CompiledPolicy {
+  const base = compilePolicy(policy);
+  const cache = new Map<string, CompiledPolicy>();
+  cache.set('', base);
+  return (identity: Identity): CompiledPolicy => {
+    const r = identity.roles;
+    const key = r.length === 0 ? '' : r.length === 1 ? r[0]! : r.join('\u0000');
+    const hit = cache.get(key);
+    if (hit) return hit;
+    let compiled: CompiledPolicy;
+    const missing = r.find((name) => !Object.prototype.hasOwnProperty.call(roles, name));
+    if (missing !== undefined) {
+      compiled = compilePolicy(policy, {
+        rule: 'roles',
+        reason: `role ${JSON.stringify(missing.slice(0, 80))} is not defined in the auth.roles config, so this caller may use nothing`,
+      });
+    } else {
+      try {
+        compiled = compilePolicy(narrow(policy, ...r.map((name) => roles[name]!)));
+      } catch (e) {
+        compiled = compilePolicy(policy, { rule: 'roles', reason: `a role of this caller has an invalid pattern: ${(e as Error).message}` });
+      }
+    }
+    if (cache.size >= MAX_CACHED_ROLE_SETS) {
+      cache.clear();
+      cache.set('', base);
+    }
+    cache.set(key, compiled);
+    return compiled;
+  };
+}
+
+function refuse(ctx: MessageContext, stage: string, d: Denial): Verdict {
+  ctx.audit.decision = 'block';
+  ctx.audit.stage = stage;
+  ctx.audit.reason = `${d.rule}: ${d.reason}`;
+  return { block: new PolicyDenied(d.rule, d.reason) };
+}
+
+const isClientRequest = (ctx: MessageContext) => ctx.direction === 'c2s' && ctx.kind === 'request';
+
+/** The permission check of one client request, or undefined when nothing is refused. */
+export function checkRequestPermissions(method: string, params: any, c: CompiledPolicy): Denial | undefined {
+  switch (method) {
+    case 'tools/call':
+      return c.denyAll ?? c.permissions.checkTool(params?.name);
+    case 'resources/read':
+    case 'resources/subscribe':
+    case 'resources/unsubscribe':
+      return c.denyAll ?? c.permissions.checkResource(params?.uri);
+    case 'prompts/get':
+      return c.denyAll ?? c.permissions.checkPrompt(params?.name);
+    case 'completion/complete': {
+      // Completions of a prompt's or resource template's arguments reveal what they are.
+      const ref = params?.ref;
+      if (ref?.type === 'ref/prompt') return c.denyAll ?? c.permissions.checkPrompt(ref.name);
+      if (ref?.type === 'ref/resource') return c.denyAll ?? c.permissions.checkResourceTemplate(ref.uri);
+      return c.denyAll;
+    }
+    default:
+      return undefined;
+  }
+}
+
+export function policyStages(opts: PolicyStageOptions): Stage[] {
+  const { server, limiter } = opts;
+  const effective = effectivePolicyResolver(opts.policy, opts.roles);
+
+  const rateLimit: Stage = {
+    name: 'rate_limit',
+    handle(ctx) {
+      if (!isClientRequest(ctx) || RATE_EXEMPT_METHODS.has(ctx.method)) return undefined;
+      const c = effective(ctx.session.identity);
+      const r = c.rate;
+      if (r.rpm === undefined && r.rph === undefined && r.tools.size === 0) return undefined;
+      const tool = ctx.method === 'tools/call' ? ctx.msg.params?.name : undefined;
+      const specs = limitSpecs(server, ctx.session.identity.id, r, tool);
+      if (specs.length === 0) return undefined;
+      const out = limiter.take(specs, ctx.now);
+      if (out.ok) return undefined;
+      ctx.audit.decision = 'block';
+      ctx.audit.stage = 'rate_limit';
+      ctx.audit.reason = `${out.limit}: retry after ${out.retryAfterMs} ms`;
+      return { block: new RateLimited(out.retryAfterMs, out.limit) };
+    },
+  };
+
+  const permissions: Stage = {
+    name: 'permissions',
+    handle(ctx) {
+      if (!isClientRequest(ctx)) return undefined;
+      const d = checkRequestPermissions(ctx.method, ctx.msg.params, effective(ctx.session.identity));
+      return d ? refuse(ctx, 'permissions', d) : undefined;
+    },
+  };
+
+  const args: Stage = {
+    name: 'arguments',
+    handle(ctx) {
+      if (!isClientRequest(ctx) || ctx.method !== 'tools/call') return undefined;
+      const c = effective(ctx.session.identity);
+      if (c.args.size === 0) return undefined;
+      const p = ctx.msg.params;
+      const d = c.args.check(p?.name, p?.arguments);
+      return d ? refuse(ctx, 'arguments', d) : undefined;
+    },
+  };
+
+  const capabilities: Stage = {
+    name: 'capabilities',
+    handle(ctx) {
+      if (ctx.direction === 's2c' && ctx.kind === 'response') {
+        const result = ctx.msg.result;
+        if (result === undefined) return undefined; // error responses pass unchanged
+        if (ctx.method === 'initialize') {
+          const next = filterInitializeResult(result, effective(ctx.session.identity));
+          return next ? { replace: { ...ctx.msg, result: next } } : undefined;
+        }
+        if (isFilteredListMethod(ctx.method)) {
+          const next = filterListResult(ctx.method, result, effective(ctx.session.identity));
+          return next ? { replace: { ...ctx.msg, result: next } } : undefined;
+        }
+        return undefined;
+      }
+      if (isClientRequest(ctx) && ctx.method === 'initialize') {
+        const next = filterInitializeRequest(ctx.msg.params, effective(ctx.session.identity));
+        return next ? { replace: { ...ctx.msg, params: next } } : undefined;
+      }
+      return undefined;
+    },
+  };
+
+  const sampling: Stage = {
+    name: 'sampling',
+    handle(ctx) {
+      if (ctx.direction !== 's2c' || ctx.kind !== 'request') return undefined;
+      const d = guardServerRequest(ctx.method, ctx.msg.params, effective(ctx.session.identity));
+      if (!d) return undefined;
+      if ('deny' in d) return refuse(ctx, 'sampling', d.deny);
+      return { replace: { ...ctx.msg, params: d.params } };
+    },
+  };
+
+  return [rateLimit, permissions, args, capabilities, sampling];
+}
