@@ -10,11 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { LineSplitter } from '../protocol/framing.js';
 import { WIRE_VERSION, type Credentials, type HelloReply } from '../protocol/hello.js';
 import { ErrorCode, GuardError, renderError, type JsonRpcId } from '../protocol/errors.js';
-import type { LoadedConfig } from '../config/loader.js';
+import type { Located } from '../config/locate.js';
 import { peekMessage } from '../protocol/id.js';
 
 export interface BridgeOptions {
-  loaded: LoadedConfig;
+  loaded: Located;
   server: string;
   credentials?: Credentials;
   /** How long to wait for a daemon to come up, in ms. */
@@ -78,7 +78,7 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
     sock = await connectOrStart(opts.loaded, opts.timeoutMs);
   } catch (err) {
     sock = undefined;
-    return fail((err as Error).message);
+    return fail(await explainStartFailure(opts.loaded, err as Error));
   }
 
   const conn = sock;
@@ -129,6 +129,17 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
   });
 }
 
+/** When the daemon could not start, a broken config is the usual reason: say exactly what is wrong. */
+async function explainStartFailure(located: Located, err: Error): Promise<string> {
+  try {
+    const { loadConfig } = await import('../config/loader.js');
+    await loadConfig(located.path);
+  } catch (cfgErr) {
+    if ((cfgErr as Error).name === 'ConfigError') return `the config is invalid:\n${(cfgErr as Error).message}`;
+  }
+  return err.message;
+}
+
 function key(id: string | number): string {
   return typeof id === 'number' ? 'n' + id : 's' + id;
 }
@@ -173,7 +184,7 @@ function tryConnect(path: string): Promise<Socket> {
 }
 
 /** Connect to the daemon's socket, starting the daemon (detached) when none answers. */
-export async function connectOrStart(loaded: LoadedConfig, timeoutMs: number): Promise<Socket> {
+export async function connectOrStart(loaded: Located, timeoutMs: number): Promise<Socket> {
   try {
     return await tryConnect(loaded.socketPath);
   } catch (err) {
@@ -203,7 +214,7 @@ export async function connectOrStart(loaded: LoadedConfig, timeoutMs: number): P
   }
 }
 
-export function startDaemonDetached(loaded: LoadedConfig) {
+export function startDaemonDetached(loaded: Located) {
   mkdirSync(loaded.home, { recursive: true, mode: 0o700 });
   const logFd = openSync(join(loaded.home, 'daemon.log'), 'a', 0o600);
   const env = { ...process.env };

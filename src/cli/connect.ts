@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { runBridge } from '../bridge/bridge.js';
 import { loadOrExit, fail } from './daemon.js';
+import { locate, resolveConfigPath, authModeOf } from '../config/locate.js';
 import type { Credentials } from '../protocol/hello.js';
 
 export function registerConnect(program: Command): void {
@@ -14,7 +15,16 @@ export function registerConnect(program: Command): void {
     .option('--key-file <file>', 'file holding an API key (api_key auth); default $MCP_GUARD_API_KEY')
     .option('--timeout <seconds>', 'how long to wait for the daemon to start', '30')
     .action(async (opts: { server: string; config?: string; keyFile?: string; timeout: string }) => {
-      const loaded = loadOrExit(opts.config);
+      // Only the socket's location is read here; the daemon validates the whole config.
+      const path = resolveConfigPath(opts.config);
+      let located;
+      try {
+        if (typeof path !== 'string') throw new Error('no config');
+        located = locate(path);
+      } catch {
+        await loadOrExit(opts.config); // reports the precise problem and exits
+        fail('cannot read the config');
+      }
       const timeout = Number(opts.timeout);
       if (!Number.isFinite(timeout) || timeout <= 0) fail(`--timeout must be a positive number of seconds, not '${opts.timeout}'`, 2);
       const credentials: Credentials = {};
@@ -28,8 +38,18 @@ export function registerConnect(program: Command): void {
         credentials.apiKey = process.env.MCP_GUARD_API_KEY;
       }
       if (process.env.MCP_GUARD_TOKEN) credentials.token = process.env.MCP_GUARD_TOKEN;
+      else if (authModeOf(located.path) === 'oauth') {
+        // The token from `mcp-guard auth login`, refreshed when it is about to expire.
+        const loaded = await loadOrExit(opts.config);
+        const { currentAccessToken } = await import('../identity/oauth-login.js');
+        try {
+          credentials.token = await currentAccessToken(loaded.config.auth.oauth!, loaded.home);
+        } catch (err) {
+          fail(`${(err as Error).message} (run \`mcp-guard auth login\`)`);
+        }
+      }
       const code = await runBridge({
-        loaded,
+        loaded: located,
         server: opts.server,
         credentials: Object.keys(credentials).length ? credentials : undefined,
         timeoutMs: timeout * 1000,

@@ -1,7 +1,5 @@
 // `start`, `stop`, `status`, `health`, `reload`: run the daemon and ask it how it is.
 import type { Command } from 'commander';
-import { loadConfig, ConfigError } from '../config/loader.js';
-import { Daemon } from '../daemon/daemon.js';
 import { AlreadyRunning, pidAlive, readLockPid } from '../daemon/lock.js';
 import { createLogger } from '../daemon/log.js';
 import { connectOrStart } from '../bridge/bridge.js';
@@ -15,7 +13,7 @@ export function registerDaemonCommands(program: Command): void {
     .option('-d, --detach', 'run in the background and return once it answers')
     .option('--quiet-if-running', 'exit 0 without a message when a daemon already runs (used by auto-start)')
     .action(async (opts: { config?: string; detach?: boolean; quietIfRunning?: boolean }) => {
-      const loaded = loadOrExit(opts.config);
+      const loaded = await loadOrExit(opts.config);
       if (opts.detach) {
         const running = readLockPid(loaded.home);
         if (running && pidAlive(running)) fail(`mcp-guard daemon is already running (pid ${running})`);
@@ -26,6 +24,7 @@ export function registerDaemonCommands(program: Command): void {
         return;
       }
       const log = createLogger(loaded.config.daemon.log_level);
+      const { Daemon } = await import('../daemon/daemon.js');
       const daemon = new Daemon(loaded, log);
       try {
         await daemon.start();
@@ -47,7 +46,7 @@ export function registerDaemonCommands(program: Command): void {
     .description('stop the running daemon after in-flight requests complete')
     .option('-c, --config <file>', 'config file')
     .action(async (opts: { config?: string }) => {
-      const loaded = loadOrExit(opts.config);
+      const loaded = await loadOrExit(opts.config);
       let pid: number;
       try {
         const r = await control(loaded.socketPath, 'stop');
@@ -69,7 +68,7 @@ export function registerDaemonCommands(program: Command): void {
     .option('-c, --config <file>', 'config file')
     .option('--json', 'print JSON')
     .action(async (opts: { config?: string; json?: boolean }) => {
-      const loaded = loadOrExit(opts.config);
+      const loaded = await loadOrExit(opts.config);
       let r;
       try {
         r = await control(loaded.socketPath, 'status');
@@ -99,7 +98,7 @@ export function registerDaemonCommands(program: Command): void {
     .description('liveness check: exit 0 when the daemon answers, 1 otherwise')
     .option('-c, --config <file>', 'config file')
     .action(async (opts: { config?: string }) => {
-      const loaded = loadOrExit(opts.config);
+      const loaded = await loadOrExit(opts.config);
       try {
         const r = await control(loaded.socketPath, 'health', 3000);
         if (r.ok) {
@@ -117,16 +116,18 @@ export function registerDaemonCommands(program: Command): void {
     .description('reload the config in the running daemon (new sessions use it)')
     .option('-c, --config <file>', 'config file')
     .action(async (opts: { config?: string }) => {
-      const loaded = loadOrExit(opts.config);
+      const loaded = await loadOrExit(opts.config);
       const r = await control(loaded.socketPath, 'reload').catch((err) => fail((err as Error).message));
       if (!r.ok) fail(`reload refused, the running config is kept:\n${r.error}`);
       process.stdout.write('config reloaded\n');
     });
 }
 
-export function loadOrExit(config?: string) {
+/** The whole config, validated (imported lazily: the bridge never needs it). */
+export async function loadOrExit(config?: string) {
+  const { loadConfig, ConfigError } = await import('../config/loader.js');
   try {
-    return loadConfig(config);
+    return await loadConfig(config);
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
     throw err;

@@ -6,10 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { control } from './control.js';
-import { loadConfig } from '../config/loader.js';
 import { pidAlive } from '../daemon/lock.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -22,10 +19,13 @@ export function registerDemo(program: Command): void {
     .option('-c, --config <file>', 'config file', EXAMPLE)
     .option('-s, --server <name>', 'server to call', 'everything')
     .action(async (opts: { config: string; server: string }) => {
+      const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+      const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+      const { loadConfig } = await import('../config/loader.js');
       const home = mkdtempSync(join(tmpdir(), 'mcp-guard-demo-'));
       process.env.MCP_GUARD_HOME = home;
       const say = (s: string) => process.stdout.write(s + '\n');
-      const loaded = loadConfig(opts.config);
+      const loaded = await loadConfig(opts.config);
       say(`mcp-guard demo: config ${loaded.path}, private daemon home ${home}`);
       const transport = new StdioClientTransport({
         command: process.execPath,

@@ -3,11 +3,11 @@ import { join, resolve, dirname } from 'node:path';
 import type { Command } from 'commander';
 import { registerLogs } from './logs.js';
 import { loadOrExit } from './daemon.js';
-import { expandHome } from '../config/loader.js';
+import { expandHome } from '../config/locate.js';
 
 export function registerLogsCommand(program: Command): void {
-  registerLogs(program, (opts: { config?: string }) => {
-    const loaded = loadOrExit(opts.config);
+  registerLogs(program, async (opts: { config?: string }) => {
+    const loaded = await loadOrExit(opts.config);
     const p = loaded.config.audit.path;
     return p ? resolve(dirname(loaded.path), expandHome(p)) : join(loaded.home, 'audit.db');
   });

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The mcp-guard command line: wires one file per command into commander.
 import { Command, Option } from 'commander';
-import { registerDaemonCommands } from './daemon.js';
+import { registerDaemonCommands, loadOrExit } from './daemon.js';
 import { registerConnect } from './connect.js';
 import { registerValidate } from './validate.js';
 import { registerDemo } from './demo.js';
-// LOGS-IMPORT
+import { registerLogsCommand } from './logs-command.js';
+import { registerKeys } from './keys.js';
+import { registerAuth } from './auth.js';
 
 const program = new Command();
 program
@@ -18,7 +20,12 @@ program
 registerDaemonCommands(program);
 registerConnect(program);
 registerValidate(program);
-// LOGS-REGISTER
+registerLogsCommand(program);
+registerKeys(program, async (o: { config?: string }) => (await loadOrExit(o.config)).home);
+registerAuth(program, async (o: { config?: string }) => {
+  const l = await loadOrExit(o.config);
+  return { home: l.home, auth: l.config.auth };
+});
 registerDemo(program);
 
 export const configOption = () => new Option('-c, --config <file>', 'config file (default: $MCP_GUARD_CONFIG, ~/.config/mcp-guard/mcp-guard.yaml, ./mcp-guard.yaml)');

@@ -1,18 +1,34 @@
 // The one config loader: finds the file, parses YAML keeping source positions, expands ${VAR},
 // validates against the schema, and reports every problem as file:line:column with the key.
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { expandHome, locate as locateDaemon, resolveConfigPath } from './locate.js';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, visit, type Document, type Node } from 'yaml';
 import { ConfigSchema, type Config } from './schema.js';
+import { composeConfigs, fetchBase, MAX_EXTENDS_DEPTH } from './compose.js';
+import { policyProblems } from '../policy/compiled.js';
+import { validatePiiConfig } from '../detect/detector.js';
 
 export interface LoadedConfig {
-  /** Absolute path of the file the config came from (or `<embedded>`). */
+  /** Absolute path of the file the config came from. */
   path: string;
+  /** The effective config (after `extends` and the floor merge). */
   config: Config;
   /** Daemon home directory (lock, socket, pid, logs, audit database). */
   home: string;
   socketPath: string;
+  /** The files that made it, base first; the last is `path`. */
+  layers: ParsedFile[];
+}
+
+/** One config file, validated on its own. */
+export interface ParsedFile {
+  file: string;
+  config: Config;
+  /** The file's own YAML as data, before defaults: what it actually says. */
+  raw: any;
+  /** Where `path` is in the file (the nearest existing node). */
+  at(path: (string | number)[]): ConfigProblem;
 }
 
 export interface ConfigProblem {
@@ -35,36 +51,25 @@ export function formatProblem(p: ConfigProblem): string {
   return p.key ? `${where}: ${p.key}: ${p.message}` : `${where}: ${p.message}`;
 }
 
-export function expandHome(p: string): string {
-  if (p === '~') return homedir();
-  if (p.startsWith('~/')) return join(homedir(), p.slice(2));
-  return p;
-}
+export { expandHome, defaultHome } from './locate.js';
 
-/** Default daemon home: MCP_GUARD_HOME, else ~/.config/mcp-guard. */
-export function defaultHome(): string {
-  return process.env.MCP_GUARD_HOME ? resolve(expandHome(process.env.MCP_GUARD_HOME)) : join(homedir(), '.config', 'mcp-guard');
-}
-
-/** Resolution order (DESIGN.md section 3): --config, MCP_GUARD_CONFIG, daemon home, ./mcp-guard.yaml. */
-export function resolveConfigPath(explicit?: string): string {
-  if (explicit) return resolve(expandHome(explicit));
-  if (process.env.MCP_GUARD_CONFIG) return resolve(expandHome(process.env.MCP_GUARD_CONFIG));
-  const candidates = [join(defaultHome(), 'mcp-guard.yaml'), resolve('mcp-guard.yaml')];
-  for (const c of candidates) if (existsSync(c)) return c;
+/** The config file to use, or a ConfigError naming where it looked. */
+export function findConfig(explicit?: string): string {
+  const r = resolveConfigPath(explicit);
+  if (typeof r === 'string') return r;
   throw new ConfigError([
     {
-      file: candidates[0]!,
+      file: r.missing[0]!,
       line: 0,
       column: 0,
       key: '',
-      message: `no config file found (looked for --config, $MCP_GUARD_CONFIG, ${candidates.join(', ')}). Create one from mcp-guard.example.yaml.`,
+      message: `no config file found (looked for --config, $MCP_GUARD_CONFIG, ${r.missing.join(', ')}). Create one from mcp-guard.example.yaml.`,
     },
   ]);
 }
 
-export function loadConfig(explicit?: string): LoadedConfig {
-  const path = resolveConfigPath(explicit);
+export async function loadConfig(explicit?: string): Promise<LoadedConfig> {
+  const path = findConfig(explicit);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -74,8 +79,41 @@ export function loadConfig(explicit?: string): LoadedConfig {
   return parseConfig(text, path);
 }
 
-/** Parse and validate config text; `file` names it in errors and anchors relative paths. */
-export function parseConfig(text: string, file: string): LoadedConfig {
+/** Parse, validate and compose config text; `file` names it in errors and anchors relative paths. */
+export async function parseConfig(text: string, file: string): Promise<LoadedConfig> {
+  const top = parseFile(text, file);
+  const layers: ParsedFile[] = [top];
+  let config = top.config;
+  const { home } = locate(top.config, file);
+  // Resolve the chain of bases first (bounded, no cycles), then merge from the root down.
+  const seen = new Set<string>();
+  let cur = top;
+  while (cur.config.extends) {
+    if (layers.length > MAX_EXTENDS_DEPTH) throw new ConfigError([{ ...cur.at(['extends']), message: `more than ${MAX_EXTENDS_DEPTH} levels of extends` }]);
+    const pin = cur.config.extends.sha256.toLowerCase();
+    if (seen.has(pin)) throw new ConfigError([{ ...cur.at(['extends']), message: 'extends forms a cycle' }]);
+    seen.add(pin);
+    const src = await fetchBase(cur.config.extends, cur.file, home);
+    cur = parseFile(src.text, src.name);
+    layers.unshift(cur);
+  }
+  config = layers[0]!.config;
+  for (const layer of layers.slice(1)) {
+    config = composeConfigs(config, layer.config, layer.raw, layer.file, (p) => layer.at(p));
+  }
+  return { path: file, config, layers, ...locate(config, file, top) };
+}
+
+function locate(config: Config, file: string, top?: ParsedFile): { home: string; socketPath: string } {
+  const { home, socketPath } = locateDaemon(file, config.daemon);
+  if (top && Buffer.byteLength(socketPath) > 100) {
+    throw new ConfigError([{ ...top.at(['daemon', 'socket_path']), message: `socket path is too long for a Unix socket (${socketPath})` }]);
+  }
+  return { home, socketPath };
+}
+
+/** Parse and validate one file on its own. */
+export function parseFile(text: string, file: string): ParsedFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problems: ConfigProblem[] = [];
@@ -121,18 +159,44 @@ export function parseConfig(text: string, file: string): LoadedConfig {
     throw new ConfigError(problems);
   }
   const config = parsed.data;
-  const base = dirname(file);
-  const home = config.daemon.home ? resolve(base, expandHome(config.daemon.home)) : defaultHome();
-  const socketPath = config.daemon.socket_path ? resolve(base, expandHome(config.daemon.socket_path)) : join(home, 'daemon.sock');
-  if (Buffer.byteLength(socketPath) > 100) {
-    throw new ConfigError([
-      { file, ...at(offsetOf(doc, ['daemon', 'socket_path'])), key: 'daemon.socket_path', message: `socket path is too long for a Unix socket (${socketPath})` },
-    ]);
-  }
+  // Checks the schema cannot express: patterns must compile as RE2, with their positions.
+  const semantic = (prefix: (string | number)[], found: { path: (string | number)[] | string; message: string }[]) => {
+    for (const p of found) {
+      const rel = typeof p.path === 'string' ? splitPath(p.path) : p.path;
+      const full = [...prefix, ...rel];
+      problems.push({ file, ...at(offsetOf(doc, full)), key: full.join('.'), message: p.message });
+    }
+  };
+  for (const [name, s] of Object.entries(config.servers)) semantic(['servers', name, 'policy'], policyProblems(s.policy));
+  for (const [name, r] of Object.entries(config.auth.roles)) semantic(['auth', 'roles', name], policyProblems(r));
+  if (config.defaults) semantic(['defaults'], policyProblems(config.defaults));
+  semantic(['pii'], validatePiiConfig(config.pii));
+  if (problems.length) throw new ConfigError(problems);
   for (const s of Object.values(config.servers)) {
-    if (s.cwd && !isAbsolute(s.cwd)) s.cwd = resolve(base, expandHome(s.cwd));
+    if (s.cwd && !isAbsolute(s.cwd)) s.cwd = resolve(dirname(file), expandHome(s.cwd));
   }
-  return { path: file, config, home, socketPath };
+  return {
+    file,
+    config,
+    raw,
+    at: (path) => ({ file, ...at(offsetOf(doc, path)), key: path.join('.'), message: '' }),
+  };
+}
+
+/** `permissions.denied_tools[1]` → ['permissions', 'denied_tools', 1] */
+function splitPath(p: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (const part of p.split('.')) {
+    if (!part) continue;
+    const m = /^([^[]*)((?:\[\d+\])*)$/.exec(part);
+    if (!m) {
+      out.push(part);
+      continue;
+    }
+    if (m[1]) out.push(m[1]);
+    for (const idx of m[2]!.matchAll(/\[(\d+)\]/g)) out.push(Number(idx[1]));
+  }
+  return out;
 }
 
 /** Offset of the node at `path` (or of the key `key` inside it); falls back to the nearest parent. */

@@ -1,8 +1,8 @@
 // The daemon's lifecycle: single-instance lock, the Unix socket server with its hello handshake,
 // one session per bridge connection, status/health/stop over the same socket, drain and shutdown.
-import { chmodSync, existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, unlinkSync, watch, type FSWatcher } from 'node:fs';
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { LineSplitter } from '../protocol/framing.js';
@@ -15,6 +15,10 @@ import { Session, type AuditSink, type ClientLink } from '../session/session.js'
 import { createUpstream } from '../upstream/create.js';
 import type { Identity } from '../identity/identity.js';
 import { Guard } from './guard.js';
+import { frontAuthenticator, startHttpFront, type HttpFront } from '../http/front.js';
+import { startHealthServer, upstreamReachable, type HealthServer, type ReadyCheck } from '../http/health.js';
+import { Metrics } from '../http/metrics.js';
+import { ensureDashboardToken } from '../http/token.js';
 
 const NL = Buffer.from('\n');
 const HELLO_TIMEOUT_MS = 10_000;
@@ -26,6 +30,10 @@ export class Daemon {
   private readonly started = Date.now();
   private stopping?: Promise<void>;
   private guard!: Guard;
+  private readonly watchers: FSWatcher[] = [];
+  private front?: HttpFront;
+  private dashboard?: HealthServer;
+  readonly metrics = new Metrics();
 
   constructor(
     private loaded: LoadedConfig,
@@ -64,12 +72,71 @@ export class Daemon {
       }
       chmodSync(socketPath, 0o600);
       this.server.on('error', (err) => this.log.error('socket server error', { error: err.message }));
+      await this.startHttp();
     } catch (err) {
+      this.server?.close();
+      await this.front?.close().catch(() => {});
       await this.guard?.close().catch(() => {});
       this.releaseLock();
       throw err;
     }
+    this.watchConfig();
     this.log.info('daemon started', { pid: process.pid, socket: socketPath, config: this.loaded.path, servers: Object.keys(this.config.servers) });
+  }
+
+  /** The Streamable HTTP front (daemon.http) and the dashboard port (health, metrics). */
+  private async startHttp(): Promise<void> {
+    const token = ensureDashboardToken(this.loaded.home);
+    const config = () => this.guard.snapshot().config;
+    if (this.config.daemon.http) {
+      this.front = await startHttpFront({
+        daemon: this,
+        config,
+        authenticate: frontAuthenticator({ config, dashboardToken: token }),
+        log: this.log.child({ component: 'http-front' }),
+      });
+    }
+    const port = this.config.daemon.dashboard_port;
+    if (port > 0) {
+      const checks: Record<string, ReadyCheck> = {
+        daemon: () => (this.stopping ? 'shutting down' : true),
+        audit: () => ((this.guard.audit as AuditSink | undefined)?.full ? 'audit queue is full' : true),
+      };
+      for (const [name, s] of Object.entries(this.config.servers)) {
+        if (s.transport !== 'stdio' && s.url) checks[`upstream:${name}`] = () => upstreamReachable(s.url!);
+      }
+      try {
+        this.dashboard = await startHealthServer({ port, token, metrics: this.metrics, checks, log: this.log.child({ component: 'dashboard' }) });
+      } catch (err) {
+        // The proxy works without its dashboard; a busy port must not take MCP down with it.
+        this.log.error('dashboard port unavailable; running without /healthz and /metrics', { port, error: (err as Error).message });
+      }
+    }
+  }
+
+  /**
+   * Hot reload: watch the directories of the config and of local base configs (editors save by
+   * renaming a temp file over the original, so the file itself cannot be watched), debounce,
+   * then validate and swap. An invalid edit keeps the running config and logs the error.
+   */
+  private watchConfig(): void {
+    const files = new Set(this.guard.snapshot().layers.map((l) => l.file).filter((f) => f.startsWith('/')));
+    const dirs = new Set([...files].map((f) => dirname(f)));
+    let timer: NodeJS.Timeout | undefined;
+    const onChange = (dir: string, name: string | null) => {
+      if (name && ![...files].some((f) => f === join(dir, name))) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => void this.guard.reload(), 150);
+    };
+    for (const dir of dirs) {
+      try {
+        const w = watch(dir, { persistent: false }, (_ev, name) => onChange(dir, name ? String(name) : null));
+        w.on('error', (err) => this.log.warn('config watch failed', { dir, error: err.message }));
+        this.watchers.push(w);
+      } catch (err) {
+        this.log.warn('cannot watch the config directory; use `mcp-guard reload`', { dir, error: (err as Error).message });
+      }
+    }
   }
 
   /** Drain in-flight requests (up to daemon.shutdown_timeout), close everything, release the lock. */
@@ -80,7 +147,9 @@ export class Daemon {
 
   private async shutdown(reason: string): Promise<void> {
     this.log.info('daemon stopping', { reason, sessions: this.sessions.size });
+    for (const w of this.watchers) w.close();
     this.server?.close();
+    await this.front?.close().catch((err) => this.log.error('closing the http front failed', { error: (err as Error).message }));
     for (const s of this.sessions) s.drain();
     const deadline = Date.now() + this.config.daemon.shutdown_timeout * 1000;
     while (Date.now() < deadline && [...this.sessions].some((s) => s.inFlight > 0)) {
@@ -93,6 +162,7 @@ export class Daemon {
     } catch {
       /* gone */
     }
+    await this.dashboard?.close();
     this.releaseLock?.();
     this.log.info('daemon stopped');
   }
@@ -108,6 +178,8 @@ export class Daemon {
       home: this.loaded.home,
       servers: Object.entries(this.config.servers).map(([name, s]) => ({ name, transport: s.transport, sessions: perServer[name] ?? 0 })),
       sessions: this.sessions.size,
+      http: this.front ? { url: this.front.url, sessions: this.front.sessions } : undefined,
+      dashboard: this.dashboard?.url,
       ...this.guard.status(),
     };
   }
@@ -189,6 +261,8 @@ export class Daemon {
     let identity: Identity;
     try {
       identity = await this.guard.authenticate(sock, hello.credentials, hello.server);
+      // Credentials end here: the hello object is not kept, and nothing of it goes upstream.
+      delete hello.credentials;
     } catch (err) {
       return this.refuse(sock, ErrorCode.NotAuthenticated, (err as Error).message);
     }
@@ -219,7 +293,7 @@ export class Daemon {
    * A new session for an authenticated client of `server` (bridge socket or HTTP front). The caller
    * feeds it client lines and calls start(); the session removes itself when closed.
    */
-  openSession(serverName: string, identity: Identity, link: ClientLink): Session {
+  openSession(serverName: string, identity: Identity, link: ClientLink, front: 'bridge' | 'http' = 'bridge'): Session {
     const snap = this.guard.snapshot();
     const server = snap.config.servers[serverName];
     if (!server) throw new Error(`unknown server '${serverName}'`);
@@ -232,13 +306,16 @@ export class Daemon {
       identity,
       upstream: createUpstream(serverName, server, maxBytes, log, snap),
       client: link,
-      stages: this.guard.stagesFor(serverName, snap),
-      audit: this.guard.audit as AuditSink | undefined,
+      stages: () => this.guard.stagesFor(serverName),
+      audit: this.metrics.tee(this.guard.audit as AuditSink | undefined),
       log,
       requestTimeoutMs: server.request_timeout_ms,
-      onClosed: (s) => this.sessions.delete(s),
+      onClosed: (s) => {
+        if (this.sessions.delete(s)) this.metrics.sessionClosed(front);
+      },
     });
     this.sessions.add(session);
+    this.metrics.sessionOpened(front);
     log.info('session opened', { identity: identity.id });
     return session;
   }

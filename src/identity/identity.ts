@@ -10,4 +10,6 @@ export interface Identity {
   uid?: number;
   gid?: number;
   pid?: number;
+  /** When the credential stops being valid (ms since the epoch): an OAuth token's `exp`. */
+  expiresAt?: number;
 }

@@ -14,7 +14,7 @@ import {
 } from '../protocol/errors.js';
 import type { Logger } from '../daemon/log.js';
 import type { Upstream } from '../upstream/upstream.js';
-import type { AuditRecord } from '../audit/record.js';
+import { summariseFindings, type AuditRecord } from '../audit/record.js';
 import type { Identity } from '../identity/identity.js';
 import { runStages, type Outcome } from './pipeline.js';
 import type { AuditNote, Direction, JsonRpcMessage, Kind, MessageContext, SessionInfo, Stage } from './stage.js';
@@ -56,7 +56,8 @@ export interface SessionOptions {
   identity: Identity;
   upstream: Upstream;
   client: ClientLink;
-  stages: readonly Stage[];
+  /** The current stages; read per message so that a config reload reaches live sessions. */
+  stages: () => readonly Stage[];
   audit?: AuditSink;
   log: Logger;
   requestTimeoutMs?: number;
@@ -68,7 +69,7 @@ export class Session {
   readonly started = Date.now();
   private readonly upstream: Upstream;
   private readonly client: ClientLink;
-  private readonly stages: readonly Stage[];
+  private readonly stages: () => readonly Stage[];
   private readonly log: Logger;
   /** Client requests awaiting the upstream's response, by id key. */
   private readonly fromClient = new Map<string, Pending>();
@@ -204,7 +205,14 @@ export class Session {
       requestParams: pending?.params,
       audit: { decision: 'allow' },
     };
-    const out = runStages(this.stages, ctx);
+    let stages: readonly Stage[];
+    try {
+      stages = this.stages();
+    } catch (err) {
+      // The server left the config: nothing more passes in this session.
+      return this.malformed(direction, line, hasId ? msg.id! : null, ErrorCode.UpstreamUnavailable, `Server '${this.info.server}' is no longer configured in mcp-guard.`);
+    }
+    const out = runStages(stages, ctx);
     const queue = this.queues[direction];
     if (typeof (out as Promise<Outcome>).then !== 'function') {
       if (queue.length === 0) return this.deliver(ctx, out as Outcome, arrived, pending);
@@ -294,9 +302,17 @@ export class Session {
           table.delete(idKey(rid));
         }
       }
-      this.audit({ direction, kind, method, note: ctx.audit, bytesIn: ctx.line.length, bytesOut: line.length, overheadMs: spent, target: targetOf(method, ctx.msg.params) });
-    } else {
-      this.auditExchange(direction, pending!, ctx, arrived, spent, ctx.msg.error?.code, line.length);
+      if (!this.audit({ direction, kind, method, note: ctx.audit, bytesIn: ctx.line.length, bytesOut: line.length, overheadMs: spent, target: targetOf(method, ctx.msg.params) })) {
+        // Nothing passes unaudited: with the audit log over its hard limit the notification is dropped.
+        this.log.error('audit log over its limit: notification dropped', { method });
+        return;
+      }
+    } else if (!this.auditExchange(direction, pending!, ctx, arrived, spent, ctx.msg.error?.code, line.length)) {
+      const err = new RateLimited(1000, 'audit log queue is full');
+      const reply = renderError(msg.id!, err);
+      if (toClient) this.client.send(reply);
+      else this.toUpstream(reply);
+      return;
     }
     if (toClient) this.toClient(line, method === 'notifications/progress');
     else this.toUpstream(line);
@@ -377,11 +393,11 @@ export class Session {
 
   // ---- audit ------------------------------------------------------------------------------
 
-  private auditExchange(direction: Direction, p: Pending, ctx: MessageContext, arrived: number, spent: number, errorCode?: number, bytesOut?: number): void {
+  private auditExchange(direction: Direction, p: Pending, ctx: MessageContext, arrived: number, spent: number, errorCode?: number, bytesOut?: number): boolean {
     // The exchange's verdict is the stricter of the request's and the response's.
     const note = stricter(p.note, ctx.audit);
     const findings = [...(p.note.findings ?? []), ...(ctx.audit.findings ?? [])];
-    this.audit({
+    return this.audit({
       // An exchange is recorded under the direction of its request.
       direction: direction === 's2c' ? 'c2s' : 's2c',
       kind: 'request',
@@ -409,9 +425,9 @@ export class Session {
     upstreamMs?: number;
     overheadMs?: number;
     requestId?: JsonRpcId;
-  }): void {
+  }): boolean {
     const sink = this.opts.audit;
-    if (!sink) return;
+    if (!sink) return true;
     const id = this.info.identity;
     const rec: AuditRecord = {
       ts: Date.now(),
@@ -427,7 +443,7 @@ export class Session {
       decision: a.note.decision,
       stage: a.note.stage,
       reason: a.note.reason,
-      findings: summarise(a.note.findings),
+      findings: summariseFindings(a.note.findings),
       error_code: a.errorCode,
       bytes_in: a.bytesIn,
       bytes_out: a.bytesOut,
@@ -435,25 +451,13 @@ export class Session {
       overhead_us: a.overheadMs === undefined ? undefined : Math.round(a.overheadMs * 1000),
       request_id: a.requestId === undefined || a.requestId === null ? undefined : String(a.requestId),
     };
-    sink.write(rec);
+    return sink.write(rec);
   }
 }
 
 const order = { allow: 0, warn: 1, redact: 2, error: 3, block: 4 } as const;
 function stricter(a: AuditNote, b: AuditNote): AuditNote {
   return order[b.decision] > order[a.decision] ? b : a;
-}
-
-function summarise(findings: AuditNote['findings']): AuditRecord['findings'] {
-  if (!findings || findings.length === 0) return undefined;
-  const by = new Map<string, { type: string; count: number; hashes: string[] }>();
-  for (const f of findings) {
-    let e = by.get(f.type);
-    if (!e) by.set(f.type, (e = { type: f.type, count: 0, hashes: [] }));
-    e.count++;
-    if (e.hashes.length < 16) e.hashes.push(f.hash);
-  }
-  return [...by.values()];
 }
 
 function round3(n: number): number {

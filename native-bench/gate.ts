@@ -1,0 +1,47 @@
+// Gate throughput (one RE2.Set pass over a message Buffer) on clean and dirty JSON-RPC lines of
+// 1 KB to 1 MB. Prints a table and writes bench/results/native-gate.json.
+// Run: npx tsc -p . && node dist/native-bench/gate.js
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Bench } from 'tinybench';
+import { compileGate } from '../src/detect/gate.js';
+import { PiiSchema } from '../src/config/pii-schema.js';
+
+const SIZES = [1024, 10 * 1024, 100 * 1024, 1024 * 1024];
+const PROSE = 'The weather in Paris is mild today, with light wind from the west and some clouds later in the afternoon. ';
+
+function makeLine(size: number, dirty: boolean): Buffer {
+  let text = '';
+  while (text.length < size - 120) text += PROSE;
+  text = text.slice(0, size - 120);
+  // Dirty: the trigger at the very end, the worst case for a scan that stops at the first hit.
+  if (dirty) text = text.slice(0, -24) + ' mail alice@example.com';
+  return Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 42, result: { content: [{ type: 'text', text }], isError: false } }));
+}
+
+async function main(): Promise<void> {
+  const pii = PiiSchema.parse({});
+  const gate = compileGate(pii);
+  const bench = new Bench({ time: 300, warmupTime: 50 });
+  const lines = new Map<string, Buffer>();
+  for (const size of SIZES) {
+    for (const dirty of [false, true]) {
+      const line = makeLine(size, dirty);
+      if (gate.needsInspection(line) !== dirty) throw new Error(`gate misjudged the ${dirty ? 'dirty' : 'clean'} ${size} line`);
+      const name = `${dirty ? 'dirty' : 'clean'} ${size >= 1048576 ? '1 MB' : size / 1024 + ' KB'}`;
+      lines.set(name, line);
+      bench.add(`gate ${name}`, () => gate.needsInspection(line));
+    }
+  }
+  await bench.run();
+  const rows = bench.tasks.map((t) => {
+    const r = t.result as any;
+    const line = lines.get(t.name.replace(/^gate /, ''))!;
+    const meanMs = r.latency?.mean ?? r.period;
+    return { case: t.name, bytes: line.length, mean_us: +(meanMs * 1000).toFixed(2), mb_per_s: +(line.length / 1048576 / (meanMs / 1000)).toFixed(1) };
+  });
+  console.table(rows);
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/native-gate.json', JSON.stringify({ bench: 'native-gate', node: process.version, patterns: gate.patterns.length, at: new Date().toISOString(), rows }, null, 2));
+}
+
+await main();

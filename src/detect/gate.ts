@@ -1,0 +1,149 @@
+// The gate: one RE2.Set pass over a message's raw bytes deciding whether full inspection is needed.
+// Conservative by construction: it fires on every evasion the normaliser undoes (non-ASCII bytes,
+// %XX, &entities;, backslash escapes other than \n \r \t \" \\, base64 and hex runs, exponent
+// numbers) and on a necessary condition of every rule (its prefix, keywords or assertion-free pattern).
+// A property test (test/unit/detect-gate.test.ts) checks: gate clear => inspection finds nothing.
+import RE2 from 're2';
+import type { PiiConfig } from '../config/pii-schema.js';
+import { RULES, type Rule } from './rules.js';
+import { customRules } from './detector.js';
+import { BASE64_MIN, HEX_MIN } from './normalize.js';
+
+export interface Gate {
+  needsInspection(buf: Buffer): boolean;
+  /** The patterns of the set, for tests and benchmarks. */
+  readonly patterns: readonly string[];
+}
+
+function base64Windows(): string {
+  // A run of BASE64_MIN base64 characters with at least one uppercase letter, as every window
+  // position of that letter: exact, and linear for RE2.
+  const c = '[A-Za-z0-9+/_-]';
+  const alts: string[] = [];
+  for (let k = 0; k < BASE64_MIN; k++) alts.push(`${c}{${k}}[A-Z]${c}{${BASE64_MIN - 1 - k}}`);
+  return alts.join('|');
+}
+
+export const UNIVERSAL_TRIGGERS: readonly string[] = [
+  '[^\\x00-\\x7F]', // any non-ASCII: fullwidth, zero-width, bidi, homoglyph-like input
+  '%[0-9A-Fa-f]{2}', // percent-encoding
+  '&#?[A-Za-z0-9]+;', // HTML entities
+  '\\\\[^nrt"\\\\]', // JSON escapes other than \n \r \t \" \\ (\u, \/, \b, \f) and literal \u, \x in text
+  base64Windows(),
+  `[0-9A-Fa-f]{${HEX_MIN}}`,
+  '[:,\\[][ ]*-?[0-9]+(?:\\.[0-9]+)?[eE]', // JSON number in exponent form (its decimal string differs)
+];
+
+/** Remove assertions (`^ $ \b \B \A \z`) outside character classes: the result matches a superset. */
+export function stripAssertions(src: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < src.length; i++) {
+    const ch = src[i]!;
+    if (ch === '\\') {
+      const n = src[i + 1] ?? '';
+      if (!inClass && (n === 'b' || n === 'B' || n === 'A' || n === 'z')) {
+        i++;
+        continue;
+      }
+      out += ch + n;
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (ch === ']') inClass = false;
+      out += ch;
+      continue;
+    }
+    if (ch === '[') {
+      inClass = true;
+      out += ch;
+      if (src[i + 1] === '^') out += src[++i];
+      if (src[i + 1] === ']') out += src[++i];
+      continue;
+    }
+    if (ch === '^' || ch === '$') continue;
+    out += ch;
+  }
+  return out;
+}
+
+/**
+ * Whether a pattern could match a character that raw JSON writes as an escape (control characters,
+ * `"` and `\`). Such a pattern, applied to raw bytes, could miss what it matches in the parsed text.
+ */
+export function escapeUnsafe(src: string): boolean {
+  if (/\(\?[a-zA-Z]*s/.test(src)) return true;
+  let inClass = false;
+  let prev = -1;
+  for (let i = 0; i < src.length; i++) {
+    const ch = src[i]!;
+    if (ch === '\\') {
+      const n = src[i + 1] ?? '';
+      i++;
+      if ('sSWDpPxnrtfvCQu0"\\'.includes(n)) return true;
+      prev = n.charCodeAt(0);
+      continue;
+    }
+    if (inClass) {
+      if (ch === ']') {
+        inClass = false;
+        continue;
+      }
+      if (ch === '-' && prev >= 0 && src[i + 1] && src[i + 1] !== ']') {
+        let hi = src[i + 1]!;
+        if (hi === '\\') return true;
+        const lo = prev, h = hi.charCodeAt(0);
+        if ((lo <= 0x22 && h >= 0x22) || (lo <= 0x5c && h >= 0x5c) || lo < 0x20) return true;
+        i++;
+        prev = -1;
+        continue;
+      }
+      if (ch === '"' || ch.charCodeAt(0) < 0x20) return true;
+      prev = ch.charCodeAt(0);
+      continue;
+    }
+    if (ch === '[') {
+      inClass = true;
+      prev = -1;
+      if (src[i + 1] === '^') return true;
+      continue;
+    }
+    if (ch === '.' || ch === '"' || ch.charCodeAt(0) < 0x20) return true;
+  }
+  return false;
+}
+
+/** The gate pattern of one rule: explicit, its keywords, or its pattern without assertions. */
+export function gatePattern(rule: Rule): string {
+  if (rule.gate !== undefined) return `(?i:${rule.gate})`;
+  if (rule.context && rule.keywords?.length) {
+    // Scanning requires the keyword not inside a longer word; in raw JSON the character before it may
+    // be the second half of a \n, \r or \t escape.
+    const alt = rule.keywords.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+    return `(?:^|[^A-Za-z]|\\\\[nrt])(?i:${alt})(?:$|[^A-Za-z])`;
+  }
+  const src = stripAssertions(rule.pattern);
+  return rule.flags === 'i' ? `(?i:${src})` : src;
+}
+
+export function compileGate(pii: PiiConfig): Gate {
+  const patterns = [...UNIVERSAL_TRIGGERS];
+  const disabled = new Set(pii.disabled_types ?? []);
+  const rules = [...RULES, ...customRules(pii)].filter((r) => !disabled.has(r.id) && !disabled.has(r.type));
+  let anyBackslash = false;
+  for (const r of rules) {
+    const isCustom = r.id.startsWith('custom_');
+    // Custom patterns are used as written (minus assertions); a pattern that can match escaped
+    // characters makes every backslash a trigger. Their keywords only narrow, so are ignored here.
+    const p = isCustom ? stripAssertions(r.pattern) : gatePattern(r);
+    if (isCustom && escapeUnsafe(r.pattern)) anyBackslash = true;
+    patterns.push(p);
+  }
+  if (anyBackslash) patterns.push('\\\\');
+  const set = new RE2.Set(patterns, 'u');
+  return {
+    patterns,
+    needsInspection: (buf: Buffer): boolean => set.test(buf),
+  };
+}

@@ -1,0 +1,148 @@
+// Normalisation: the forms of one text that detection scans besides the original. Unicode NFKC with
+// invisible characters removed, percent / HTML-entity / literal \u escapes decoded, and base64 or hex
+// blobs decoded when they decode to mostly printable text (bounded depth and size).
+// The gate (gate.ts) mirrors these triggers: every transform here needs a byte pattern it watches for.
+import RE2 from 're2';
+
+/** Base64 candidates: a run of >= 16 base64/base64url characters containing an uppercase letter. */
+export const BASE64_MIN = 16;
+/** Hex candidates: a run of >= 16 hex digits. */
+export const HEX_MIN = 16;
+const MAX_DEPTH = 2;
+const MAX_DECODED_PER_TEXT = 4 * 1024 * 1024;
+
+// Zero-width, bidi controls, soft hyphen, word joiners, BOM, Mongolian vowel separator.
+const INVISIBLE = new RE2('[\\x{00AD}\\x{034F}\\x{061C}\\x{115F}\\x{1160}\\x{17B4}\\x{17B5}\\x{180E}\\x{200B}-\\x{200F}\\x{202A}-\\x{202E}\\x{2060}-\\x{2064}\\x{2066}-\\x{206F}\\x{3164}\\x{FE00}-\\x{FE0F}\\x{FEFF}\\x{FFA0}]', 'g');
+// Unicode dashes and minus signs to ASCII hyphen (NFKC keeps most of them).
+const DASHES = new RE2('[\\x{2010}-\\x{2015}\\x{2212}\\x{FE58}\\x{FE63}\\x{FF0D}]', 'g');
+const NON_ASCII = new RE2('[^\\x00-\\x7F]');
+const PERCENT = new RE2('(?:%[0-9A-Fa-f]{2})+', 'g');
+const ENTITY = new RE2('&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});', 'g');
+const UESC = new RE2('\\\\u([0-9A-Fa-f]{4})|\\\\x([0-9A-Fa-f]{2})', 'g');
+const B64 = new RE2(`[A-Za-z0-9+/_-]{${BASE64_MIN},}={0,2}`, 'g');
+const HEX = new RE2(`[0-9A-Fa-f]{${HEX_MIN},}`, 'g');
+
+const NAMED: Record<string, string> = {
+  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', commat: '@', period: '.', colon: ':', sol: '/',
+  plus: '+', hyphen: '-', dash: '-', lowbar: '_', num: '#', percnt: '%', equals: '=', dollar: '$', excl: '!',
+  quest: '?', comma: ',', semi: ';', lpar: '(', rpar: ')', ast: '*', bsol: '\\', verbar: '|', tilde: '~',
+  lbrace: '{', rbrace: '}', lsqb: '[', rsqb: ']', hat: '^', grave: '`', ensp: ' ', emsp: ' ', thinsp: ' ',
+  zwj: '', zwnj: '', shy: '', lrm: '', rlm: '', minus: '-', ndash: '-', mdash: '-',
+};
+
+/** Unicode clean-up: NFKC, invisible characters removed, dashes unified. Identity on ASCII. */
+export function cleanUnicode(s: string): string {
+  if (!NON_ASCII.test(s)) return s;
+  return (s.normalize('NFKC').replace(INVISIBLE, '') as string).replace(DASHES, '-') as string;
+}
+
+function percentDecode(s: string): string {
+  if (s.indexOf('%') < 0) return s;
+  return s.replace(PERCENT, (run: string) => {
+    const bytes = Buffer.from(run.replace(/%/g, ''), 'hex');
+    return bytes.toString('utf8');
+  });
+}
+
+function entityDecode(s: string): string {
+  if (s.indexOf('&') < 0) return s;
+  return s.replace(ENTITY, (ent: string) => {
+    const body = ent.slice(1, -1);
+    if (body[0] === '#') {
+      const cp = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
+      return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : ent;
+    }
+    const v = NAMED[body.toLowerCase()];
+    return v === undefined ? ent : v;
+  });
+}
+
+function escapeDecode(s: string): string {
+  if (s.indexOf('\\') < 0) return s;
+  return s.replace(UESC, (_m: string, u?: string, x?: string) => String.fromCharCode(parseInt(u ?? x ?? '0', 16)));
+}
+
+/** Mostly printable text (>= 90% printable, no NULs), as decoded blobs must be to be scanned. */
+function printable(buf: Buffer): string | undefined {
+  if (buf.length < 6) return undefined;
+  let bad = 0;
+  for (let i = 0; i < buf.length; i++) {
+    const b = buf[i]!;
+    if (b === 0) return undefined;
+    if (b < 32 && b !== 9 && b !== 10 && b !== 13) bad++;
+  }
+  if (bad > buf.length / 10) return undefined;
+  const txt = buf.toString('utf8');
+  let repl = 0;
+  for (let i = 0; i < txt.length; i++) if (txt.charCodeAt(i) === 0xfffd) repl++;
+  return repl > txt.length / 10 ? undefined : txt;
+}
+
+function hasUpper(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) return true;
+  }
+  return false;
+}
+
+function decodeBlobs(s: string, out: string[], budget: { left: number }): void {
+  if (s.length < Math.min(BASE64_MIN, HEX_MIN)) return;
+  for (const m of s.match(B64) ?? []) {
+    if (budget.left <= 0) return;
+    if (!hasUpper(m) && !/^[0-9a-fA-F]+$/.test(m)) continue;
+    const body = m.replace(/=+$/, '');
+    const std = body.replace(/-/g, '+').replace(/_/g, '/');
+    // Try every alignment: a blob may start mid-token (e.g. `key=<base64>` with letters before it).
+    for (let off = 0; off < 4 && off + 8 <= std.length; off++) {
+      const t = printable(Buffer.from(std.slice(off), 'base64'));
+      if (t !== undefined) {
+        out.push(t);
+        budget.left -= t.length;
+        break;
+      }
+    }
+  }
+  for (const m of s.match(HEX) ?? []) {
+    if (budget.left <= 0) return;
+    for (let off = 0; off < 2; off++) {
+      const h = m.slice(off, off + ((m.length - off) & ~1));
+      const t = printable(Buffer.from(h, 'hex'));
+      if (t !== undefined) {
+        out.push(t);
+        budget.left -= t.length;
+        break;
+      }
+    }
+  }
+}
+
+/**
+ * Every form of `s` to scan, original first. Forms other than the first carry no offsets into the
+ * original: a finding in them is redacted by value or by replacing the whole field.
+ */
+export function variants(s: string): string[] {
+  const out = [s];
+  expand(s, out, 0, { left: MAX_DECODED_PER_TEXT });
+  return out;
+}
+
+function expand(s: string, out: string[], depth: number, budget: { left: number }): void {
+  let cur = cleanUnicode(s);
+  // Two rounds catch double encodings such as %26%23x40%3B or &#92;u0040.
+  for (let round = 0; round < 2; round++) {
+    const next = cleanUnicode(escapeDecode(entityDecode(percentDecode(cur))));
+    if (next === cur) break;
+    cur = next;
+  }
+  if (cur !== s && !out.includes(cur)) out.push(cur);
+  if (depth >= MAX_DEPTH) return;
+  const blobs: string[] = [];
+  decodeBlobs(s, blobs, budget);
+  if (cur !== s) decodeBlobs(cur, blobs, budget);
+  for (const b of blobs) {
+    if (out.includes(b)) continue;
+    out.push(b);
+    expand(b, out, depth + 1, budget);
+  }
+}

@@ -1,0 +1,92 @@
+// The `pii` stage: gate on the raw bytes (synchronous, no promise when clean), then full inspection
+// inline for small messages or in the pool for large ones, mapped to a Verdict and audit note.
+import type { PiiConfig } from '../config/pii-schema.js';
+import { ContentBlocked, ErrorCode, GuardError, MessageInvalid } from '../protocol/errors.js';
+import type { MessageContext, Stage, Verdict } from '../session/stage.js';
+import { compileDetector, type ScanDirection } from './detector.js';
+import { compileGate } from './gate.js';
+import type { InspectionPool } from './pool.js';
+import { inspectMessage, type InspectResult } from './scan.js';
+
+/** Messages up to this size are inspected on the calling thread (cheaper than a pool round trip). */
+export const INLINE_MAX_BYTES = 16 * 1024;
+
+export interface DetectionStageOptions {
+  pii: PiiConfig;
+  hashKey: Buffer;
+  pool?: InspectionPool;
+  inlineMaxBytes?: number;
+}
+
+export function detectionStage(opts: DetectionStageOptions): Stage {
+  const { pii, pool } = opts;
+  const det = compileDetector(pii, opts.hashKey);
+  const gate = compileGate(pii);
+  const inlineMax = pool ? (opts.inlineMaxBytes ?? INLINE_MAX_BYTES) : Infinity;
+
+  const verdict = (ctx: MessageContext, res: InspectResult, direction: ScanDirection): Verdict => {
+    if (res.findings.length) ctx.audit.findings = [...(ctx.audit.findings ?? []), ...res.findings];
+    if (res.action === 'block') {
+      ctx.audit.decision = 'block';
+      ctx.audit.stage = 'pii';
+      if (res.reason) {
+        ctx.audit.reason = res.reason;
+        return {
+          block: new GuardError(ErrorCode.ContentBlocked, `Blocked by mcp-guard: the ${direction} could not be inspected (${res.reason}).`, {
+            types: [],
+            direction,
+          }),
+        };
+      }
+      return { block: new ContentBlocked(res.blockedTypes ?? [], direction) };
+    }
+    if (res.action === 'modify' && res.message) {
+      ctx.audit.decision = 'redact';
+      ctx.audit.stage = 'pii';
+      return { replace: res.message as MessageContext['msg'] };
+    }
+    if (res.action === 'warn' || res.findings.length) {
+      if (ctx.audit.decision === 'allow') ctx.audit.decision = 'warn';
+      ctx.audit.stage ??= 'pii';
+    }
+    return undefined;
+  };
+
+  return {
+    name: 'pii',
+    handle(ctx: MessageContext): Verdict | Promise<Verdict> {
+      if (!pii.enabled) return undefined;
+      if (ctx.line.length > pii.scan_limit_bytes) {
+        if (pii.on_oversize === 'allow') return undefined;
+        ctx.audit.decision = 'block';
+        ctx.audit.stage = 'pii';
+        ctx.audit.reason = 'message over scan limit';
+        return {
+          block: new MessageInvalid(
+            `Blocked by mcp-guard: the message is ${ctx.line.length} bytes, over the scan limit of ${pii.scan_limit_bytes} bytes.`,
+            pii.scan_limit_bytes,
+          ),
+        };
+      }
+      if (!gate.needsInspection(ctx.line)) return undefined;
+      const direction: ScanDirection = ctx.direction === 'c2s' ? 'request' : 'response';
+      const tool =
+        ctx.kind === 'response' && ctx.method === 'tools/call' && typeof ctx.requestParams?.name === 'string'
+          ? (ctx.requestParams.name as string)
+          : undefined;
+      if (pool && ctx.line.length > inlineMax) {
+        return pool.inspect(ctx.line, direction, tool).then((res) => verdict(ctx, res, direction));
+      }
+      let res: InspectResult;
+      try {
+        res = inspectMessage(ctx.msg, direction, det, tool);
+      } catch (e) {
+        res = { action: 'block', findings: [], blockedTypes: [], reason: `inspection failed: ${(e as Error).name}` };
+      }
+      return verdict(ctx, res, direction);
+    },
+    close: async () => {
+      await pool?.close();
+    },
+  };
+}

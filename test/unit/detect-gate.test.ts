@@ -1,0 +1,157 @@
+// The gate's one promise: whenever full inspection finds anything, the gate said "needs
+// inspection". Checked on a seeded random corpus built from every rule's examples, evasion
+// mutations and random JSON; plus: ordinary protocol traffic is cleared.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RULES } from '../../src/detect/rules.js';
+import { compileDetector } from '../../src/detect/detector.js';
+import { inspectMessage } from '../../src/detect/scan.js';
+import { compileGate, escapeUnsafe, gatePattern } from '../../src/detect/gate.js';
+import { PiiSchema } from '../../src/config/pii-schema.js';
+
+const pii = PiiSchema.parse({
+  custom_types: { employee_id: { patterns: [{ regex: '\\bEMP-[0-9]{6}\\b' }] }, ticket: { patterns: [{ regex: 'TK[0-9]+\\s[A-Z]{3}' }], keywords: ['ticket'] } },
+});
+const det = compileDetector(pii, Buffer.from('k'));
+const gate = compileGate(pii);
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS = ['hello', 'the', 'file', 'ssn', 'phone', 'password', 'token', 'id', 'order', 'v1.2.3', '2024-01-15T10:30:00Z', 'SIN', 'nhs', 'tax id', 'key', 'secret', 'EMP-123456', 'ticket', 'TK12 ABC', 'api_key', '550e8400-e29b-41d4-a716-446655440000', 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', '12345', '4111', '+', '@', ':', '.', '-', ' '];
+
+function mutate(s: string, r: () => number): string {
+  const pick = Math.floor(r() * 14);
+  switch (pick) {
+    case 0: { // zero-width inside
+      const i = Math.floor(r() * s.length);
+      return s.slice(0, i) + '\u200b' + s.slice(i);
+    }
+    case 1: return s.replace(/[0-9]/g, (d) => String.fromCharCode(0xff10 + Number(d))); // fullwidth
+    case 2: return encodeURIComponent(s);
+    case 3: return s.replace(/[@.:]/g, (c) => `&#${c.charCodeAt(0)};`);
+    case 4: return Buffer.from(s).toString('base64');
+    case 5: return Buffer.from(s).toString('hex');
+    case 6: return s.replace(/[@\-]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+    case 7: return '\n' + s + '\t';
+    case 8: return s.toUpperCase();
+    case 9: return s.toLowerCase();
+    case 10: return `${WORDS[Math.floor(r() * WORDS.length)]} ${s} ${WORDS[Math.floor(r() * WORDS.length)]}`;
+    case 11: return s.replace(/ /g, '\u00a0');
+    case 12: return s.slice(0, Math.floor(s.length * r()));
+    default: return `"${s}"`;
+  }
+}
+
+function randomText(r: () => number): string {
+  const n = 1 + Math.floor(r() * 6);
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = r();
+    if (x < 0.5) parts.push(WORDS[Math.floor(r() * WORDS.length)]!);
+    else if (x < 0.8) parts.push(String(Math.floor(r() * 10 ** (1 + Math.floor(r() * 17)))));
+    else parts.push(Math.random.call(null) > 2 ? '' : String.fromCharCode(33 + Math.floor(r() * 90)).repeat(1 + Math.floor(r() * 20)));
+  }
+  return parts.join(r() < 0.5 ? ' ' : '');
+}
+
+const examples = RULES.flatMap((rl) => [...rl.examples.match, ...rl.examples.noMatch]);
+
+function randomMessage(r: () => number): { msg: unknown; line: Buffer } {
+  let text: string;
+  const x = r();
+  if (x < 0.6) {
+    text = examples[Math.floor(r() * examples.length)]!;
+    const muts = Math.floor(r() * 3);
+    for (let i = 0; i < muts; i++) text = mutate(text, r);
+  } else text = randomText(r);
+  const key = r() < 0.3 ? ['ssn', 'password', 'phone', 'note', 'aws_secret_access_key', 'tin'][Math.floor(r() * 6)]! : 'text';
+  const where = Math.floor(r() * 4);
+  let params: unknown;
+  if (where === 0) params = { name: 'echo', arguments: { [key]: text } };
+  else if (where === 1) params = { name: 'echo', arguments: { [text]: 1 } }; // as a key
+  else if (where === 2) params = { name: 'calc', arguments: { [key]: Number(text.replace(/[^0-9]/g, '').slice(0, 19)) || 0 } }; // as a number
+  else params = { content: [{ type: 'text', text }], meta: { [key]: [text, r()] } };
+  const msg = { jsonrpc: '2.0', id: Math.floor(r() * 1000), method: 'tools/call', params };
+  let line = JSON.stringify(msg);
+  if (r() < 0.2) line = line.replace(/[^\x00-\x7f]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  if (r() < 0.1) line = line.replace(/@/g, '\\u0040');
+  return { msg: JSON.parse(line), line: Buffer.from(line) };
+}
+
+test('property: gate clear => inspection finds nothing (4000 seeded cases)', () => {
+  const r = rng(20240611);
+  let found = 0;
+  let cleared = 0;
+  for (let i = 0; i < 4000; i++) {
+    const { msg, line } = randomMessage(r);
+    const res = inspectMessage(msg as object, r() < 0.5 ? 'request' : 'response', det);
+    const g = gate.needsInspection(line);
+    if (!g) cleared++;
+    if (res.findings.length > 0) {
+      found++;
+      assert.ok(g, `gate cleared a message with findings ${res.findings.map((f) => f.rule).join(',')}: ${line.toString().slice(0, 300)}`);
+    }
+  }
+  // The corpus must exercise both sides, or the property says nothing.
+  assert.ok(found > 500, `only ${found} cases with findings`);
+  assert.ok(cleared > 100, `only ${cleared} cases cleared`);
+});
+
+test('every rule example that inspection finds is flagged by the gate, in each JSON position', () => {
+  for (const rl of RULES) {
+    for (const ex of rl.examples.match) {
+      for (const msg of [
+        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x', arguments: { q: ex } } },
+        { jsonrpc: '2.0', id: 1, result: { [ex]: true } },
+        { jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: '\n' + ex + '\n' }] } },
+      ]) {
+        const line = Buffer.from(JSON.stringify(msg));
+        if (inspectMessage(msg, 'response', det).findings.length) assert.ok(gate.needsInspection(line), `${rl.id} example cleared by gate`);
+      }
+    }
+  }
+});
+
+test('built-in gate patterns derived automatically cannot match JSON-escaped characters', () => {
+  for (const rl of RULES) if (rl.gate === undefined && !rl.context) assert.equal(escapeUnsafe(gatePattern(rl)), false, `${rl.id} needs an explicit gate`);
+  assert.equal(escapeUnsafe('EMP-[0-9]{6}'), false);
+  assert.equal(escapeUnsafe('TK\\d+\\s\\w+'), true);
+  assert.equal(escapeUnsafe('a.b'), true);
+  assert.equal(escapeUnsafe('[^x]'), true);
+  assert.equal(escapeUnsafe('[ -~]+'), true);
+});
+
+test('ordinary protocol traffic is cleared without inspection', () => {
+  // (The suite-wide config has a custom pattern that can match escaped characters, which makes every
+  // backslash a trigger; ordinary configs do not.)
+  const gate = compileGate(PiiSchema.parse({ custom_types: { employee_id: { patterns: [{ regex: '\\bEMP-[0-9]{6}\\b' }] } } }));
+  const clean = [
+    { jsonrpc: '2.0', id: 12, method: 'tools/call', params: { name: 'get_weather', arguments: { city: 'Paris', units: 'metric' } } },
+    { jsonrpc: '2.0', method: 'notifications/initialized' },
+    { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'claude-code', version: '1.0.3' } } },
+    { jsonrpc: '2.0', id: 3, method: 'resources/templates/list', params: { _meta: { progressToken: 7 } } },
+    { jsonrpc: '2.0', id: 3, result: { content: [{ type: 'text', text: 'The weather in Paris is sunny, 21 degrees.\nHave a nice day!' }], isError: false } },
+    { jsonrpc: '2.0', id: 4, method: 'tools/list' },
+    { jsonrpc: '2.0', id: 5, result: { tools: [{ name: 'read_file', description: 'Read a file from disk', inputSchema: { type: 'object', properties: { path: { type: 'string' } } } }] } },
+  ];
+  for (const m of clean) assert.equal(gate.needsInspection(Buffer.from(JSON.stringify(m))), false, JSON.stringify(m));
+  // and dirty ones are not
+  assert.equal(gate.needsInspection(Buffer.from('{"q":"mail alice@example.com"}')), true);
+  assert.equal(gate.needsInspection(Buffer.from('{"q":"EMP-123456"}')), true);
+  assert.equal(gate.needsInspection(Buffer.from('{"q":"4111 1111 1111 1111"}')), true);
+});
+
+test('a custom pattern that can match escaped characters makes backslashes a trigger', () => {
+  const line = Buffer.from(JSON.stringify({ ticket: 'TK12\nABC' }));
+  assert.equal(gate.needsInspection(line), true);
+  assert.ok(inspectMessage(JSON.parse(line.toString()), 'request', det).findings.some((f) => f.type === 'ticket'));
+});
