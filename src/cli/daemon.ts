@@ -4,6 +4,9 @@ import { AlreadyRunning, pidAlive, readLockPid } from '../daemon/lock.js';
 import { createLogger } from '../daemon/log.js';
 import { connectOrStart } from '../bridge/bridge.js';
 import { control, NoDaemon } from './control.js';
+import { locate, resolveConfigPath, type Located } from '../config/locate.js';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 
 export function registerDaemonCommands(program: Command): void {
   program
@@ -46,7 +49,7 @@ export function registerDaemonCommands(program: Command): void {
     .description('stop the running daemon after in-flight requests complete')
     .option('-c, --config <file>', 'config file')
     .action(async (opts: { config?: string }) => {
-      const loaded = await loadOrExit(opts.config);
+      const loaded = locateOrExit(opts.config);
       let pid: number;
       try {
         const r = await control(loaded.socketPath, 'stop');
@@ -56,7 +59,8 @@ export function registerDaemonCommands(program: Command): void {
         if (err instanceof NoDaemon) fail(err.message);
         throw err;
       }
-      const deadline = Date.now() + (loaded.config.daemon.shutdown_timeout + 10) * 1000;
+      // The daemon drains for up to its shutdown_timeout; wait for it without needing a valid config.
+      const deadline = Date.now() + (Number(shutdownTimeoutOf(loaded.path)) + 10) * 1000;
       while (pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       if (pidAlive(pid)) fail(`the daemon (pid ${pid}) is still running after the shutdown timeout`);
       process.stdout.write(`mcp-guard daemon stopped (pid ${pid})\n`);
@@ -68,7 +72,7 @@ export function registerDaemonCommands(program: Command): void {
     .option('-c, --config <file>', 'config file')
     .option('--json', 'print JSON')
     .action(async (opts: { config?: string; json?: boolean }) => {
-      const loaded = await loadOrExit(opts.config);
+      const loaded = locateOrExit(opts.config);
       let r;
       try {
         r = await control(loaded.socketPath, 'status');
@@ -98,7 +102,7 @@ export function registerDaemonCommands(program: Command): void {
     .description('liveness check: exit 0 when the daemon answers, 1 otherwise')
     .option('-c, --config <file>', 'config file')
     .action(async (opts: { config?: string }) => {
-      const loaded = await loadOrExit(opts.config);
+      const loaded = locateOrExit(opts.config);
       try {
         const r = await control(loaded.socketPath, 'health', 3000);
         if (r.ok) {
@@ -116,11 +120,34 @@ export function registerDaemonCommands(program: Command): void {
     .description('reload the config in the running daemon (new sessions use it)')
     .option('-c, --config <file>', 'config file')
     .action(async (opts: { config?: string }) => {
-      const loaded = await loadOrExit(opts.config);
+      const loaded = locateOrExit(opts.config);
       const r = await control(loaded.socketPath, 'reload').catch((err) => fail((err as Error).message));
       if (!r.ok) fail(`reload refused, the running config is kept:\n${r.error}`);
       process.stdout.write('config reloaded\n');
     });
+}
+
+/**
+ * Where the daemon of a config lives, without validating the rest: stop, status, health and reload
+ * must work while the file is being edited into shape (the daemon validates on reload).
+ */
+export function locateOrExit(config?: string): Located {
+  const path = resolveConfigPath(config);
+  if (typeof path !== 'string') fail(`no config file found (looked in ${path.missing.join(', ')})`);
+  try {
+    return locate(path);
+  } catch (err) {
+    fail(`cannot read ${path}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+function shutdownTimeoutOf(path: string): number {
+  try {
+    const t = (parse(readFileSync(path, 'utf8')) as any)?.daemon?.shutdown_timeout;
+    return typeof t === 'number' && t >= 0 ? t : 30;
+  } catch {
+    return 30;
+  }
 }
 
 /** The whole config, validated (imported lazily: the bridge never needs it). */

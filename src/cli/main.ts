@@ -8,6 +8,8 @@ import { registerDemo } from './demo.js';
 import { registerLogsCommand } from './logs-command.js';
 import { registerKeys } from './keys.js';
 import { registerAuth } from './auth.js';
+import { registerBench } from './bench.js';
+import { registerDashboardToken } from './dashboard-token.js';
 
 const program = new Command();
 program
@@ -26,6 +28,8 @@ registerAuth(program, async (o: { config?: string }) => {
   const l = await loadOrExit(o.config);
   return { home: l.home, auth: l.config.auth };
 });
+registerDashboardToken(program, async (o: { config?: string }) => (await loadOrExit(o.config)).home);
+registerBench(program);
 registerDemo(program);
 
 export const configOption = () => new Option('-c, --config <file>', 'config file (default: $MCP_GUARD_CONFIG, ~/.config/mcp-guard/mcp-guard.yaml, ./mcp-guard.yaml)');

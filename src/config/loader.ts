@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { expandHome, locate as locateDaemon, resolveConfigPath } from './locate.js';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, visit, type Document, type Node } from 'yaml';
-import { ConfigSchema, type Config } from './schema.js';
+import { ConfigSchema, LayerSchema, serverProblems, type Config } from './schema.js';
 import { composeConfigs, fetchBase, MAX_EXTENDS_DEPTH } from './compose.js';
 import { policyProblems } from '../policy/compiled.js';
 import { validatePiiConfig } from '../detect/detector.js';
@@ -101,6 +101,13 @@ export async function parseConfig(text: string, file: string): Promise<LoadedCon
   for (const layer of layers.slice(1)) {
     config = composeConfigs(config, layer.config, layer.raw, layer.file, (p) => layer.at(p));
   }
+  if (layers.length > 1) {
+    const problems: ConfigProblem[] = [];
+    for (const [name, s] of Object.entries(config.servers)) {
+      for (const p of serverProblems(s)) problems.push({ ...top.at(['servers', name]), key: `servers.${name}.${p.path.join('.')}`, message: p.message });
+    }
+    if (problems.length) throw new ConfigError(problems);
+  }
   return { path: file, config, layers, ...locate(config, file, top) };
 }
 
@@ -143,7 +150,7 @@ export function parseFile(text: string, file: string): ParsedFile {
   if (problems.length) throw new ConfigError(problems);
 
   const raw = doc.toJS() ?? {};
-  const parsed = ConfigSchema.safeParse(raw);
+  const parsed = (raw && typeof raw === 'object' && 'extends' in raw ? LayerSchema : ConfigSchema).safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const path = issue.path as (string | number)[];
@@ -210,7 +217,15 @@ function offsetOf(doc: Document, path: (string | number)[], key?: string): numbe
       if (k?.range) return k.range[0];
     }
     if (node && node.range) {
-      // Point at the key of a missing or bad field's parent entry rather than its value when possible.
+      // A bad scalar is shown where its value is; a bad section where its key is.
+      if (!isScalar(node) && p.length) {
+        const parent = (p.length > 1 ? doc.getIn(p.slice(0, -1), true) : doc.contents) as Node | undefined;
+        const last = p[p.length - 1];
+        if (parent && isMap(parent)) {
+          const pair = parent.items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === last);
+          if (pair && isPair(pair) && isScalar(pair.key) && pair.key.range) return pair.key.range[0];
+        }
+      }
       return node.range[0];
     }
     if (!p.length) return undefined;

@@ -5,8 +5,7 @@ import { PiiSchema } from './pii-schema.js';
 import { AuditSchema } from './audit-schema.js';
 import { AuthSchema } from './auth-schema.js';
 
-export const ServerSchema = z
-  .strictObject({
+export const ServerFields = z.strictObject({
     transport: z.enum(['stdio', 'streamable-http', 'sse']).default('stdio'),
     command: z.string().min(1).optional(),
     args: z.array(z.string()).default([]),
@@ -22,15 +21,19 @@ export const ServerSchema = z
     policy: PolicySchema.default({}),
     /** In a base config: a personal config may not change this server. */
     locked: z.boolean().default(false),
-  })
-  .superRefine((s, ctx) => {
-    if (s.transport === 'stdio' && !s.command) {
-      ctx.addIssue({ code: 'custom', path: ['command'], message: 'a stdio server needs `command`' });
-    }
-    if (s.transport !== 'stdio' && !s.url) {
-      ctx.addIssue({ code: 'custom', path: ['url'], message: `a ${s.transport} server needs \`url\`` });
-    }
-  });
+});
+
+/** What a server needs to be reachable; checked per file, or after composition for a file with `extends`. */
+export function serverProblems(s: z.infer<typeof ServerFields>): { path: string[]; message: string }[] {
+  const out: { path: string[]; message: string }[] = [];
+  if (s.transport === 'stdio' && !s.command) out.push({ path: ['command'], message: 'a stdio server needs `command`' });
+  if (s.transport !== 'stdio' && !s.url) out.push({ path: ['url'], message: `a ${s.transport} server needs \`url\`` });
+  return out;
+}
+
+export const ServerSchema = ServerFields.superRefine((s, ctx) => {
+  for (const p of serverProblems(s)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+});
 
 export const DaemonSchema = z.strictObject({
   home: z.string().optional(),
@@ -69,6 +72,11 @@ export const ConfigSchema = z.strictObject({
   /** In a base config: the policy floor for servers a personal config adds. */
   defaults: PolicySchema.optional(),
   extends: ExtendsSchema.optional(),
+});
+
+/** A file with `extends` names base servers only by what it changes: their connection comes from the base. */
+export const LayerSchema = ConfigSchema.extend({
+  servers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'server names use letters, digits, _ . -'), ServerFields).default({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -40,8 +40,9 @@ export class Daemon {
     private readonly log: Logger,
   ) {}
 
+  /** The running config: the latest snapshot once started (it changes on reload). */
   get config() {
-    return this.loaded.config;
+    return this.guard ? this.guard.snapshot().config : this.loaded.config;
   }
 
   async start(): Promise<void> {
@@ -92,7 +93,7 @@ export class Daemon {
       this.front = await startHttpFront({
         daemon: this,
         config,
-        authenticate: frontAuthenticator({ config, dashboardToken: token }),
+        authenticate: frontAuthenticator({ config, dashboardToken: token, identity: ({ credentials, server }) => this.guard.authenticate(undefined, credentials, server) }),
         log: this.log.child({ component: 'http-front' }),
       });
     }
@@ -173,7 +174,7 @@ export class Daemon {
     return {
       pid: process.pid,
       uptimeS: Math.round((Date.now() - this.started) / 1000),
-      config: this.loaded.path,
+      config: this.guard.snapshot().path,
       socket: this.loaded.socketPath,
       home: this.loaded.home,
       servers: Object.entries(this.config.servers).map(([name, s]) => ({ name, transport: s.transport, sessions: perServer[name] ?? 0 })),

@@ -3,6 +3,7 @@ import type { ServerConfig } from '../config/schema.js';
 import type { Logger } from '../daemon/log.js';
 import type { Upstream } from './upstream.js';
 import { StdioUpstream } from './stdio.js';
+import { HttpUpstream } from './http.js';
 
 export interface UpstreamContext {
   /** Cleans text from an upstream before it is logged (PII redaction). */
@@ -13,6 +14,9 @@ export function createUpstream(name: string, cfg: ServerConfig, maxBytes: number
   switch (cfg.transport) {
     case 'stdio':
       return new StdioUpstream(name, cfg, maxBytes, log, ctx.cleanLog);
+    case 'streamable-http':
+    case 'sse':
+      return new HttpUpstream(name, cfg.transport, cfg, maxBytes, log);
     default:
       return new UnsupportedUpstream(name, `transport '${cfg.transport}' is not available in this build`);
   }

@@ -79,7 +79,11 @@ test('server-everything: progress notifications and cancellation of a long call'
   const r = await c.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 0.6, steps: 3 } }, undefined, {
     onprogress: (p) => progress.push(p.progress),
   });
-  assert.deepEqual(progress, [1, 2, 3]);
+  // The SDK client drops a progress notification it reads in the same chunk as the final response
+  // (it handles notifications a microtask later); on a loaded machine that can hit the last one,
+  // directly as through the proxy. Everything before it must arrive, in order.
+  assert.ok(progress.length >= 2, `progress: ${progress}`);
+  assert.deepEqual(progress, [1, 2, 3].slice(0, progress.length));
   assert.match(JSON.stringify(r.content), /completed/i);
 
   const ac = new AbortController();

@@ -63,6 +63,18 @@ export class GuardEnv {
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
+  /** Run the CLI without blocking this process's event loop (for tests that serve something). */
+  cliAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const p = spawn(NODE, [MAIN, ...args, ...(args.includes('--config') ? [] : ['--config', this.configPath])], { env: this.env });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (c) => (stdout += c));
+      p.stderr.on('data', (c) => (stderr += c));
+      p.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
   spawnCli(args: string[]) {
     return spawn(NODE, [MAIN, ...args], { env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
   }

@@ -129,7 +129,7 @@ daemon:
     assert.equal(r.code, 1);
     const p = env.configPath;
     assert.match(r.stderr, new RegExp(`${p}:5:5: servers\\.rec\\.argz: unknown key 'argz'`));
-    assert.match(r.stderr, new RegExp(`${p}:7:5: servers\\.web\\.url: a sse server needs \`url\``));
+    assert.match(r.stderr, new RegExp(`${p}:6:3: servers\\.web\\.url: a sse server needs \`url\``));
     assert.match(r.stderr, new RegExp(`${p}:9:21: daemon\\.shutdown_timeout: `));
     env.writeConfig('servers:\n  rec: [unclosed\n');
     const y = env.cli(['validate']);

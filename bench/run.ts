@@ -1,0 +1,108 @@
+// `npm run bench`: the latency bench (small) and the detection suite, results to bench/results/
+// as <name>.json and REPORT.md. `--quick` keeps the whole run under a minute.
+//   node dist/bench/run.js [--quick] [--name NAME] [--pipeline all] [--no-latency] [--no-detection]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runLatency, type LatencyReport } from '../src/bench/latency.js';
+import { renderMarkdown, renderTable, renderHtml } from '../src/bench/report.js';
+import { runDetection, type DetectionReport } from './detection/suite.js';
+
+const argv = process.argv.slice(2);
+const flag = (f: string) => argv.includes(f);
+const value = (f: string, d: string) => {
+  const i = argv.indexOf(f);
+  return i >= 0 && argv[i + 1] ? argv[i + 1]! : d;
+};
+const quick = flag('--quick');
+const name = value('--name', quick ? 'quick' : 'full');
+const pipeline = value('--pipeline', 'all');
+const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+const tty = process.stderr.isTTY;
+const progress = (m: string) => (tty ? process.stderr.write(`\r\x1b[K${m}`.slice(0, (process.stderr.columns || 100) + 4)) : undefined);
+const clear = () => tty && process.stderr.write('\r\x1b[K');
+
+async function main() {
+  mkdirSync(RESULTS, { recursive: true });
+  const t0 = Date.now();
+  let latency: LatencyReport | undefined;
+  let detection: DetectionReport | undefined;
+  if (!flag('--no-latency')) {
+    latency = await runLatency({
+      requests: quick ? 600 : 3000,
+      warmup: quick ? 100 : 300,
+      sizes: quick ? [1024, 10 * 1024] : [1024, 10 * 1024, 100 * 1024],
+      concurrency: quick ? [1, 16] : [1, 8, 64],
+      pipeline,
+      progress,
+    });
+    clear();
+    process.stdout.write(renderTable(latency) + '\n');
+    writeFileSync(join(RESULTS, `${name}-latency.html`), renderHtml(latency));
+  }
+  if (!flag('--no-detection')) {
+    detection = await runDetection({ corpusSize: Number(value('--corpus', quick ? '3000' : '10000')), progress, skipScenarios: quick && flag('--skip-scenarios') });
+    clear();
+    process.stdout.write(detectionText(detection) + '\n');
+  }
+  const out = { name, when: new Date().toISOString(), seconds: Math.round((Date.now() - t0) / 100) / 10, quick, latency, detection };
+  writeFileSync(join(RESULTS, `${name}.json`), JSON.stringify(out, null, 2) + '\n');
+  writeFileSync(join(RESULTS, 'REPORT.md'), markdown(out));
+  process.stderr.write(`results: ${join(RESULTS, `${name}.json`)}, ${join(RESULTS, 'REPORT.md')} (${out.seconds} s)\n`);
+}
+
+function cell(k: { pass: number; fail: number; notRun: number }): string {
+  const total = k.pass + k.fail;
+  if (total === 0 && k.notRun === 0) return '-';
+  return `${k.pass}/${total}${k.notRun ? ` (${k.notRun} not run)` : ''}`;
+}
+
+export function detectionRows(d: DetectionReport): string[][] {
+  const rows = [['category', 'must-block', 'must-redact', 'must-pass']];
+  for (const c of d.byCategory) rows.push([c.category, cell(c.kinds['must-block']), cell(c.kinds['must-redact']), cell(c.kinds['must-pass'])]);
+  return rows;
+}
+
+function detectionText(d: DetectionReport): string {
+  const rows = detectionRows(d);
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
+  const failed = d.cases.filter((c) => !c.verdict.pass && !c.verdict.notRun);
+  const notRun = d.cases.filter((c) => c.verdict.notRun);
+  return [
+    'Detection suite (passed/run per kind)',
+    ...lines,
+    '',
+    `Legitimate corpus: ${d.corpus.falsePositives} false positives in ${d.corpus.calls} calls (rate ${(d.corpus.rate * 100).toFixed(3)}%, 95% upper bound ${(d.corpus.upper95 * 100).toFixed(3)}%), ${d.corpus.seconds.toFixed(1)} s`,
+    ...d.corpus.examples.slice(0, 5).map((e) => `  fp ${e.kind} ${e.name}: ${e.reason}`),
+    '',
+    `Failed cases (${failed.length}):`,
+    ...failed.map((c) => `  ${c.id.padEnd(26)} ${c.kind.padEnd(11)} ${c.verdict.reason}`),
+    ...(notRun.length ? ['', `Not run (${notRun.length}):`, ...notRun.map((c) => `  ${c.id.padEnd(26)} ${c.verdict.reason}`)] : []),
+  ].join('\n');
+}
+
+function mdTable(rows: string[][]): string {
+  const [h, ...b] = rows;
+  return [`| ${h!.join(' | ')} |`, `|${h!.map(() => '---').join('|')}|`, ...b.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function markdown(out: { name: string; when: string; seconds: number; quick: boolean; latency?: LatencyReport; detection?: DetectionReport }): string {
+  const parts = [`# mcp-guard bench report (${out.name})`, '', `Run ${out.when}, ${out.seconds} s${out.quick ? ', quick mode' : ''}. Reproduce: \`npm run bench${out.quick ? ' -- --quick' : ''}\`.`, ''];
+  if (out.latency) parts.push('## Latency and throughput', '', renderMarkdown(out.latency));
+  if (out.detection) {
+    const d = out.detection;
+    parts.push('## Detection', '', 'Passed / run, per kind. A must-block passes only when the client got a -3200x refusal and the value never reached the upstream (or client, for responses); must-pass only when the payload arrived unchanged.', '', mdTable(detectionRows(d)), '');
+    parts.push(`Legitimate corpus: **${d.corpus.falsePositives} false positives in ${d.corpus.calls} calls** (rate ${(d.corpus.rate * 100).toFixed(3)}%, 95% upper bound ${(d.corpus.upper95 * 100).toFixed(3)}%, Clopper-Pearson).`, '');
+    const kinds = Object.entries(d.corpus.byKind).map(([k, v]) => [k, String(v.calls), String(v.fp)]);
+    parts.push(mdTable([['corpus kind', 'calls', 'false positives'], ...kinds]), '');
+    parts.push('### Every case', '', mdTable([['case', 'category', 'kind', 'result', 'detail'], ...d.cases.map((c) => [c.id, c.category, c.kind, c.verdict.notRun ? 'not run' : c.verdict.pass ? 'pass' : '**FAIL**', c.verdict.reason.replace(/\|/g, '\\|')])]), '');
+  }
+  return parts.join('\n') + '\n';
+}
+
+main().catch((err) => {
+  clear();
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,152 @@
+// A private mcp-guard for benches: a temp home, a generated config, bridges spawned as real
+// `mcp-guard connect` processes (which auto-start the real daemon), and a clean stop afterwards.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { RpcClient, type RpcClientOptions } from './rpc-client.js';
+
+export const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+export const ECHO_SERVER = fileURLToPath(new URL('./echo-server.js', import.meta.url));
+export const RELAY = fileURLToPath(new URL('./relay.js', import.meta.url));
+
+export const STAGES = ['pii', 'permissions', 'ratelimit', 'audit'] as const;
+export type StageName = (typeof STAGES)[number];
+
+/** `none`, `all` or a comma list of stage names; unknown names are an error naming the valid ones. */
+export function parsePipeline(spec: string): Set<StageName> {
+  const s = spec.trim().toLowerCase();
+  if (s === 'all') return new Set(STAGES);
+  if (s === 'none' || s === '') return new Set();
+  const out = new Set<StageName>();
+  for (const part of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const name = part === 'rate-limit' || part === 'rate_limit' || part === 'ratelimits' ? 'ratelimit' : part;
+    if (!(STAGES as readonly string[]).includes(name)) throw new Error(`unknown pipeline stage '${part}' (use none, all, or a comma list of ${STAGES.join(', ')})`);
+    out.add(name as StageName);
+  }
+  return out;
+}
+
+export interface UpstreamSpec {
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+/**
+ * A config for one server `name` with the chosen stages on. Limits are huge so that rate limiting
+ * runs its bookkeeping without ever refusing; permissions allow the bench's calls through a rule
+ * that still has to be evaluated. Returned as JSON text, which is valid YAML.
+ */
+export function benchConfig(opts: { home: string; name: string; upstream: UpstreamSpec; stages: Set<StageName>; auditPath: string; policy?: Record<string, unknown>; extra?: Record<string, unknown> }): string {
+  const policy: Record<string, unknown> = { ...(opts.policy ?? {}) };
+  if (opts.stages.has('permissions') && !policy.permissions) {
+    policy.permissions = { allowed_tools: ['echo', 'leak', 'sample', 'read_*', '*'], denied_tools: ['delete_*', 'drop_database'], denied_resources: ['file:///etc/**', '**/.env'] };
+  }
+  if (opts.stages.has('ratelimit') && !policy.rate_limit) {
+    policy.rate_limit = { requests_per_minute: 1_000_000_000, requests_per_hour: 1_000_000_000 };
+  }
+  const server: Record<string, unknown> = { transport: 'stdio', command: opts.upstream.command, args: opts.upstream.args, policy };
+  if (opts.upstream.env && Object.keys(opts.upstream.env).length) server.env = opts.upstream.env;
+  if (opts.upstream.cwd) server.cwd = opts.upstream.cwd;
+  const cfg: Record<string, unknown> = {
+    servers: { [opts.name]: server },
+    daemon: { home: opts.home, log_level: 'warn', shutdown_timeout: 2 },
+    pii: { enabled: opts.stages.has('pii') },
+    audit: { enabled: opts.stages.has('audit'), path: opts.auditPath },
+    ...(opts.extra ?? {}),
+  };
+  return JSON.stringify(cfg, null, 2) + '\n';
+}
+
+export class BenchHome {
+  readonly dir: string;
+  readonly home: string;
+  readonly configPath: string;
+  private clients: RpcClient[] = [];
+
+  constructor(prefix = 'mgb-') {
+    // Short paths: a Unix socket path must stay under ~100 bytes.
+    this.dir = mkdtempSync(join(tmpdir(), prefix));
+    this.home = join(this.dir, 'home');
+    this.configPath = join(this.dir, 'mcp-guard.yaml');
+  }
+
+  writeConfig(text: string, path = this.configPath): void {
+    writeFileSync(path, text);
+  }
+
+  get env(): Record<string, string> {
+    return { ...(process.env as Record<string, string>), MCP_GUARD_HOME: this.home };
+  }
+
+  /** A real bridge (`mcp-guard connect`) as a JSON-RPC client. */
+  bridge(server: string, opts: Partial<RpcClientOptions> & { config?: string; extraEnv?: Record<string, string> } = {}): RpcClient {
+    const c = new RpcClient({
+      ...opts,
+      command: process.execPath,
+      args: [MAIN, 'connect', '--server', server, '--config', opts.config ?? this.configPath],
+      env: { ...this.env, ...(opts.extraEnv ?? {}) },
+    });
+    this.clients.push(c);
+    return c;
+  }
+
+  cli(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(process.execPath, [MAIN, ...args], { env: { ...this.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
+  daemonPid(): number | undefined {
+    try {
+      const n = Number(readFileSync(join(this.home, 'daemon.pid'), 'utf8').trim());
+      return Number.isFinite(n) && n > 0 ? n : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  daemonLog(): string {
+    const p = join(this.home, 'daemon.log');
+    return existsSync(p) ? readFileSync(p, 'utf8') : '';
+  }
+
+  async close(keep = false): Promise<void> {
+    await Promise.allSettled(this.clients.map((c) => c.close()));
+    const pid = this.daemonPid();
+    this.cli(['stop', '--config', this.configPath]);
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    if (!keep) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** CPU time (user + system) of a process in microseconds, from /proc; undefined where unavailable. */
+export function cpuMicros(pid: number | undefined): number | undefined {
+  if (!pid || pid < 0) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1_000_000) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+const CLK_TCK = (() => {
+  try {
+    const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+    const n = Number(r.stdout.trim());
+    return Number.isFinite(n) && n > 0 ? n : 100;
+  } catch {
+    return 100;
+  }
+})();

@@ -1,0 +1,285 @@
+// The latency bench: one upstream measured three ways in the same run, batches interleaved so that
+// machine drift cancels — DIRECT (the upstream's own stdio), PROXIED (real bridge + real daemon with
+// the chosen stages) and FLOOR (a bare byte relay over the same process and socket path).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { once } from 'node:events';
+import { loadConfig } from '../config/loader.js';
+import { control } from '../cli/control.js';
+import { RpcClient } from './rpc-client.js';
+import { BenchHome, ECHO_SERVER, RELAY, benchConfig, cpuMicros, parsePipeline, type UpstreamSpec } from './guard-env.js';
+import { percentile, summarize, type LatencySummary } from './stats.js';
+
+export const TARGETS = ['direct', 'proxied', 'floor'] as const;
+export type TargetName = (typeof TARGETS)[number];
+
+export interface LatencyOptions {
+  requests: number;
+  warmup: number;
+  sizes: number[];
+  concurrency: number[];
+  pipeline: string;
+  server?: string;
+  config?: string;
+  /** Tool to call on a --server upstream (default: tools/list, size ignored). */
+  tool?: string;
+  /** Argument that carries the payload when calling --tool. */
+  arg?: string;
+  progress?: (line: string) => void;
+}
+
+export interface TargetResult {
+  latency: LatencySummary;
+  /** Latency in µs at percentiles 0..100 step 1, then 99.5, 99.9 (for charts). */
+  quantiles: number[];
+  throughput: number;
+  errors: number;
+  firstError?: string;
+  /** CPU µs per request of the process that relays on the far side (daemon, relay daemon). */
+  daemonCpuUsPerReq?: number;
+  /** CPU µs per request of the bridge-side process. */
+  bridgeCpuUsPerReq?: number;
+}
+
+export interface CellResult {
+  size: number;
+  concurrency: number;
+  method: string;
+  targets: Record<TargetName, TargetResult>;
+  overhead: { p50: number; p99: number };
+  floorOverhead: { p50: number; p99: number };
+  /** Overhead divided by the floor's overhead (1 = as good as a bare relay). */
+  ratio: { p50: number; p99: number };
+  /** Median over rounds of (proxied p50 − direct p50) per round: robust to one slow round. */
+  overheadP50RoundMedian: number;
+}
+
+export interface LatencyReport {
+  kind: 'mcp-guard-latency';
+  when: string;
+  machine: { cpus: number; node: string; platform: string; loadavg: number[] };
+  options: Omit<LatencyOptions, 'progress'>;
+  pipeline: string[];
+  upstream: string;
+  /** What the running daemon said about itself (status), to show which stages it had. */
+  daemonStatus?: Record<string, unknown>;
+  cells: CellResult[];
+}
+
+export function payloadText(bytes: number): string {
+  const words = 'the quick brown fox jumps over a lazy dog while seven wizards quietly judge boxing matches near river banks'.split(' ');
+  let s = '';
+  let i = 0;
+  while (s.length < bytes) s += words[i++ % words.length] + (i % 13 === 0 ? '. ' : ' ');
+  return s.slice(0, bytes);
+}
+
+interface Target {
+  name: TargetName;
+  client: RpcClient;
+  farPid?: number;
+  nearPid?: number;
+}
+
+export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
+  const say = opts.progress ?? (() => {});
+  const stages = parsePipeline(opts.pipeline);
+  let upstream: UpstreamSpec = { command: process.execPath, args: [ECHO_SERVER] };
+  let upstreamName = 'built-in echo server';
+  if (opts.server) {
+    const loaded = await loadConfig(opts.config);
+    const s = loaded.config.servers[opts.server];
+    if (!s) throw new Error(`no server '${opts.server}' in ${loaded.path} (configured: ${Object.keys(loaded.config.servers).join(', ') || 'none'})`);
+    if (s.transport !== 'stdio' || !s.command) throw new Error(`server '${opts.server}' is not a stdio server; the bench measures stdio upstreams`);
+    upstream = { command: s.command, args: s.args, env: s.env, cwd: s.cwd };
+    upstreamName = `${opts.server} (${[s.command, ...s.args].join(' ')})`;
+  }
+  const home = new BenchHome();
+  home.writeConfig(benchConfig({ home: home.home, name: 'bench', upstream, stages, auditPath: join(home.dir, 'audit.db') }));
+  const relayDaemon = spawn(process.execPath, [RELAY, 'daemon', join(home.dir, 'floor.sock'), '--', upstream.command, ...upstream.args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...(upstream.env ?? {}) },
+    cwd: upstream.cwd,
+  });
+  const targets: Target[] = [];
+  try {
+    await once(relayDaemon.stdout!, 'data');
+    const direct = new RpcClient({ command: upstream.command, args: upstream.args, env: { ...process.env, ...(upstream.env ?? {}) }, cwd: upstream.cwd, fastPath: true });
+    const proxied = home.bridge('bench', { fastPath: true });
+    const floor = new RpcClient({ command: process.execPath, args: [RELAY, 'bridge', join(home.dir, 'floor.sock')], fastPath: true });
+    say('starting the daemon and the upstreams');
+    for (const [name, c] of [['direct', direct], ['proxied', proxied], ['floor', floor]] as const) {
+      const r = await c.initialize();
+      if (!r.ok) throw new Error(`${name}: initialize failed: ${JSON.stringify(r.msg?.error ?? r.msg)}${c.stderr ? '\n' + c.stderr : ''}${name === 'proxied' ? '\n' + home.daemonLog().slice(-2000) : ''}`);
+    }
+    const daemonPid = home.daemonPid();
+    targets.push({ name: 'direct', client: direct, farPid: direct.pid });
+    targets.push({ name: 'proxied', client: proxied, farPid: daemonPid, nearPid: proxied.pid });
+    targets.push({ name: 'floor', client: floor, farPid: relayDaemon.pid, nearPid: floor.pid });
+    let daemonStatus: Record<string, unknown> | undefined;
+    try {
+      const st = (await control(join(home.home, 'daemon.sock'), 'status')) as Record<string, unknown>;
+      daemonStatus = st;
+    } catch {
+      /* older daemons without status: fine */
+    }
+
+    const method = opts.server && !opts.tool ? 'tools/list' : 'tools/call';
+    const sizes = method === 'tools/list' ? [0] : opts.sizes;
+    const cells: CellResult[] = [];
+    const total = sizes.length * opts.concurrency.length;
+    let cellNo = 0;
+    for (const size of sizes) {
+      const params =
+        method === 'tools/list'
+          ? '{}'
+          : JSON.stringify({ name: opts.tool ?? 'echo', arguments: { [opts.arg ?? 'text']: payloadText(size) } });
+      for (const conc of opts.concurrency) {
+        cellNo++;
+        const label = `[${cellNo}/${total}] ${fmtSize(size)} × c${conc}`;
+        cells.push(await runCell(targets, method, params, size, conc, opts, (m) => say(`${label} ${m}`)));
+      }
+    }
+    return {
+      kind: 'mcp-guard-latency',
+      when: new Date().toISOString(),
+      machine: await machine(),
+      options: { requests: opts.requests, warmup: opts.warmup, sizes: opts.sizes, concurrency: opts.concurrency, pipeline: opts.pipeline, server: opts.server, config: opts.config, tool: opts.tool },
+      pipeline: [...stages],
+      upstream: upstreamName,
+      daemonStatus,
+      cells,
+    };
+  } finally {
+    await Promise.allSettled(targets.filter((t) => t.name !== 'proxied').map((t) => t.client.close()));
+    relayDaemon.kill('SIGTERM');
+    await home.close();
+  }
+}
+
+async function machine() {
+  const os = await import('node:os');
+  return { cpus: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.release()}`, loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100) };
+}
+
+export function fmtSize(n: number): string {
+  if (n === 0) return '-';
+  if (n % (1024 * 1024) === 0) return `${n / 1024 / 1024}m`;
+  if (n % 1024 === 0) return `${n / 1024}k`;
+  return `${n}b`;
+}
+
+async function runCell(targets: Target[], method: string, params: string, size: number, conc: number, opts: LatencyOptions, say: (m: string) => void): Promise<CellResult> {
+  const make = (c: RpcClient) => {
+    const id = c.allocId();
+    return { id, line: `{"jsonrpc":"2.0","id":${id},"method":"${method}","params":${params}}` };
+  };
+  // Warm-up: every target, at this concurrency, not recorded.
+  for (const t of targets) await batch(t.client, opts.warmup, conc, make);
+  const batchSize = Math.max(conc * 2, Math.ceil(opts.requests / 20));
+  const rounds = Math.max(1, Math.ceil(opts.requests / batchSize));
+  const acc = new Map<TargetName, { samples: number[]; wall: number; n: number; errors: number; firstError?: string; far: number; near: number; cpuOk: boolean }>();
+  for (const t of targets) acc.set(t.name, { samples: [], wall: 0, n: 0, errors: 0, far: 0, near: 0, cpuOk: true });
+  const roundOverheads: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const n = Math.min(batchSize, opts.requests - r * batchSize);
+    const roundP50: Partial<Record<TargetName, number>> = {};
+    // Rotate the order each round so no target always runs first (or right after another).
+    for (let k = 0; k < targets.length; k++) {
+      const t = targets[(r + k) % targets.length]!;
+      say(`round ${r + 1}/${rounds} ${t.name}`);
+      const a = acc.get(t.name)!;
+      const far0 = cpuMicros(t.farPid);
+      const near0 = cpuMicros(t.nearPid);
+      const b = await batch(t.client, n, conc, make);
+      const far1 = cpuMicros(t.farPid);
+      const near1 = cpuMicros(t.nearPid);
+      if (far0 !== undefined && far1 !== undefined) a.far += far1 - far0;
+      else a.cpuOk = false;
+      if (near0 !== undefined && near1 !== undefined) a.near += near1 - near0;
+      for (const s of b.samples) a.samples.push(s);
+      a.wall += b.wallMs;
+      a.n += n;
+      a.errors += b.errors;
+      a.firstError ??= b.firstError;
+      roundP50[t.name] = percentile(Float64Array.from(b.samples).sort(), 50);
+    }
+    roundOverheads.push(roundP50.proxied! - roundP50.direct!);
+  }
+  const res = {} as Record<TargetName, TargetResult>;
+  for (const t of targets) {
+    const a = acc.get(t.name)!;
+    const sorted = Float64Array.from(a.samples).sort();
+    const quantiles: number[] = [];
+    for (let p = 0; p <= 100; p++) quantiles.push(round1(percentile(sorted, p)));
+    quantiles.push(round1(percentile(sorted, 99.5)), round1(percentile(sorted, 99.9)));
+    const lat = summarize(sorted);
+    res[t.name] = {
+      latency: roundSummary(lat),
+      quantiles,
+      throughput: Math.round((a.n / a.wall) * 1000),
+      errors: a.errors,
+      firstError: a.firstError,
+      daemonCpuUsPerReq: t.name !== 'direct' && a.cpuOk ? round1(a.far / a.n) : undefined,
+      bridgeCpuUsPerReq: t.nearPid ? round1(a.near / a.n) : undefined,
+    };
+  }
+  const d = res.direct.latency;
+  const p = res.proxied.latency;
+  const f = res.floor.latency;
+  const overhead = { p50: round1(p.p50 - d.p50), p99: round1(p.p99 - d.p99) };
+  const floorOverhead = { p50: round1(f.p50 - d.p50), p99: round1(f.p99 - d.p99) };
+  return {
+    size,
+    concurrency: conc,
+    method,
+    targets: res,
+    overhead,
+    floorOverhead,
+    ratio: { p50: ratio(overhead.p50, floorOverhead.p50), p99: ratio(overhead.p99, floorOverhead.p99) },
+    overheadP50RoundMedian: round1([...roundOverheads].sort((a, b) => a - b)[Math.floor(roundOverheads.length / 2)]!),
+  };
+}
+
+function ratio(a: number, b: number): number {
+  if (!(b > 0)) return NaN;
+  return Math.round((a / b) * 100) / 100;
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+function roundSummary(s: LatencySummary): LatencySummary {
+  return { n: s.n, p50: round1(s.p50), p90: round1(s.p90), p99: round1(s.p99), p999: round1(s.p999), max: round1(s.max), mean: round1(s.mean) };
+}
+
+/** n requests keeping `conc` in flight on one connection; latencies in µs. */
+async function batch(client: RpcClient, n: number, conc: number, make: (c: RpcClient) => { id: number; line: string }) {
+  const samples: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  if (n <= 0) return { samples, wallMs: 0, errors, firstError };
+  let sent = 0;
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    let done = 0;
+    const fire = () => {
+      const { id, line } = make(client);
+      sent++;
+      client.sendRaw(line, id).then((r) => {
+        done++;
+        if (r.ok) samples.push(r.us);
+        else {
+          errors++;
+          firstError ??= JSON.stringify(r.msg?.error ?? 'error (fast path)').slice(0, 300);
+        }
+        if (sent < n) fire();
+        else if (done === n) resolve();
+      });
+    };
+    for (let i = 0; i < Math.min(conc, n); i++) fire();
+  });
+  return { samples, wallMs: performance.now() - t0, errors, firstError };
+}

@@ -1,0 +1,82 @@
+// `bench`: latency and throughput of the real bridge + daemon against a direct connection and a
+// bare byte relay (the floor), interleaved in one run. Tables on stdout, --json, --html FILE.
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { runLatency } from '../bench/latency.js';
+import { renderHtml, renderTable } from '../bench/report.js';
+
+export function parseSizes(s: string): number[] {
+  return s.split(',').map((x) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)[bB]?\s*$/.exec(x);
+    if (!m) throw new Error(`bad size '${x}' (use e.g. 512,1k,10k,100k)`);
+    const mult = m[2]!.toLowerCase() === 'k' ? 1024 : m[2]!.toLowerCase() === 'm' ? 1024 * 1024 : 1;
+    return Math.round(Number(m[1]) * mult);
+  });
+}
+
+export function parseInts(s: string, what: string): number[] {
+  return s.split(',').map((x) => {
+    const n = Number(x.trim());
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`bad ${what} '${x}' (positive integers, comma separated)`);
+    return n;
+  });
+}
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description('measure latency and throughput: direct vs through mcp-guard vs a bare byte relay, interleaved')
+    .option('-n, --requests <n>', 'measured requests per target per size × concurrency', '2000')
+    .option('--warmup <n>', 'warm-up requests per target per cell', '200')
+    .option('--size <list>', 'tools/call payload sizes', '1k,10k,100k')
+    .option('--concurrency <list>', 'requests in flight on one connection', '1,8,64')
+    .option('--pipeline <stages>', 'none | all | comma list of pii,permissions,ratelimit,audit', 'all')
+    .option('-s, --server <name>', 'measure this stdio server from the config instead of the built-in echo server')
+    .option('-c, --config <file>', 'config that holds --server')
+    .option('--tool <name>', 'with --server: tool to call with the payload (default: tools/list)')
+    .option('--arg <name>', 'with --tool: argument that carries the payload', 'text')
+    .option('--json [file]', 'print the report as JSON (to stdout, or to file)')
+    .option('--html <file>', 'write a self-contained HTML report with charts')
+    .action(async (o: { requests: string; warmup: string; size: string; concurrency: string; pipeline: string; server?: string; config?: string; tool?: string; arg: string; json?: string | boolean; html?: string }) => {
+      const fail = (m: string) => {
+        process.stderr.write(`mcp-guard bench: ${m}\n`);
+        process.exit(2);
+      };
+      let sizes: number[] = [];
+      let concurrency: number[] = [];
+      let requests = 0;
+      let warmup = 0;
+      try {
+        sizes = parseSizes(o.size);
+        concurrency = parseInts(o.concurrency, 'concurrency');
+        [requests] = parseInts(o.requests, 'request count');
+        warmup = Number(o.warmup);
+        if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`bad --warmup '${o.warmup}'`);
+      } catch (err) {
+        fail((err as Error).message);
+      }
+      const tty = process.stderr.isTTY;
+      const progress = tty
+        ? (line: string) => process.stderr.write(`\r\x1b[K${line}`.slice(0, (process.stderr.columns || 100) + 4))
+        : undefined;
+      const report = await runLatency({ requests, warmup, sizes, concurrency, pipeline: o.pipeline, server: o.server, config: o.config, tool: o.tool, arg: o.arg, progress }).catch((err) => {
+        if (tty) process.stderr.write('\r\x1b[K');
+        fail((err as Error).message);
+        throw err;
+      });
+      if (tty) process.stderr.write('\r\x1b[K');
+      if (o.html) {
+        writeFileSync(o.html, renderHtml(report));
+        process.stderr.write(`HTML report: ${o.html}\n`);
+      }
+      if (o.json === true) {
+        process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      } else {
+        if (typeof o.json === 'string') {
+          writeFileSync(o.json, JSON.stringify(report, null, 2) + '\n');
+          process.stderr.write(`JSON report: ${o.json}\n`);
+        }
+        process.stdout.write(renderTable(report));
+      }
+    });
+}

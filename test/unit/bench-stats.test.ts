@@ -1,0 +1,115 @@
+// Pure parts of the bench tooling: percentiles, the Clopper-Pearson bound, the corpus generator,
+// pipeline parsing and case scoring against hand-built outcomes. No timing assertions.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { percentile, summarize, clopperPearsonUpper, prng, logHistogram } from '../../src/bench/stats.js';
+import { parsePipeline, benchConfig } from '../../src/bench/guard-env.js';
+import { generateCorpus } from '../../bench/detection/corpus.js';
+import { allCases, type DetectionCase } from '../../bench/detection/cases.js';
+import { scoreMessageCase, scoreRate, contains, tally } from '../../bench/detection/score.js';
+import { parseSizes } from '../../src/cli/bench.js';
+
+test('nearest-rank percentiles', () => {
+  const s = Float64Array.from({ length: 100 }, (_, i) => i + 1);
+  assert.equal(percentile(s, 50), 50);
+  assert.equal(percentile(s, 90), 90);
+  assert.equal(percentile(s, 99), 99);
+  assert.equal(percentile(s, 99.9), 100);
+  assert.equal(percentile(s, 0), 1);
+  assert.equal(percentile(s, 100), 100);
+  assert.ok(Number.isNaN(percentile([], 50)));
+  const sum = summarize([5, 1, 3, 2, 4]);
+  assert.deepEqual([sum.n, sum.p50, sum.max, sum.mean], [5, 3, 5, 3]);
+});
+
+test('log histogram counts every sample once', () => {
+  const h = logHistogram([1, 10, 100, 1000, 0.5, 5000], 1, 1000, 6);
+  assert.equal(h.counts.reduce((a, b) => a + b, 0), 6);
+  assert.equal(h.edges.length, 7);
+});
+
+test('Clopper-Pearson upper bound', () => {
+  // k = 0: exact 1 - 0.05^(1/n), close to the rule of three.
+  assert.ok(Math.abs(clopperPearsonUpper(0, 10_000) - (1 - Math.pow(0.05, 1 / 10_000))) < 1e-12);
+  assert.ok(Math.abs(clopperPearsonUpper(0, 10_000) - 3 / 10_000) < 2e-5);
+  // Reference values (one-sided 95%): k=1,n=100 → 0.0466; k=5,n=1000 → 0.01048; k=10,n=50 → 0.3171.
+  assert.ok(Math.abs(clopperPearsonUpper(1, 100) - 0.0466) < 5e-4);
+  assert.ok(Math.abs(clopperPearsonUpper(5, 1000) - 0.01048) < 2e-4);
+  assert.ok(Math.abs(clopperPearsonUpper(10, 50) - 0.3171) < 2e-3);
+  assert.equal(clopperPearsonUpper(3, 3), 1);
+  assert.ok(clopperPearsonUpper(2, 100) > clopperPearsonUpper(1, 100));
+});
+
+test('the PRNG and the corpus are deterministic and large enough', () => {
+  const a = prng(7);
+  const b = prng(7);
+  for (let i = 0; i < 5; i++) assert.equal(a(), b());
+  const c1 = generateCorpus(10_000, 42);
+  const c2 = generateCorpus(10_000, 42);
+  assert.equal(c1.length, 10_000);
+  assert.equal(JSON.stringify(c1), JSON.stringify(c2));
+  assert.notEqual(JSON.stringify(generateCorpus(50, 43)), JSON.stringify(generateCorpus(50, 42)));
+  const kinds = new Set(c1.map((c) => c.kind));
+  for (const k of ['ids', 'git', 'logs', 'sql', 'code', 'image', 'numbers', 'phonelike', 'hashes']) assert.ok(kinds.has(k), k);
+});
+
+test('pipeline specs and generated configs', () => {
+  assert.deepEqual([...parsePipeline('all')].sort(), ['audit', 'permissions', 'pii', 'ratelimit']);
+  assert.equal(parsePipeline('none').size, 0);
+  assert.deepEqual([...parsePipeline('pii,rate-limit')], ['pii', 'ratelimit']);
+  assert.throws(() => parsePipeline('pii,bogus'), /unknown pipeline stage 'bogus'/);
+  const cfg = JSON.parse(benchConfig({ home: '/h', name: 'b', upstream: { command: 'node', args: ['e.js'] }, stages: parsePipeline('pii,ratelimit'), auditPath: '/h/a.db' }));
+  assert.equal(cfg.pii.enabled, true);
+  assert.equal(cfg.audit.enabled, false);
+  assert.ok(cfg.servers.b.policy.rate_limit.requests_per_minute >= 1e9);
+  assert.equal(cfg.servers.b.policy.permissions, undefined);
+  assert.deepEqual(parseSizes('1k,10k,512'), [1024, 10240, 512]);
+});
+
+test('case ids are unique and every category has cases of each direction it needs', () => {
+  const cases = allCases();
+  assert.equal(new Set(cases.map((c) => c.id)).size, cases.length);
+  for (const c of cases) if (c.check !== 'scenario' && c.check !== 'list') assert.ok(c.secret.length > 0, c.id);
+});
+
+const reqCase = (kind: DetectionCase['kind']): DetectionCase => ({ id: 'x', category: 'pii-request-leak', kind, check: 'request', description: '', request: { method: 'tools/call', params: { name: 'echo', arguments: { v: 'SECRET123' } } }, secret: 'SECRET123' });
+const refused = { jsonrpc: '2.0', id: 1, error: { code: -32002, message: 'blocked' } };
+const success = { jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'ok' }] } };
+
+test('must-block: refusal and nothing at the upstream', () => {
+  assert.equal(scoreMessageCase(reqCase('must-block'), { reply: refused, upstreamDelta: [], serverRequests: [] }).pass, true);
+  // Refused but the value reached the upstream anyway: fail.
+  assert.equal(scoreMessageCase(reqCase('must-block'), { reply: refused, upstreamDelta: [{ method: 'tools/call', params: { name: 'echo', arguments: { v: 'SECRET123' } } }], serverRequests: [] }).pass, false);
+  // An upstream error (not a -3200x refusal) is not a block.
+  assert.equal(scoreMessageCase(reqCase('must-block'), { reply: { error: { code: -32603, message: 'x' } }, upstreamDelta: [], serverRequests: [] }).pass, false);
+  // Secret hidden in an object key at the upstream still counts.
+  assert.equal(contains([{ params: { arguments: { SECRET123: 1 } } }], ['SECRET123']), true);
+});
+
+test('must-redact and must-pass', () => {
+  const redacted = [{ method: 'tools/call', params: { name: 'echo', arguments: { v: '[REDACTED:x]' } } }];
+  assert.equal(scoreMessageCase(reqCase('must-redact'), { reply: success, upstreamDelta: redacted, serverRequests: [] }).pass, true);
+  assert.equal(scoreMessageCase(reqCase('must-redact'), { reply: refused, upstreamDelta: [], serverRequests: [] }).pass, false);
+  const unchanged = [{ method: 'tools/call', params: { name: 'echo', arguments: { v: 'SECRET123' } } }];
+  assert.equal(scoreMessageCase(reqCase('must-pass'), { reply: success, upstreamDelta: unchanged, serverRequests: [] }).pass, true);
+  assert.equal(scoreMessageCase(reqCase('must-pass'), { reply: success, upstreamDelta: redacted, serverRequests: [] }).pass, false);
+  // An upstream or proxy error on a legitimate call is a failure.
+  assert.equal(scoreMessageCase(reqCase('must-pass'), { reply: { error: { code: -32005, message: 'down' } }, upstreamDelta: unchanged, serverRequests: [] }).pass, false);
+  const resp: DetectionCase = { ...reqCase('must-pass'), check: 'response', upstreamReply: 'hello' };
+  assert.equal(scoreMessageCase(resp, { reply: { result: { content: [{ type: 'text', text: 'hello' }] } }, upstreamDelta: [], serverRequests: [] }).pass, true);
+  assert.equal(scoreMessageCase(resp, { reply: { result: { content: [{ type: 'text', text: 'hell' }] } }, upstreamDelta: [], serverRequests: [] }).pass, false);
+});
+
+test('list, sampling and rate-limit scoring', () => {
+  const list: DetectionCase = { id: 'l', category: 'capability-probe', kind: 'must-redact', check: 'list', description: '', request: { method: 'tools/list' }, secret: 'write_file', forbidden: ['write_file'], required: ['echo'] };
+  assert.equal(scoreMessageCase(list, { reply: { result: { tools: [{ name: 'echo' }] } }, upstreamDelta: [], serverRequests: [] }).pass, true);
+  assert.equal(scoreMessageCase(list, { reply: { result: { tools: [{ name: 'echo' }, { name: 'write_file' }] } }, upstreamDelta: [], serverRequests: [] }).pass, false);
+  const samp: DetectionCase = { id: 's', category: 'sampling-injection', kind: 'must-block', check: 'sampling', description: '', request: { method: 'tools/call' }, secret: 'AKIAX', upstreamReply: 'AKIAX' };
+  assert.equal(scoreMessageCase(samp, { reply: success, upstreamDelta: [{ id: 'srv-1', error: { code: -32001, message: 'no' } }], serverRequests: [] }).pass, true);
+  assert.equal(scoreMessageCase(samp, { reply: success, upstreamDelta: [{ id: 'srv-1', result: {} }], serverRequests: [{ method: 'sampling/createMessage', id: 'srv-1', params: { text: 'AKIAX' } }] }).pass, false);
+  assert.equal(scoreRate('must-block', { sent: 300, ok: 70, limited: 230, other: 0, limit: 60 }).pass, true);
+  assert.equal(scoreRate('must-block', { sent: 300, ok: 150, limited: 150, other: 0, limit: 60 }).pass, false);
+  assert.equal(scoreRate('must-pass', { sent: 10, ok: 10, limited: 0, other: 0, limit: 60 }).pass, true);
+  const t = tally([{ category: 'a', kind: 'must-block', verdict: { pass: true, reason: '' } }, { category: 'a', kind: 'must-block', verdict: { pass: false, reason: '', notRun: true } }], ['a']);
+  assert.deepEqual(t[0]!.kinds['must-block'], { pass: 1, fail: 0, notRun: 1 });
+});
