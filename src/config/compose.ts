@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { floorMerge } from '../policy/roles.js';
+import { RULES } from '../detect/rules.js';
 import type { Config, ServerConfig } from './schema.js';
 import type { Policy } from './policy-schema.js';
 import type { Action } from './pii-schema.js';
@@ -110,8 +111,13 @@ export function composeConfigs(base: Config, personal: Config, personalRaw: any,
   if (rp.enabled === false && base.pii.enabled) problems.push({ ...at(['pii', 'enabled']), message: 'a personal config cannot turn off PII detection of its base' });
   out.pii.enabled = base.pii.enabled || personal.pii.enabled;
   for (const [type, acts] of Object.entries(personal.pii.actions)) {
+    // Where the base says nothing, its action is the built-in default: a personal `allow` must not undercut that.
     const b = out.pii.actions[type] ?? {};
-    out.pii.actions[type] = { request: stricterAction(b.request, acts.request), response: stricterAction(b.response, acts.response) };
+    const d = defaultActions(type, out.pii.custom_types[type]?.actions);
+    out.pii.actions[type] = {
+      request: stricterAction(b.request ?? d.request, acts.request),
+      response: stricterAction(b.response ?? d.response, acts.response),
+    };
   }
   for (const [type, ct] of Object.entries(personal.pii.custom_types)) {
     if (out.pii.custom_types[type]) problems.push({ ...at(['pii', 'custom_types', type]), message: `custom type '${type}' is defined by the base config` });
@@ -157,6 +163,19 @@ export function composeConfigs(base: Config, personal: Config, personalRaw: any,
 }
 
 // mask keeps the last four characters; hash keeps only a keyed token; redact keeps nothing.
+/** The strictest built-in default action of the rules of a type, per direction. */
+function defaultActions(type: string, custom?: { request?: Action; response?: Action }): { request?: Action; response?: Action } {
+  if (custom) return { request: custom.request ?? 'block', response: custom.response ?? 'redact' };
+  let request: Action | undefined;
+  let response: Action | undefined;
+  for (const r of RULES) {
+    if (r.type !== type && r.id !== type) continue;
+    request = stricterAction(request, r.actions.request);
+    response = stricterAction(response, r.actions.response);
+  }
+  return { request, response };
+}
+
 const rank: Record<Action, number> = { allow: 0, warn: 1, mask: 2, hash: 3, redact: 4, block: 5 };
 export function stricterAction(a: Action | undefined, b: Action | undefined): Action | undefined {
   if (a === undefined) return b;

@@ -75,6 +75,30 @@ ${recordingServer('mine')}
   }
 });
 
+test('a personal config cannot weaken a built-in detection action the base leaves at its default', async () => {
+  const env = new GuardEnv(() => '');
+  try {
+    withBase(
+      env,
+      (pin) => `extends: { path: base.yaml, sha256: "${pin}" }
+pii:
+  actions:
+    aws_access_key: { request: allow, response: allow }
+    email: { request: warn }
+`,
+    );
+    const c = await env.client('rec');
+    const err = await c.callTool({ name: 'echo', arguments: { k: 'AKIAQ4RTZ5WV7M3KD2XP' } }).catch((e) => e);
+    assert.equal(err.code, -32002, 'the AWS key is still blocked');
+    // The base redacts email; a personal `warn` cannot undo that either.
+    const r = await c.callTool({ name: 'echo', arguments: { m: 'jane.roe@example.org' } });
+    assert.doesNotMatch(JSON.stringify(r.content), /jane\.roe@example\.org/);
+    assert.equal(env.recorded().filter((m) => JSON.stringify(m).includes('jane.roe@example.org')).length, 0);
+  } finally {
+    await env.close();
+  }
+});
+
 test('relaxing a base in any field is refused with the position of the offending key', () => {
   const env = new GuardEnv(() => '');
   try {
