@@ -5,7 +5,7 @@ import { createServer, createConnection, type Server, type Socket } from 'node:n
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
-import { LineSplitter } from '../protocol/framing.js';
+import { LineSplitter, LineWriter } from '../protocol/framing.js';
 import { MAX_HELLO_BYTES, parseHello, type Hello, type HelloReply } from '../protocol/hello.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { LoadedConfig } from '../config/loader.js';
@@ -20,7 +20,6 @@ import { startHealthServer, upstreamReachable, type HealthServer, type ReadyChec
 import { Metrics } from '../http/metrics.js';
 import { ensureDashboardToken } from '../http/token.js';
 
-const NL = Buffer.from('\n');
 const HELLO_TIMEOUT_MS = 10_000;
 
 export class Daemon {
@@ -31,6 +30,7 @@ export class Daemon {
   private stopping?: Promise<void>;
   private guard!: Guard;
   private readonly watchers: FSWatcher[] = [];
+  private credentialSweep?: NodeJS.Timeout;
   private front?: HttpFront;
   private dashboard?: HealthServer;
   readonly metrics = new Metrics();
@@ -82,6 +82,13 @@ export class Daemon {
       throw err;
     }
     this.watchConfig();
+    // Revocations and expiries reach live sessions too, not only new connections.
+    this.credentialSweep = setInterval(() => {
+      for (const s of this.sessions) {
+        if (!this.guard.stillValid(s.info.identity)) s.revoke(`the credential of '${s.info.identity.name}' was revoked or expired`);
+      }
+    }, 2000);
+    this.credentialSweep.unref();
     this.log.info('daemon started', { pid: process.pid, socket: socketPath, config: this.loaded.path, servers: Object.keys(this.config.servers) });
   }
 
@@ -149,6 +156,7 @@ export class Daemon {
   private async shutdown(reason: string): Promise<void> {
     this.log.info('daemon stopping', { reason, sessions: this.sessions.size });
     for (const w of this.watchers) w.close();
+    clearInterval(this.credentialSweep);
     this.server?.close();
     await this.front?.close().catch((err) => this.log.error('closing the http front failed', { error: (err as Error).message }));
     for (const s of this.sessions) s.drain();
@@ -267,16 +275,8 @@ export class Daemon {
     } catch (err) {
       return this.refuse(sock, ErrorCode.NotAuthenticated, (err as Error).message);
     }
-    const link: ClientLink = {
-      send: (line) => {
-        if (sock.destroyed) return;
-        sock.cork();
-        sock.write(line);
-        sock.write(NL);
-        process.nextTick(() => sock.uncork());
-      },
-      close: () => sock.end(),
-    };
+    const out = new LineWriter(sock);
+    const link: ClientLink = { send: (line) => out.push(line), close: () => sock.end() };
     const session = this.openSession(hello.server, identity, link);
     this.reply(sock, { ok: true, session: session.info.id, pid: process.pid });
     const maxBytes = snap.config.daemon.max_message_bytes;

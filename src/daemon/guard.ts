@@ -104,6 +104,10 @@ export class Guard {
     return this.authenticator.authenticate({ socket, credentials, server });
   }
 
+  stillValid(identity: Identity): boolean {
+    return this.authenticator.stillValid(identity, Date.now());
+  }
+
   async reload(): Promise<{ ok: true } | { ok: false; error: string }> {
     try {
       const loaded = await loadConfig(this.snap.path);

@@ -12,4 +12,6 @@ export interface Identity {
   pid?: number;
   /** When the credential stops being valid (ms since the epoch): an OAuth token's `exp`. */
   expiresAt?: number;
+  /** The credential behind this identity (an API key's id), so live sessions can be checked against revocation. */
+  credentialId?: string;
 }

@@ -19,8 +19,12 @@ export interface AuthInput {
 
 export interface Authenticator {
   authenticate(input: AuthInput): Promise<Identity>;
+  /** Whether a live session's identity still holds: its key not revoked, its token not expired. */
+  stillValid(identity: Identity, now: number): boolean;
   close(): Promise<void>;
 }
+
+const notExpired = (identity: Identity, now: number) => identity.expiresAt === undefined || now < identity.expiresAt;
 
 export interface AuthenticatorOptions {
   auth: AuthConfig;
@@ -39,6 +43,7 @@ export async function createAuthenticator(opts: AuthenticatorOptions): Promise<A
         async authenticate({ socket }) {
           return os.authenticate(socket);
         },
+        stillValid: () => true,
         async close() {},
       };
     }
@@ -51,8 +56,9 @@ export async function createAuthenticator(opts: AuthenticatorOptions): Promise<A
             throw new Error('this daemon requires an API key: set MCP_GUARD_API_KEY or pass --key-file to `mcp-guard connect`');
           }
           const info = store.verify(key);
-          return { id: `key:${info.name}`, name: info.name, kind: 'api_key', roles: unique([...info.roles, ...auth.default_roles]), ...peerFields(socket, log) };
+          return { id: `key:${info.name}`, name: info.name, kind: 'api_key', roles: unique([...info.roles, ...auth.default_roles]), credentialId: info.id, ...peerFields(socket, log) };
         },
+        stillValid: (identity, now) => notExpired(identity, now) && (identity.credentialId === undefined || store.isActive(identity.credentialId)),
         async close() {
           store.close();
         },
@@ -69,6 +75,7 @@ export async function createAuthenticator(opts: AuthenticatorOptions): Promise<A
           }
           return { ...(await validator.validate(token)), ...peerFields(socket, log) };
         },
+        stillValid: notExpired,
         async close() {},
       };
     }

@@ -128,6 +128,12 @@ export class KeyStore {
     return toInfo(row);
   }
 
+  /** True while the key with this id exists and is not revoked (checked for live sessions). */
+  isActive(id: string): boolean {
+    const row = this.db.prepare<[string], { revoked_at: number | null }>('SELECT revoked_at FROM api_keys WHERE id = ?').get(id);
+    return row !== undefined && row.revoked_at === null;
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

@@ -7,6 +7,7 @@ import {
   ErrorCode,
   GuardError,
   MessageInvalid,
+  NotAuthenticated,
   RateLimited,
   UpstreamUnavailable,
   renderError,
@@ -82,6 +83,8 @@ export class Session {
   private readonly early: Buffer[] = [];
   private closed = false;
   private draining = false;
+  /** Set when the caller's credential was revoked or expired: new requests are refused. */
+  private revoked?: string;
 
   constructor(private readonly opts: SessionOptions) {
     this.info = { id: opts.id, server: opts.server, identity: opts.identity };
@@ -121,6 +124,13 @@ export class Session {
       renderError(null, new MessageInvalid(`Message of ${bytes} bytes exceeds the ${limit}-byte limit of mcp-guard; it was discarded.`, limit)),
     );
     this.audit({ direction: 'c2s', kind: 'request', method: '', note: { decision: 'block', stage: 'framing', reason: 'oversize' }, bytesIn: bytes });
+  }
+
+  /** The caller's credential no longer holds: refuse everything from now on. */
+  revoke(reason: string): void {
+    if (this.revoked) return;
+    this.revoked = reason;
+    this.log.warn('session credential revoked', { reason });
   }
 
   /** Refuse new client requests from now on; in-flight ones complete. */
@@ -235,6 +245,10 @@ export class Session {
 
   /** Refusals that need no inspection: shutting down, upstream gone, audit log full. */
   private admission(): GuardError | undefined {
+    const id = this.info.identity;
+    if (this.revoked || (id.expiresAt !== undefined && Date.now() >= id.expiresAt)) {
+      return new NotAuthenticated(this.revoked ?? 'the access token expired; reconnect to present a fresh one');
+    }
     if (this.upstreamDown) return new UpstreamUnavailable(this.info.server, this.upstreamDown);
     if (this.draining) return new UpstreamUnavailable(this.info.server, 'mcp-guard is shutting down; reconnect in a moment');
     if (this.opts.audit?.full) return new RateLimited(1000, 'audit log queue is full');

@@ -1,12 +1,10 @@
 // A stdio upstream: one child process per session, newline-delimited JSON-RPC on its stdin/stdout,
 // its stderr copied to the daemon log tagged with the server name.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { LineSplitter } from '../protocol/framing.js';
+import { LineSplitter, LineWriter } from '../protocol/framing.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { Logger } from '../daemon/log.js';
 import type { Upstream } from './upstream.js';
-
-const NEWLINE = Buffer.from('\n');
 
 /** Environment for an upstream: the daemon's, minus anything of mcp-guard's own (keys, tokens). */
 export function upstreamEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -22,6 +20,7 @@ export class StdioUpstream implements Upstream {
   onLine: (line: Buffer) => void = () => {};
   onClose: (reason: string) => void = () => {};
   private child?: ChildProcess;
+  private out?: LineWriter;
   private closed = false;
   private exited?: Promise<void>;
 
@@ -42,6 +41,7 @@ export class StdioUpstream implements Upstream {
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       this.child = child;
+      this.out = new LineWriter(child.stdin!);
       let started = false;
       this.exited = new Promise((res) => child.once('close', () => res()));
       const splitter = new LineSplitter(this.maxBytes, {
@@ -73,12 +73,8 @@ export class StdioUpstream implements Upstream {
   }
 
   send(line: Buffer): void {
-    const stdin = this.child?.stdin;
-    if (!stdin || this.closed || !stdin.writable) return;
-    stdin.cork();
-    stdin.write(line);
-    stdin.write(NEWLINE);
-    process.nextTick(() => stdin.uncork());
+    if (this.closed || !this.out) return;
+    this.out.push(line);
   }
 
   async close(): Promise<void> {
