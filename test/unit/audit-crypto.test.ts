@@ -49,7 +49,8 @@ function assertNoPlaintext(file: string): void {
     for (const [what, s] of Object.entries(SENSITIVE)) {
       assert.equal(bytes.includes(Buffer.from(s)), false, `${what} appears in plain text in ${path.basename(f)}`);
     }
-    for (const s of ['alice', 'bob', 'tool_1']) assert.equal(bytes.includes(Buffer.from(s)), false, `${s} in ${path.basename(f)}`);
+    // Only values of 5+ bytes: a 3-byte name like 'bob' turns up by chance in 100 KB of ciphertext.
+    for (const s of ['alice', 'tool_1']) assert.equal(bytes.includes(Buffer.from(s)), false, `${s} in ${path.basename(f)}`);
   }
 }
 
