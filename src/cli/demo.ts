@@ -2,6 +2,7 @@
 // official MCP SDK client through the real bridge to the reference `server-everything`, and
 // shows what the proxy lets through, changes and refuses. Leaves nothing running.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +50,8 @@ export function registerDemo(program: Command): void {
           (e) => `refused: ${(e as Error).message}`,
         );
         say(`4. tools/call echo with a card number and an email -> ${pii}`);
+        const mail = await client.callTool({ name: 'echo', arguments: { message: 'write to jane.doe@example.com' } });
+        say(`   tools/call echo with only the email -> ${JSON.stringify((mail.content as any[])[0]?.text)}`);
         const denied = await client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 1 } }).then(
           () => 'allowed',
           (e) => `refused: ${(e as Error).message}`,
@@ -56,7 +59,11 @@ export function registerDemo(program: Command): void {
         say(`5. tools/call of a denied tool -> ${denied}`);
         const status: any = await control(loaded.socketPath, 'status');
         say(`6. mcp-guard status: daemon pid ${status.pid}, ${status.sessions} live session(s)`);
-        say(`\nAudit log: mcp-guard logs --config ${loaded.path}  (with MCP_GUARD_HOME=${home})`);
+        await client.close();
+        await new Promise((r) => setTimeout(r, 200)); // the audit writer commits at least every 50 ms
+        say('\n7. the audit log of this session (mcp-guard logs):');
+        const logs = spawnSync(process.execPath, [MAIN, 'logs', '--db', join(home, 'audit.db'), '--limit', '20'], { encoding: 'utf8' });
+        process.stdout.write(logs.stdout || logs.stderr);
       } catch (err) {
         code = 1;
         process.stderr.write(`demo failed: ${(err as Error).message}\n`);
