@@ -14,7 +14,7 @@ const EDGE = 256;
 const TAIL = /"id"\s*:\s*(-?\d+(?:\.\d+)?|"(?:[^"\\]|\\.)*")\s*\}\s*$/;
 const HEAD = /^\s*\{\s*"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*(-?\d+(?:\.\d+)?|"(?:[^"\\]|\\.)*")/;
 // The first member tells requests from responses when serialisers put `method` or `result` first.
-const HEAD_METHOD = /^\s*\{\s*("jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"method"\s*:/;
+const HEAD_METHOD = /^\s*\{\s*("jsonrpc"\s*:\s*"2\.0"\s*,\s*)?("id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")\s*,\s*)?"method"\s*:/;
 const HEAD_RESULT = /^\s*\{\s*("jsonrpc"\s*:\s*"2\.0"\s*,\s*)?("id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")\s*,\s*)?"(result|error)"\s*:/;
 
 export function peekMessage(line: Buffer): Peek {
