@@ -17,6 +17,8 @@ export interface BridgeOptions {
   loaded: Located;
   server: string;
   credentials?: Credentials;
+  /** Set when the bridge could not load the client's credential: answer -32004 with this reason and exit 1. */
+  refuse?: string;
   /** How long to wait for a daemon to come up, in ms. */
   timeoutMs: number;
   stdin?: NodeJS.ReadableStream;
@@ -73,6 +75,8 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
       });
     });
   };
+
+  if (opts.refuse !== undefined) return fail(opts.refuse, ErrorCode.NotAuthenticated);
 
   try {
     sock = await connectOrStart(opts.loaded, opts.timeoutMs);

@@ -28,11 +28,14 @@ export function registerConnect(program: Command): void {
       const timeout = Number(opts.timeout);
       if (!Number.isFinite(timeout) || timeout <= 0) fail(`--timeout must be a positive number of seconds, not '${opts.timeout}'`, 2);
       const credentials: Credentials = {};
+      // A credential that cannot be loaded is answered as a refusal (-32004) on the client's
+      // pending requests by the bridge, not by exiting before the client hears anything.
+      let refuse: string | undefined;
       if (opts.keyFile) {
         try {
           credentials.apiKey = readFileSync(opts.keyFile, 'utf8').trim();
         } catch (err) {
-          fail(`cannot read --key-file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+          refuse = `cannot read --key-file ${opts.keyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
         }
       } else if (process.env.MCP_GUARD_API_KEY) {
         credentials.apiKey = process.env.MCP_GUARD_API_KEY;
@@ -45,13 +48,15 @@ export function registerConnect(program: Command): void {
         try {
           credentials.token = await currentAccessToken(loaded.config.auth.oauth!, loaded.home);
         } catch (err) {
-          fail(`${(err as Error).message} (run \`mcp-guard auth login\`)`);
+          const m = (err as Error).message;
+          refuse = /auth login/.test(m) ? m : `${m} (run \`mcp-guard auth login\`)`;
         }
       }
       const code = await runBridge({
         loaded: located,
         server: opts.server,
         credentials: Object.keys(credentials).length ? credentials : undefined,
+        refuse,
         timeoutMs: timeout * 1000,
       });
       process.exit(code);

@@ -84,10 +84,15 @@ export class Daemon {
     this.watchConfig();
     // Revocations and expiries reach live sessions too, not only new connections.
     this.credentialSweep = setInterval(() => {
+      const seen = new Map<string, boolean>();
       for (const s of this.sessions) {
-        if (!this.guard.stillValid(s.info.identity)) s.revoke(`the credential of '${s.info.identity.name}' was revoked or expired`);
+        const id = s.info.identity;
+        const key = `${id.id}\0${id.credentialId ?? ''}\0${id.expiresAt ?? ''}`;
+        let ok = seen.get(key);
+        if (ok === undefined) seen.set(key, (ok = this.guard.stillValid(id)));
+        if (!ok) s.revoke(`the credential of '${id.name}' was revoked or expired`);
       }
-    }, 2000);
+    }, 500);
     this.credentialSweep.unref();
     this.log.info('daemon started', { pid: process.pid, socket: socketPath, config: this.loaded.path, servers: Object.keys(this.config.servers) });
   }

@@ -8,7 +8,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { OsAuthenticator } from '../identity/os.js';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../daemon/log.js';
@@ -90,14 +90,11 @@ export function frontAuthenticator(opts: {
     const presented = credentials.apiKey ?? credentials.token;
     if (auth.mode === 'os') {
       if (!sameSecret(presented, opts.dashboardToken)) throw new Error('invalid token (in auth mode os the HTTP front takes the dashboard token)');
-      let name: string;
-      try {
-        name = userInfo().username;
-      } catch {
-        name = String(process.getuid?.() ?? 'unknown');
-      }
+      // The token proves the caller is the daemon's own user: it gets exactly the roles the bridge
+      // would give that user (users by name or uid, and groups), never fewer.
       const uid = process.getuid?.() ?? -1;
-      return { id: `uid:${uid}`, name, kind: 'os', roles: [...auth.default_roles, ...(auth.os?.users[name] ?? [])], uid };
+      const gid = process.getgid?.() ?? -1;
+      return new OsAuthenticator(auth, uid).identify({ uid, gid });
     }
     if (!opts.identity) throw new Error(`auth mode '${auth.mode}' is not available in this build`);
     return opts.identity({ credentials, server });

@@ -21,7 +21,14 @@ export class OsAuthenticator {
 
   authenticate(socket: Socket | undefined): Identity {
     if (!socket) throw new Error('os authentication needs a local Unix socket connection; use api_key or oauth for remote clients');
-    const peer = peerCredentials(socket);
+    return this.identify(peerCredentials(socket));
+  }
+
+  /**
+   * The identity of a user the kernel (or, on the HTTP front, possession of the 0600 dashboard
+   * token) vouches for: allowed users only, roles from users (by name or uid) and groups.
+   */
+  identify(peer: { uid: number; gid: number; pid?: number }): Identity {
     if (!this.allowed.has(peer.uid)) {
       throw new Error(`user ${describeUid(peer.uid)} may not use this daemon; add it to auth.os.allowed_users in the config`);
     }
@@ -47,7 +54,7 @@ export class OsAuthenticator {
       roles: [...roles],
       uid: peer.uid,
       gid: peer.gid,
-      ...(peer.pid > 0 ? { pid: peer.pid } : {}),
+      ...(peer.pid !== undefined && peer.pid > 0 ? { pid: peer.pid } : {}),
     };
   }
 }

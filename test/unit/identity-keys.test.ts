@@ -33,8 +33,13 @@ test('create, list and verify keys; each key is its own identity', async (t) => 
   t.after(() => auth.close());
   const idA = await auth.authenticate({ server: 's', credentials: { apiKey: a.key } });
   const idB = await auth.authenticate({ server: 's', credentials: { apiKey: b.key } });
-  assert.deepEqual(idA, { id: 'key:ci-bot', name: 'ci-bot', kind: 'api_key', roles: ['reader', 'ci', 'base'] });
+  assert.deepEqual(idA, { id: 'key:ci-bot', name: 'ci-bot', kind: 'api_key', roles: ['reader', 'ci', 'base'], credentialId: a.info.id });
   assert.equal(idB.id, 'key:alice');
+  // A live session's identity stops holding once its key is revoked.
+  assert.equal(auth.stillValid(idA, Date.now()), true);
+  store.revoke('ci-bot');
+  assert.equal(auth.stillValid(idA, Date.now()), false);
+  assert.equal(auth.stillValid(idB, Date.now()), true);
 });
 
 test('only the hash is on disk, file is 0600', (t) => {
