@@ -5,6 +5,7 @@ import { registerDaemonCommands, loadOrExit } from './daemon.js';
 import { registerConnect } from './connect.js';
 import { registerValidate } from './validate.js';
 import { registerDemo } from './demo.js';
+import { registerInit } from './init.js';
 import { registerLogsCommand } from './logs-command.js';
 import { registerKeys } from './keys.js';
 import { registerAuth } from './auth.js';
@@ -30,6 +31,7 @@ registerAuth(program, async (o: { config?: string }) => {
 });
 registerDashboardToken(program, async (o: { config?: string }) => (await loadOrExit(o.config)).home);
 registerBench(program);
+registerInit(program);
 registerDemo(program);
 
 export const configOption = () => new Option('-c, --config <file>', 'config file (default: $MCP_GUARD_CONFIG, ~/.config/mcp-guard/mcp-guard.yaml, ./mcp-guard.yaml)');
