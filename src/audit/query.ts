@@ -85,11 +85,18 @@ function baseWhere(adb: AuditDb, f: LogFilters, alias = ''): Where {
   const col = (name: string) => `${alias}${name}`;
   if (f.server !== undefined) c.push(`${col('server')} = ?`), p.push(f.server);
   if (f.method !== undefined) c.push(`${col('method')} = ?`), p.push(f.method);
-  if (f.decision !== undefined) c.push(`${col('decision')} = ?`), p.push(f.decision);
+  if (f.decision !== undefined) {
+    c.push(`${col('decision')} = ?`), p.push(f.decision);
+    // Literal term so SQLite may use the partial index audit_decision_rare (schema.ts).
+    if (f.decision !== 'allow') c.push(`${col('decision')} <> 'allow'`);
+  }
   if (f.session !== undefined) c.push(`${col('session')} = ?`), p.push(f.session);
   if (f.tool !== undefined) {
-    if (k) c.push(`${col('target_k')} = ?`), p.push(k.blindIndex('target', f.tool));
-    else c.push(`${col('target')} = ?`), p.push(f.tool);
+    // With --user, unary + keeps SQLite on the user/identity index: on the target index the branch
+    // of the user-OR-identity merge that matches nothing would walk every row of the tool.
+    const plus = f.user !== undefined ? '+' : '';
+    if (k) c.push(`${plus}${col('target_k')} = ?`), p.push(k.blindIndex('target', f.tool));
+    else c.push(`${plus}${col('target')} = ?`), p.push(f.tool);
   }
   // ts is nearly monotonic in id: a lower bound is cheapest as a filter on the newest-first id
   // scan (unary + keeps SQLite off the ts index); an upper bound uses the ts index.
@@ -97,7 +104,10 @@ function baseWhere(adb: AuditDb, f: LogFilters, alias = ''): Where {
   if (f.until !== undefined) c.push(`${col('ts')} <= ?`), p.push(f.until);
   if (f.afterId !== undefined) c.push(`${col('id')} > ?`), p.push(f.afterId);
   if (f.finding !== undefined) {
-    c.push(`${col('id')} IN (SELECT audit_id FROM audit_finding WHERE type = ?)`);
+    if (alias) {
+      // queryLogs joins from audit_finding (FINDING_FROM): walk its (type, audit_id) key.
+      c.push(`f.type = ?`);
+    } else c.push(`${col('id')} IN (SELECT audit_id FROM audit_finding WHERE type = ?)`);
     p.push(k ? k.blindIndex('finding', f.finding) : f.finding);
   }
   return { clauses: c, params: p };
@@ -124,16 +134,31 @@ export function queryLogs(adb: AuditDb, filters: LogFilters): AuditRow[] {
   if (!Number.isInteger(limit) || limit < 1) throw new AuditQueryError(`limit must be a positive integer, got ${limit}`);
   const asc = filters.afterId !== undefined;
   const order = asc ? 'id ASC' : filters.until !== undefined ? 'ts DESC, id DESC' : 'id DESC';
-  const w = baseWhere(adb, filters);
+  // --finding: drive the query from audit_finding's (type, audit_id) primary key, walked in id
+  // order, and look each row up by id, rather than collecting every matching id and sorting.
+  const byFinding = filters.finding !== undefined;
+  const w = baseWhere(adb, filters, byFinding ? 'a.' : '');
+  const from = byFinding ? 'audit_finding f CROSS JOIN audit a' : 'audit';
+  if (byFinding) w.clauses.unshift('a.id = f.audit_id');
+  const cols = byFinding ? ROW_COLUMNS.split(', ').map((c) => `a.${c}`).join(', ') : ROW_COLUMNS;
+  const innerOrder = !byFinding
+    ? order
+    : asc
+      ? 'f.audit_id ASC'
+      : filters.until !== undefined
+        ? 'a.ts DESC, a.id DESC'
+        : 'f.audit_id DESC';
   let sql: string;
   let params: unknown[];
   if (filters.user === undefined) {
-    sql = `SELECT ${ROW_COLUMNS} FROM audit${whereSql(w.clauses)} ORDER BY ${order} LIMIT ?`;
+    sql = `SELECT ${cols} FROM ${from}${whereSql(w.clauses)} ORDER BY ${innerOrder} LIMIT ?`;
     params = [...w.params, limit];
   } else {
     // user OR identity: two index-ordered subqueries, each limited, merged.
     const [[c1, v1], [c2, v2]] = userClauses(adb, filters.user);
-    const sub = (c: string) => `SELECT * FROM (SELECT ${ROW_COLUMNS} FROM audit${whereSql([...w.clauses, c])} ORDER BY ${order} LIMIT ?)`;
+    const uc = (c: string) => (byFinding ? `a.${c}` : c);
+    const sub = (c: string) =>
+      `SELECT * FROM (SELECT ${cols} FROM ${from}${whereSql([...w.clauses, uc(c)])} ORDER BY ${innerOrder} LIMIT ?)`;
     sql = `${sub(c1)} UNION ${sub(c2)} ORDER BY ${order} LIMIT ?`;
     params = [...w.params, v1, limit, ...w.params, v2, limit, limit];
   }
