@@ -19,6 +19,8 @@ if (chosen.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
-const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+// One file at a time by default: the e2e files each run real daemons and servers, and on a
+// 2-core machine running two at once turns timing margins into flakes.
+const concurrency = process.env.TEST_CONCURRENCY ?? '1';
 const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000', ...chosen], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -35,7 +35,7 @@ export function compileBatchInspector(pii: PiiConfig, hashKey: Buffer): (task: B
         return { action: 'block', findings: [], blockedTypes: [], reason: 'message is not valid JSON' };
       }
       try {
-        return inspectMessage(msg, it.direction, det, it.toolName);
+        return inspectMessage(msg, it.direction, det, it.toolName, buf.subarray(it.start, it.end));
       } catch (e) {
         return { action: 'block', findings: [], blockedTypes: [], reason: `inspection failed: ${(e as Error).name}` };
       }

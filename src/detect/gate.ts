@@ -1,13 +1,17 @@
 // The gate: one RE2.Set pass over a message's raw bytes deciding whether full inspection is needed.
 // Conservative by construction: it fires on every evasion the normaliser undoes (non-ASCII bytes,
-// %XX, &entities;, backslash escapes other than \n \r \t \" \\, base64 and hex runs, exponent
-// numbers) and on a necessary condition of every rule (its prefix, keywords or assertion-free pattern).
+// %XX, &entities;, backslash escapes other than \n \r \t \" \\, base64 runs, hex runs that decode
+// to text, exponent numbers) and on a necessary condition of every rule (its gate, its family's,
+// its keywords or its assertion-free pattern).
 // A property test (test/unit/detect-gate.test.ts) checks: gate clear => inspection finds nothing.
 import RE2 from 're2';
 import type { PiiConfig } from '../config/pii-schema.js';
-import { RULES, type Rule } from './rules.js';
-import { customRules } from './detector.js';
+import { FAMILY_GATES, RULES, type Rule } from './rules.js';
+import { customRules, keywordGate, ruleGate } from './detector.js';
 import { BASE64_MIN, HEX_MIN } from './normalize.js';
+import { stripAssertions } from './assertions.js';
+
+export { stripAssertions };
 
 export interface Gate {
   needsInspection(buf: Buffer): boolean;
@@ -24,49 +28,31 @@ function base64Windows(): string {
   return alts.join('|');
 }
 
+/**
+ * Hex that decodes to text: six characters in a row, each printable ASCII, a tab or newline, or a
+ * UTF-8 multi-byte sequence (what `printable()` in normalize.ts keeps and NFKC may turn into ASCII).
+ * Every match of every built-in rule holds six such characters in a row (the shortest matches are
+ * `a@b.cd` and `a::b:c`; no value class admits control characters except after a longer literal,
+ * as in a PEM block), so a hex run without them (a digest, a random id) cannot hide anything.
+ * Random hex has such a stretch once in ~350 positions. Custom rules keep the plain hex trigger.
+ */
+const HEX_TEXT = (() => {
+  const cont = '[89abAB][0-9a-fA-F]';
+  const ch = `(?:[2-7][0-9a-fA-F]|0[9aAdD]|[c-dC-D][0-9a-fA-F]${cont}|[eE][0-9a-fA-F]${cont}${cont}|[fF][0-7]${cont}${cont}${cont})`;
+  return `${ch}{6}`;
+})();
+
 export const UNIVERSAL_TRIGGERS: readonly string[] = [
   '[^\\x00-\\x7F]', // any non-ASCII: fullwidth, zero-width, bidi, homoglyph-like input
   '%[0-9A-Fa-f]{2}', // percent-encoding
   '&#?[A-Za-z0-9]+;', // HTML entities
   '\\\\[^nrt"\\\\]', // JSON escapes other than \n \r \t \" \\ (\u, \/, \b, \f) and literal \u, \x in text
   base64Windows(),
-  `[0-9A-Fa-f]{${HEX_MIN}}`,
+  HEX_TEXT,
   '[:,\\[][ ]*-?[0-9]+(?:\\.[0-9]+)?[eE]', // JSON number in exponent form (its decimal string differs)
 ];
-
-/** Remove assertions (`^ $ \b \B \A \z`) outside character classes: the result matches a superset. */
-export function stripAssertions(src: string): string {
-  let out = '';
-  let inClass = false;
-  for (let i = 0; i < src.length; i++) {
-    const ch = src[i]!;
-    if (ch === '\\') {
-      const n = src[i + 1] ?? '';
-      if (!inClass && (n === 'b' || n === 'B' || n === 'A' || n === 'z')) {
-        i++;
-        continue;
-      }
-      out += ch + n;
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (ch === ']') inClass = false;
-      out += ch;
-      continue;
-    }
-    if (ch === '[') {
-      inClass = true;
-      out += ch;
-      if (src[i + 1] === '^') out += src[++i];
-      if (src[i + 1] === ']') out += src[++i];
-      continue;
-    }
-    if (ch === '^' || ch === '$') continue;
-    out += ch;
-  }
-  return out;
-}
+/** With custom rules (whose shortest match is unknown) every hex run of HEX_MIN is a trigger. */
+const ANY_HEX_RUN = `[0-9A-Fa-f]{${HEX_MIN}}`;
 
 /**
  * Whether a pattern could match a character that raw JSON writes as an escape (control characters,
@@ -114,15 +100,16 @@ export function escapeUnsafe(src: string): boolean {
   return false;
 }
 
-/** The gate pattern of one rule: explicit, its keywords, or its pattern without assertions. */
+/**
+ * The gate pattern of one rule: its keywords when it needs context (rarer in ordinary traffic than
+ * its value), else its explicit gate, else its pattern without assertions.
+ */
 export function gatePattern(rule: Rule): string {
-  if (rule.gate !== undefined) return `(?i:${rule.gate})`;
-  if (rule.context && rule.keywords?.length) {
-    // Scanning requires the keyword not inside a longer word; in raw JSON the character before it may
-    // be the second half of a \n, \r or \t escape.
-    const alt = rule.keywords.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
-    return `(?:^|[^A-Za-z]|\\\\[nrt])(?i:${alt})(?:$|[^A-Za-z])`;
-  }
+  // Scanning requires the keyword not inside a longer word (see keywordGate).
+  if (rule.context && rule.keywords?.length) return keywordGate(rule.keywords.map((k) => k.toLowerCase()));
+  if (rule.family !== undefined && FAMILY_GATES[rule.family] !== undefined) return FAMILY_GATES[rule.family]!;
+  const g = ruleGate(rule);
+  if (g !== undefined) return g;
   const src = stripAssertions(rule.pattern);
   return rule.flags === 'i' ? `(?i:${src})` : src;
 }
@@ -132,13 +119,14 @@ export function compileGate(pii: PiiConfig): Gate {
   const disabled = new Set(pii.disabled_types ?? []);
   const rules = [...RULES, ...customRules(pii)].filter((r) => !disabled.has(r.id) && !disabled.has(r.type));
   let anyBackslash = false;
+  if (rules.some((r) => r.id.startsWith('custom_'))) patterns.push(ANY_HEX_RUN);
   for (const r of rules) {
     const isCustom = r.id.startsWith('custom_');
     // Custom patterns are used as written (minus assertions); a pattern that can match escaped
     // characters makes every backslash a trigger. Their keywords only narrow, so are ignored here.
     const p = isCustom ? stripAssertions(r.pattern) : gatePattern(r);
     if (isCustom && escapeUnsafe(r.pattern)) anyBackslash = true;
-    patterns.push(p);
+    if (!patterns.includes(p)) patterns.push(p);
   }
   if (anyBackslash) patterns.push('\\\\');
   const set = new RE2.Set(patterns, 'u');

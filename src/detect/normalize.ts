@@ -2,6 +2,7 @@
 // invisible characters removed, percent / HTML-entity / literal \u escapes decoded, and base64 or hex
 // blobs decoded when they decode to mostly printable text (bounded depth and size).
 // The gate (gate.ts) mirrors these triggers: every transform here needs a byte pattern it watches for.
+// `needsVariants` is the cheap test (one pass, no allocation) that a text has no other form.
 import RE2 from 're2';
 
 /** Base64 candidates: a run of >= 16 base64/base64url characters containing an uppercase letter. */
@@ -62,16 +63,39 @@ function escapeDecode(s: string): string {
   return s.replace(UESC, (_m: string, u?: string, x?: string) => String.fromCharCode(parseInt(u ?? x ?? '0', 16)));
 }
 
-/** Mostly printable text (>= 90% printable, no NULs), as decoded blobs must be to be scanned. */
+/**
+ * Mostly printable text (>= 90% printable, no NULs, <= 10% invalid UTF-8), as decoded blobs must be
+ * to be scanned. Leaves early once the blob cannot qualify (random binary, the common case).
+ */
 function printable(buf: Buffer): string | undefined {
-  if (buf.length < 6) return undefined;
+  const n = buf.length;
+  if (n < 6) return undefined;
+  const limit = n / 10;
   let bad = 0;
-  for (let i = 0; i < buf.length; i++) {
+  // A lower bound of the U+FFFD count of the UTF-8 decoding: bytes that cannot start or continue a
+  // sequence. Each one decodes to at least one U+FFFD, and the text has at most n code units.
+  let invalid = 0;
+  let need = 0;
+  for (let i = 0; i < n; i++) {
     const b = buf[i]!;
-    if (b === 0) return undefined;
-    if (b < 32 && b !== 9 && b !== 10 && b !== 13) bad++;
+    if (b < 0x80) {
+      if (b === 0) return undefined;
+      if (need > 0) {
+        need = 0;
+        invalid++;
+      }
+      if (b < 32 && b !== 9 && b !== 10 && b !== 13 && ++bad > limit) return undefined;
+    } else if (b < 0xc0) {
+      if (need > 0) need--;
+      else invalid++;
+    } else {
+      if (need > 0) invalid++;
+      need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : 0;
+      if (need === 0) invalid++;
+    }
+    if (invalid > limit) return undefined;
   }
-  if (bad > buf.length / 10) return undefined;
+  if (bad > limit) return undefined;
   const txt = buf.toString('utf8');
   let repl = 0;
   for (let i = 0; i < txt.length; i++) if (txt.charCodeAt(i) === 0xfffd) repl++;
@@ -90,7 +114,9 @@ function decodeBlobs(s: string, out: string[], budget: { left: number }): void {
   if (s.length < Math.min(BASE64_MIN, HEX_MIN)) return;
   for (const m of s.match(B64) ?? []) {
     if (budget.left <= 0) return;
-    if (!hasUpper(m) && !/^[0-9a-fA-F]+$/.test(m)) continue;
+    // Base64 of text has upper-case letters; a run without any (identifiers, lower-case hex digests)
+    // is not decoded as base64 (hex runs are decoded as hex below).
+    if (!hasUpper(m)) continue;
     const body = m.replace(/=+$/, '');
     const std = body.replace(/-/g, '+').replace(/_/g, '/');
     // Try every alignment: a blob may start mid-token (e.g. `key=<base64>` with letters before it).
@@ -115,6 +141,59 @@ function decodeBlobs(s: string, out: string[], budget: { left: number }): void {
       }
     }
   }
+}
+
+// Character classes for needsVariants, one table lookup a character.
+const C_B64 = 1;
+const C_HEX = 2;
+const C_UPPER = 4;
+const C_SPECIAL = 8; // % & \ : percent-encoding, entities, escapes
+const CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z0-9+/_-]/.test(ch)) CLASS[c]! |= C_B64;
+  if (/[0-9A-Fa-f]/.test(ch)) CLASS[c]! |= C_HEX;
+  if (/[A-Z]/.test(ch)) CLASS[c]! |= C_UPPER;
+  if (ch === '%' || ch === '&' || ch === '\\') CLASS[c]! |= C_SPECIAL;
+}
+
+/** Result bits of `classify`. */
+export const NEEDS_VARIANTS = 1;
+export const IS_NON_ASCII = 2;
+
+/**
+ * One pass, no allocation: NEEDS_VARIANTS when `variants(s)` can return more than `[s]` (non-ASCII,
+ * `%`, `&` or `\\`, a base64 run of BASE64_MIN with an upper-case letter, or a hex run of HEX_MIN),
+ * and IS_NON_ASCII when it has a character past U+007F.
+ */
+export function classify(s: string): number {
+  let b64Run = 0;
+  let b64Upper = false;
+  let hexRun = 0;
+  let out = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return NEEDS_VARIANTS | IS_NON_ASCII;
+    const k = CLASS[c]!;
+    if (k & C_B64) {
+      b64Run++;
+      if (k & C_UPPER) b64Upper = true;
+      if (k & C_HEX) hexRun++;
+      else hexRun = 0;
+      if ((b64Upper && b64Run >= BASE64_MIN) || hexRun >= HEX_MIN) out = NEEDS_VARIANTS;
+    } else {
+      if (k & C_SPECIAL) out = NEEDS_VARIANTS;
+      b64Run = 0;
+      b64Upper = false;
+      hexRun = 0;
+    }
+  }
+  return out;
+}
+
+/** Whether `variants(s)` can return more than `[s]`. */
+export function needsVariants(s: string): boolean {
+  return (classify(s) & NEEDS_VARIANTS) !== 0;
 }
 
 /**

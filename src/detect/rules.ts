@@ -18,6 +18,14 @@ export interface Rule {
   flags?: 'i';
   /** Capture group holding the sensitive value (default 0, the whole match). */
   group?: number;
+  /** The value is group 1 and at most one (boundary) character precedes it in the match. */
+  boundaryGroup?: boolean;
+  /**
+   * Skip a value that is a strict part of a digest or UUID (a run of 24 or more hex digits and
+   * dashes with at least 6 hex letters): an md5 or a UUID has a Luhn-valid stretch of 12 to 19
+   * digits now and then, which digit boundaries alone would let through (they must, for `card4111…`).
+   */
+  notInHexRun?: boolean;
   /** Lowercase literals; with `context`, one must appear in the field's path keys or text. */
   keywords?: string[];
   context?: boolean;
@@ -28,13 +36,39 @@ export interface Rule {
   /** Minimum Shannon entropy (bits/char) of the value. */
   entropy?: number;
   /**
-   * RE2 source of a necessary condition over the raw message bytes, used by the gate. Default: the
-   * pattern without assertions (or the keywords when `context`). Must not match JSON escapes.
+   * RE2 source of a necessary condition, used by the gate over the raw message bytes and by the
+   * detector's prefilter over the text of each field (fields joined by newlines): it must match
+   * within every match of the rule, also where the text is raw JSON (escapes) or where a newline
+   * stands before or after the field. Short and led by literals, so that a set of them stays a small
+   * DFA. Default: the pattern without assertions (or the keywords when `context`).
    */
   gate?: string;
+  /**
+   * Rules of one family share one necessary condition, `FAMILY_GATES[family]`, in the gate and the
+   * prefilter instead of one each: eight card brands are eight counting automata over the same
+   * digits, and together they multiply the states of a set's DFA.
+   */
+  family?: string;
+  /**
+   * What the values look like when no rare literal leads them: `number` (digits, with separators
+   * or a few letters: cards, national ids, phones, IPv4) or `token` (a wide alphabet: emails, keys
+   * without a distinctive prefix). The detector's prefilter scans shaped rules with one RE2.Set and
+   * literal-led rules with another: one set tracking all of them at once has too many DFA states for
+   * its cache on random text (base64, hashes), and slows down tenfold.
+   */
+  shape?: 'number' | 'token';
   actions: DirectionActions;
   examples: { match: string[]; noMatch: string[] };
 }
+
+/**
+ * The shared necessary condition of each `family` (see `Rule.family`), over raw JSON and over text.
+ * It must match at the start of every match of every member (the scanner starts members there).
+ */
+export const FAMILY_GATES: Readonly<Record<string, string>> = {
+  // Every brand: 12 to 19 digits, the first 2-6, the prefix digits adjacent, separators after.
+  card: '(?:^|[^0-9])[2-6](?:[ .-]?\\d){11,18}(?:$|[^0-9])',
+};
 
 const SECRET: DirectionActions = { request: 'block', response: 'block' };
 const FINANCIAL: DirectionActions = { request: 'block', response: 'redact' };
@@ -42,11 +76,45 @@ const CONTACT: DirectionActions = { request: 'redact', response: 'redact' };
 const NETWORK: DirectionActions = { request: 'warn', response: 'warn' };
 
 const SEP = '[ .-]?';
+
+// Boundaries of numbers and ids. `\b` is wrong for them: `_` is a word character, so `\b` fails in
+// `lookup_4111111111111111` (and before a digit after any letter). A number starts where the
+// previous character is not a digit and ends where the next one is not; RE2 has no look-around, so
+// the boundary is a consumed group and the value is capture group 1 (the scanner resumes right
+// after the value, so adjacent values separated by one character are all found).
+const NOT_DIGIT_BEFORE = '(?:^|[^0-9])';
+const NOT_DIGIT_AFTER = '(?:$|[^0-9])';
+const NOT_ALNUM_BEFORE = '(?:^|[^A-Za-z0-9])';
+const NOT_ALNUM_AFTER = '(?:$|[^A-Za-z0-9])';
+/**
+ * A number-shaped value `core` between non-digits. The gate (over raw JSON) is the same: in raw
+ * bytes the character before the value is the same non-digit or the last character of an escape
+ * (`\n` -> `n`, `\"` -> `"`); escapes that end in a digit (`\u0031`) fire the gate's own trigger.
+ */
+const digits = (core: string): Pick<Rule, 'pattern' | 'group' | 'boundaryGroup' | 'notInHexRun' | 'gate' | 'shape'> => ({
+  pattern: `${NOT_DIGIT_BEFORE}(${core})${NOT_DIGIT_AFTER}`,
+  group: 1,
+  boundaryGroup: true,
+  notInHexRun: true,
+  shape: 'number',
+  gate: `${NOT_DIGIT_BEFORE}${core}${NOT_DIGIT_AFTER}`,
+});
+/** An alphanumeric id `core` not inside a longer alphanumeric run (`_` and `-` are separators). */
+const alnumId = (core: string): Pick<Rule, 'pattern' | 'group' | 'boundaryGroup' | 'gate' | 'shape'> => ({
+  pattern: `${NOT_ALNUM_BEFORE}(${core})${NOT_ALNUM_AFTER}`,
+  group: 1,
+  boundaryGroup: true,
+  shape: 'number',
+  // In raw JSON a letter before the id may be the end of a `\n`, `\r` or `\t` escape.
+  gate: `(?:^|[^A-Za-z0-9]|\\\\[nrt])${core}${NOT_ALNUM_AFTER}`,
+});
+
 const card = (id: string, brand: string, prefix: string, rest: string, match: string[], noMatch: string[]): Rule => ({
   id: `credit_card_${id}`,
   type: 'credit_card',
   description: `${brand} payment card number (Luhn-checked; spaces, dashes or dots allowed)`,
-  pattern: `\\b${prefix}${rest}\\b`,
+  ...digits(`${prefix}${rest}`),
+  family: 'card',
   validator: 'card',
   actions: FINANCIAL,
   examples: { match, noMatch },
@@ -79,6 +147,7 @@ export const RULES: readonly Rule[] = [
     description: 'Email address',
     pattern: '\\b[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\\.[A-Za-z]{2,24}\\b',
     gate: '[A-Za-z0-9._%+-]@[A-Za-z0-9][A-Za-z0-9.-]*\\.[A-Za-z]{2}',
+    shape: 'token',
     validator: 'email',
     actions: CONTACT,
     examples: {
@@ -91,6 +160,7 @@ export const RULES: readonly Rule[] = [
     type: 'phone',
     description: 'Phone number in international +CC form (validated by libphonenumber-js)',
     pattern: '\\+[1-9][0-9 ().-]{5,20}[0-9]',
+    shape: 'number',
     validator: 'phone',
     actions: CONTACT,
     examples: {
@@ -102,46 +172,53 @@ export const RULES: readonly Rule[] = [
     id: 'phone_us_formatted',
     type: 'phone',
     description: 'North American phone number written (NPA) NXX-XXXX',
-    pattern: '\\(\\d{3}\\)[ ]?\\d{3}[ .-]\\d{4}\\b',
+    // North American area and exchange codes start with 2-9 (the validator checks the rest).
+    pattern: `(\\([2-9]\\d{2}\\)[ ]?[2-9]\\d{2}[ .-]\\d{4})${NOT_DIGIT_AFTER}`,
+    group: 1,
+    boundaryGroup: true,
+    gate: `\\([2-9]\\d{2}\\)[ ]?[2-9]\\d{2}[ .-]\\d{4}${NOT_DIGIT_AFTER}`,
+    shape: 'number',
     validator: 'phone_us',
     actions: CONTACT,
-    examples: { match: ['(415) 867-5309', 'tel (212)555-2368'], noMatch: ['(123) 456-7890', 'f(123) 000-0000'] },
+    examples: { match: ['(415) 867-5309', 'tel (212)555-2368', 'x(415) 867-5309y'], noMatch: ['(123) 456-7890', 'f(123) 000-0000', '(415) 867-53091'] },
   },
   {
     id: 'phone_us_dashed',
     type: 'phone',
     description: 'North American phone number NPA-NXX-XXXX',
-    pattern: '\\b[2-9]\\d{2}[-.][2-9]\\d{2}[-.]\\d{4}\\b',
+    ...digits('[2-9]\\d{2}[-.][2-9]\\d{2}[-.]\\d{4}'),
     validator: 'phone_us',
     actions: CONTACT,
-    examples: { match: ['415-867-5309', 'ring 212.555.2368'], noMatch: ['2024-01-15', '123-456-7890', '1.2.3.4567'] },
+    examples: { match: ['415-867-5309', 'ring 212.555.2368', 'tel_415-867-5309'], noMatch: ['2024-01-15', '123-456-7890', '1.2.3.4567', '1415-867-53091'] },
   },
   {
     id: 'phone_national',
     type: 'phone',
     description: 'National-format phone number next to a phone keyword (validated by libphonenumber-js)',
-    pattern: '\\b\\(?0?\\d{2,4}\\)?[ .-]?\\d{3,4}[ .-]?\\d{3,4}\\b',
+    pattern: `${NOT_DIGIT_BEFORE}(\\(?0?\\d{2,4}\\)?[ .-]?\\d{3,4}[ .-]?\\d{3,4})${NOT_DIGIT_AFTER}`,
+    group: 1,
+    boundaryGroup: true,
     keywords: ['phone', 'tel', 'mobile', 'cell', 'fax', 'sms', 'whatsapp', 'call me', 'contact', 'telefon', 'handy', 'portable', 'numéro'],
     context: true,
     validator: 'phone',
     actions: CONTACT,
-    examples: { match: ['phone: 020 7946 0958', 'mobile 4158675309', 'Tel. 030 901820'], noMatch: ['order 4158675309', 'phone: 12345'] },
+    examples: { match: ['phone: 020 7946 0958', 'mobile 4158675309', 'Tel. 030 901820', 'phone: ext_4158675309'], noMatch: ['order 4158675309', 'phone: 12345', 'phone: 41586753091234'] },
   },
   // ---------------------------------------------------------------- government ids
   {
     id: 'ssn_dashed',
     type: 'ssn',
     description: 'US Social Security number AAA-GG-SSSS',
-    pattern: '\\b\\d{3}-\\d{2}-\\d{4}\\b',
+    ...digits('\\d{3}-\\d{2}-\\d{4}'),
     validator: 'ssn',
     actions: FINANCIAL,
-    examples: { match: ['123-45-6789', 'SSN 536-90-4321'], noMatch: ['000-12-3456', '666-12-3456', '900-12-3456', '123-00-4567', '2024-01-1234'] },
+    examples: { match: ['123-45-6789', 'SSN 536-90-4321', 'ssn_536-90-4321'], noMatch: ['000-12-3456', '666-12-3456', '900-12-3456', '123-00-4567', '2024-01-1234', '1536-90-4321'] },
   },
   {
     id: 'ssn_plain',
     type: 'ssn',
     description: 'US Social Security number without dashes, next to an SSN keyword',
-    pattern: '\\b\\d{3}[ ]?\\d{2}[ ]?\\d{4}\\b',
+    ...digits('\\d{3}[ ]?\\d{2}[ ]?\\d{4}'),
     keywords: ['ssn', 'social security', 'ss#', 'ss no', 'soc sec', 'taxpayer'],
     context: true,
     validator: 'ssn',
@@ -152,7 +229,7 @@ export const RULES: readonly Rule[] = [
     id: 'us_itin',
     type: 'us_itin',
     description: 'US Individual Taxpayer Identification Number 9XX-7X-XXXX',
-    pattern: '\\b9\\d{2}-\\d{2}-\\d{4}\\b',
+    ...digits('9\\d{2}-\\d{2}-\\d{4}'),
     validator: 'itin',
     actions: FINANCIAL,
     examples: { match: ['912-70-1234', '999-88-0000'], noMatch: ['912-40-1234', '812-70-1234'] },
@@ -161,7 +238,7 @@ export const RULES: readonly Rule[] = [
     id: 'uk_nhs',
     type: 'uk_nhs',
     description: 'UK NHS number (mod 11) next to an NHS keyword',
-    pattern: '\\b\\d{3}[ -]?\\d{3}[ -]?\\d{4}\\b',
+    ...digits('\\d{3}[ -]?\\d{3}[ -]?\\d{4}'),
     keywords: ['nhs', 'health', 'patient', 'chi number'],
     context: true,
     validator: 'nhs',
@@ -172,7 +249,7 @@ export const RULES: readonly Rule[] = [
     id: 'ca_sin',
     type: 'ca_sin',
     description: 'Canadian Social Insurance Number (Luhn) next to a SIN keyword',
-    pattern: '\\b\\d{3}[ -]?\\d{3}[ -]?\\d{3}\\b',
+    ...digits('\\d{3}[ -]?\\d{3}[ -]?\\d{3}'),
     keywords: ['sin', 'social insurance', 'nas', 'assurance sociale'],
     context: true,
     validator: 'sin',
@@ -183,25 +260,30 @@ export const RULES: readonly Rule[] = [
     id: 'uk_nino',
     type: 'uk_nino',
     description: 'UK National Insurance number',
-    pattern: '\\b[A-Za-z]{2}[ ]?\\d{2}[ ]?\\d{2}[ ]?\\d{2}[ ]?[A-Da-d]\\b',
+    ...alnumId('[A-Za-z]{2}[ ]?\\d{2}[ ]?\\d{2}[ ]?\\d{2}[ ]?[A-Da-d]'),
     validator: 'nino',
     actions: FINANCIAL,
-    examples: { match: ['AB123456C', 'ni: JG 10 37 25 A'], noMatch: ['QQ123456C', 'GB123456A', 'AB123456E', 'ABC123456C'] },
+    examples: { match: ['AB123456C', 'ni: JG 10 37 25 A', 'ni_AB123456C'], noMatch: ['QQ123456C', 'GB123456A', 'AB123456E', 'ABC123456C', 'AB123456C7'] },
   },
   {
     id: 'es_dni',
     type: 'es_dni',
-    description: 'Spanish DNI / NIE with control letter',
-    pattern: '\\b[XYZxyz]?\\d{7,8}[- ]?[A-Za-z]\\b',
+    description: 'Spanish DNI (8 digits) or NIE (X/Y/Z and 7 digits) with its upper-case control letter',
+    // Not inside a longer alphanumeric run, upper case only, 8 digits (or X/Y/Z and 7): hex ids
+    // (short git SHAs, UUID groups such as `1234567a-`) are 7 digits and a lower-case letter.
+    ...alnumId('(?:[XYZ]\\d{7}|\\d{8})[- ]?[TRWAGMYFPDXBNJZSQVHLCKE]'),
     validator: 'dni',
     actions: FINANCIAL,
-    examples: { match: ['12345678Z', 'NIE X1234567L', 'dni 12345678-Z'], noMatch: ['12345678A', 'X1234567A', '1234567'] },
+    examples: {
+      match: ['12345678Z', 'NIE X1234567L', 'dni 12345678-Z', 'dni_12345678Z'],
+      noMatch: ['12345678A', 'X1234567A', '1234567', 'commit=1234567f', 'req=1234567a-9d4a-4b7e-8f21-6c0d5a9e3b12', '12345678z', 'a12345678Z', '12345678Zb', '0123456789Z'],
+    },
   },
   {
     id: 'de_tax_id',
     type: 'de_tax_id',
     description: 'German tax identification number (ISO 7064 mod 11,10) next to a keyword',
-    pattern: '\\b[1-9]\\d[ ]?\\d{3}[ ]?\\d{3}[ ]?\\d{3}\\b',
+    ...digits('[1-9]\\d[ ]?\\d{3}[ ]?\\d{3}[ ]?\\d{3}'),
     keywords: ['steuer', 'tax id', 'taxid', 'tax_id', 'idnr', 'identifikationsnummer', 'tin'],
     context: true,
     validator: 'de_tax_id',
@@ -212,7 +294,7 @@ export const RULES: readonly Rule[] = [
     id: 'nl_bsn',
     type: 'nl_bsn',
     description: 'Dutch citizen service number (BSN, 11-proef) next to a keyword',
-    pattern: '\\b\\d{4}[ .]?\\d{2}[ .]?\\d{3}\\b',
+    ...digits('\\d{4}[ .]?\\d{2}[ .]?\\d{3}'),
     keywords: ['bsn', 'burgerservicenummer', 'sofinummer'],
     context: true,
     validator: 'bsn',
@@ -223,7 +305,7 @@ export const RULES: readonly Rule[] = [
     id: 'au_tfn',
     type: 'au_tfn',
     description: 'Australian tax file number next to a keyword',
-    pattern: '\\b\\d{3}[ ]?\\d{3}[ ]?\\d{3}\\b',
+    ...digits('\\d{3}[ ]?\\d{3}[ ]?\\d{3}'),
     keywords: ['tfn', 'tax file'],
     context: true,
     validator: 'tfn',
@@ -234,7 +316,7 @@ export const RULES: readonly Rule[] = [
     id: 'in_aadhaar',
     type: 'in_aadhaar',
     description: 'Indian Aadhaar number (Verhoeff) next to a keyword',
-    pattern: '\\b[2-9]\\d{3}[ -]?\\d{4}[ -]?\\d{4}\\b',
+    ...digits('[2-9]\\d{3}[ -]?\\d{4}[ -]?\\d{4}'),
     keywords: ['aadhaar', 'aadhar', 'uidai', 'uid'],
     context: true,
     validator: 'aadhaar',
@@ -245,29 +327,29 @@ export const RULES: readonly Rule[] = [
     id: 'br_cpf',
     type: 'br_cpf',
     description: 'Brazilian CPF NNN.NNN.NNN-NN with check digits',
-    pattern: '\\b\\d{3}\\.\\d{3}\\.\\d{3}-\\d{2}\\b',
+    ...digits('\\d{3}\\.\\d{3}\\.\\d{3}-\\d{2}'),
     validator: 'cpf',
     actions: FINANCIAL,
     examples: { match: ['111.444.777-35', 'cpf 529.982.247-25'], noMatch: ['111.444.777-36', '111.111.111-11'] },
   },
   // ---------------------------------------------------------------- financial
-  card('visa', 'Visa', '4', `(?:${SEP}\\d){12,18}`, ['4111 1111 1111 1111', '4012-8888-8888-1881', '4242.4242.4242.4242', '4222222222222'], ['4111 1111 1111 1112', '4111111111111111111111']),
+  card('visa', 'Visa', '4', `(?:${SEP}\\d){12,18}`, ['4111 1111 1111 1111', '4012-8888-8888-1881', '4242.4242.4242.4242', '4222222222222', 'lookup_4111111111111111', 'card4111111111111111x', 'cafe4111111111111111'], ['4111 1111 1111 1112', '4111111111111111111111', '14111111111111111', 'sha 9fceb02d4111111111111111e95dc970b74767f1']),
   card('mastercard', 'Mastercard', '(?:5[1-5]|2[2-7])', `(?:${SEP}\\d){14}`, ['5555 5555 5555 4444', '5105105105105100', '2223003122003222'], ['5555555555554445', '5055555555554444']),
   card('amex', 'American Express', '3[47]', `(?:${SEP}\\d){13}`, ['3782 822463 10005', '371449635398431'], ['378282246310006', '3882822463100057']),
   card('discover', 'Discover', '6(?:011|5\\d{2}|4[4-9]\\d)', `(?:${SEP}\\d){12,15}`, ['6011 1111 1111 1117', '6011000990139424', '6543210000000006'], ['6011111111111118']),
   card('jcb', 'JCB', '35(?:2[89]|[3-8]\\d)', `(?:${SEP}\\d){12,15}`, ['3530 1113 3330 0000', '3566002020360505'], ['3566002020360506']),
-  card('diners', 'Diners Club', '3(?:0[0-5]|[689]\\d)', `(?:${SEP}\\d){11,16}`, ['3056 9309 0259 04', '38520000023237'], ['38520000023238']),
+  card('diners', 'Diners Club', '3(?:0[0-5]|[689]\\d)', `(?:${SEP}\\d){11,16}`, ['3056 9309 0259 04', '38520000023237'], ['38520000023238', 'x-request-id c3695415-3538-4273-b431-5fe9dd1d0e0f']),
   card('unionpay', 'UnionPay', '62', `(?:${SEP}\\d){14,17}`, ['6212 3456 7890 1232', '6200000000000005'], ['6212345678901233']),
-  card('maestro', 'Maestro', '(?:5[06-8]|6\\d)', `(?:${SEP}\\d){10,17}`, ['6759 6498 2643 8453', '501820000000005'], ['6759649826438454']),
+  card('maestro', 'Maestro', '(?:5[06-8]|6\\d)', `(?:${SEP}\\d){10,17}`, ['6759 6498 2643 8453', '501820000000005'], ['6759649826438454', 'md5 64426d57a132c12b642857258239dac6']),
   {
     id: 'iban',
     type: 'iban',
     description: 'International Bank Account Number (mod-97 and country length)',
-    pattern: '\\b[A-Z]{2}\\d{2}(?:[ ]?[A-Z0-9]){11,30}\\b',
+    ...alnumId('[A-Z]{2}\\d{2}(?:[ ]?[A-Z0-9]){11,30}'),
     validator: 'iban',
     actions: FINANCIAL,
     examples: {
-      match: ['DE89370400440532013000', 'GB82 WEST 1234 5698 7654 32', 'iban: FR1420041010050500013M02606', 'NL91ABNA0417164300'],
+      match: ['DE89370400440532013000', 'GB82 WEST 1234 5698 7654 32', 'iban: FR1420041010050500013M02606', 'NL91ABNA0417164300', 'iban_DE89370400440532013000'],
       noMatch: ['DE89370400440532013001', 'XX89370400440532013000', 'DE8937040044'],
     },
   },
@@ -275,7 +357,7 @@ export const RULES: readonly Rule[] = [
     id: 'us_routing_number',
     type: 'bank_account',
     description: 'US bank routing number (ABA checksum) next to a routing keyword',
-    pattern: '\\b\\d{9}\\b',
+    ...digits('\\d{9}'),
     keywords: ['routing', 'aba', 'rtn'],
     context: true,
     validator: 'aba',
@@ -289,7 +371,9 @@ export const RULES: readonly Rule[] = [
     description: 'IPv4 address',
     pattern: '(?:^|[^0-9.])((?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d))(?:$|[^0-9.])',
     group: 1,
+    boundaryGroup: true,
     gate: '\\d\\.\\d{1,3}\\.\\d{1,3}\\.\\d',
+    shape: 'number',
     validator: 'ipv4',
     actions: NETWORK,
     examples: { match: ['host 192.168.1.20 up', '8.8.8.8', 'ip=203.0.113.7;'], noMatch: ['version 1.2.3', '1.2.3.4.5', '127.0.0.1', '256.1.1.1', '0.0.0.0'] },
@@ -300,14 +384,18 @@ export const RULES: readonly Rule[] = [
     description: 'IPv6 address',
     pattern: '(?:^|[^0-9A-Za-z:.])((?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4})(?:$|[^0-9A-Za-z:.])',
     group: 1,
-    gate: '[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}',
+    boundaryGroup: true,
+    // A valid address of 3 groups or more (the validator) has `::` or eight groups: times such as
+    // 12:00:03 have neither.
+    gate: '::|(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]',
+    shape: 'token',
     validator: 'ipv6',
     actions: NETWORK,
     examples: { match: ['2001:db8:85a3::8a2e:370:7334', 'addr 2001:0db8:0000:0000:0000:ff00:0042:8329 ok'], noMatch: ['12:30:45', '00:1a:2b:3c:4d:5e', 'std::vector', '::1'] },
   },
   // ---------------------------------------------------------------- cloud and SaaS secrets
   prefixed('aws_access_key_id', 'aws_access_key', 'AWS access key id', '\\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA)[A-Z2-7]{16}\\b',
-    ['AKIAIOSFODNN7EXAMPLE', 'key=ASIAY34FZKBOKMUTVV7A'], ['AKIAIOSFODNN7EXAMPL', 'akiaiosfodnn7example', 'AKIAIOSFODNN7EXAMPLE1']),
+    ['AKIAIOSFODNN7EXAMPLE', 'key=ASIAY34FZKBOKMUTVV7A'], ['AKIAIOSFODNN7EXAMPL', 'akiaiosfodnn7example', 'AKIAIOSFODNN7EXAMPLE1'], { shape: 'token' }),
   prefixed('aws_secret_access_key', 'aws_secret_key', 'AWS secret access key next to its name',
     '(?:aws.{0,20}(?:secret|key)|secret_?access_?key)[^A-Za-z0-9/+]{1,6}([A-Za-z0-9/+]{40})\\b',
     ['aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'AWS_SECRET_ACCESS_KEY: "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"'],
@@ -334,7 +422,7 @@ export const RULES: readonly Rule[] = [
     ['https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX', 'https://hooks.slack.com/workflows/T0123ABCD/A0123ABCD/123456789/AbCdEf'], ['https://hooks.slack.com/', 'https://slack.com/services']),
   prefixed('stripe_secret_key', 'stripe_key', 'Stripe secret or restricted key', '\\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{20,247}\\b', ['sk_live_' + '4eC39HqLyjWDarjtT1zdp7dc', 'rk_test_' + '51HxAbCdEfGhIjKlMnOpQr'], ['sk_live_short', 'pk_live_4eC39HqLyjWDarjtT1zdp7dc']),
   prefixed('stripe_webhook_secret', 'stripe_key', 'Stripe webhook signing secret', '\\bwhsec_[A-Za-z0-9]{32,}\\b', ['whsec_' + 'AbCdEfGhIjKlMnOpQrStUvWxYz012345'], ['whsec_abc']),
-  prefixed('google_api_key', 'google_api_key', 'Google API key', '\\bAIza[0-9A-Za-z_-]{35}', ['AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY'], ['AIzaShort', 'AIza']),
+  prefixed('google_api_key', 'google_api_key', 'Google API key', '\\bAIza[0-9A-Za-z_-]{35}', ['AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY'], ['AIzaShort', 'AIza'], { shape: 'token' }),
   prefixed('google_oauth_client_secret', 'google_oauth', 'Google OAuth client secret', '\\bGOCSPX-[A-Za-z0-9_-]{28}', ['GOCSPX-AbCdEfGhIjKlMnOpQrStUvWxYz01'], ['GOCSPX-abc']),
   prefixed('google_oauth_access_token', 'google_oauth', 'Google OAuth access token', '\\bya29\\.[0-9A-Za-z_-]{30,}', ['ya29.a0AfH6SMBx1234567890abcdefghijKLMNOP'], ['ya29.short']),
   prefixed('gcp_service_account_key_id', 'gcp_service_account', 'Google service-account key id (private_key_id)', 'private_key_id[^A-Za-z0-9]{1,6}([a-f0-9]{40})\\b',
@@ -346,15 +434,15 @@ export const RULES: readonly Rule[] = [
     ['sk-' + 'AbCdEfGhIjKlMnOpQrSt' + 'T3BlbkFJ' + 'AbCdEfGhIjKlMnOpQrSt'], ['sk-AbCdEfGhIjKlMnOpQrSt']),
   prefixed('anthropic_api_key', 'anthropic_api_key', 'Anthropic API or admin key', '\\bsk-ant-(?:api|admin|oat|ort)\\d{2}-[A-Za-z0-9_-]{32,}',
     ['sk-ant-api03-' + 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEfGhIjKlMnOpQrStUvWxAA'], ['sk-ant-short']),
-  prefixed('npm_token', 'npm_token', 'npm access token', '\\bnpm_[A-Za-z0-9]{36}\\b', [`npm_${A36}`], ['npm_install', 'npm_config_cache']),
+  prefixed('npm_token', 'npm_token', 'npm access token', '\\bnpm_[A-Za-z0-9]{36}\\b', [`npm_${A36}`], ['npm_install', 'npm_config_cache'], { shape: 'token' }),
   prefixed('npmrc_auth', 'npm_token', 'npm _authToken in .npmrc', '_authToken=([A-Za-z0-9_-]{20,}|[0-9a-f-]{36})', ['//registry.npmjs.org/:_authToken=abcd1234-ab12-cd34-ef56-abcdef123456'], ['_authToken=${NPM_TOKEN}'], { group: 1 }),
   prefixed('pypi_token', 'pypi_token', 'PyPI upload token', '\\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}', ['pypi-AgEIcHlwaS5vcmc' + 'CJGFiY2RlZmdoLWlqa2wtbW5vcC1xcnN0LXV2d3h5ejAxMjM0NTY'], ['pypi-AgEIcHlwaS5vcmc']),
-  prefixed('twilio_api_key', 'twilio_key', 'Twilio API key SID', '\\bSK[0-9a-fA-F]{32}\\b', ['SK0123456789abcdef0123456789abcdef'], ['SK0123', 'SKU0123456789abcdef0123456789abcde'], { entropy: 3 }),
+  prefixed('twilio_api_key', 'twilio_key', 'Twilio API key SID', '\\bSK[0-9a-fA-F]{32}\\b', ['SK0123456789abcdef0123456789abcdef'], ['SK0123', 'SKU0123456789abcdef0123456789abcde'], { entropy: 3, shape: 'token' }),
   prefixed('twilio_auth_token', 'twilio_key', 'Twilio auth token next to a Twilio keyword', '\\b[0-9a-f]{32}\\b',
     ['twilio auth token 0123456789abcdef0123456789abcdef'], ['0123456789abcdef0123456789abcdef', 'twilio 0123'], { keywords: ['twilio'], context: true, entropy: 3 }),
   prefixed('sendgrid_api_key', 'sendgrid_key', 'SendGrid API key', '\\bSG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}\\b',
     ['SG.' + 'AbCdEfGhIjKlMnOpQrStUv' + '.' + 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCde'], ['SG.short.key']),
-  prefixed('mailgun_api_key', 'mailgun_key', 'Mailgun API key', '\\bkey-[0-9a-f]{32}\\b', ['key-0123456789abcdef0123456789abcdef'], ['key-0123', 'monkey-business']),
+  prefixed('mailgun_api_key', 'mailgun_key', 'Mailgun API key', '\\bkey-[0-9a-f]{32}\\b', ['key-0123456789abcdef0123456789abcdef'], ['key-0123', 'monkey-business'], { shape: 'token' }),
   prefixed('mailgun_private_key', 'mailgun_key', 'Mailgun private API key', '\\b[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8}\\b',
     ['mailgun key 0123456789abcdef0123456789abcdef-01234567-89abcdef'], ['0123456789abcdef0123456789abcdef-01234567-89abcdef'], { keywords: ['mailgun'], context: true }),
   prefixed('azure_storage_connection_string', 'azure_storage_key', 'Azure storage connection string with AccountKey', 'AccountKey=([A-Za-z0-9+/]{86}==)',
@@ -363,10 +451,10 @@ export const RULES: readonly Rule[] = [
     ['storage account key: PtYgjmUhBel31iEl2hpChYgCfrL1spNxnyVmihA/2O76UMFxFkM/R5Kjp1vRt+1fjORS/6ilI8ihN5KXSc7Tvo=='], ['PtYgjmUhBel31iEl2hpChYgCfrL1spNxnyVmihA/2O76UMFxFkM/R5Kjp1vRt+1fjORS/6ilI8ihN5KXSc7Tvo=='], { group: 1, keywords: ['azure', 'storage', 'accountkey', 'account_key'], context: true, entropy: 3.5 }),
   prefixed('azure_sas_token', 'azure_storage_key', 'Azure shared access signature', '\\bsv=\\d{4}-\\d{2}-\\d{2}&[^ "\']*sig=([A-Za-z0-9%+/=]{40,})',
     ['https://acct.blob.core.windows.net/c?sv=2021-06-08&ss=b&srt=o&sp=r&se=2030-01-01&sig=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789%2BAbCd%3D'], ['sv=2021-06-08&sig=short'], { group: 1, gate: 'sv=\\d{4}-\\d{2}-\\d{2}&' }),
-  prefixed('azure_ad_client_secret', 'azure_client_secret', 'Azure AD (Entra) client secret', '\\b[A-Za-z0-9_~.]{3}\\dQ~[A-Za-z0-9_~.-]{31,34}', ['abc8Q~AbCdEfGhIjKlMnOpQrStUvWxYz0123456'], ['abc8Q~short']),
+  prefixed('azure_ad_client_secret', 'azure_client_secret', 'Azure AD (Entra) client secret', '\\b[A-Za-z0-9_~.]{3}\\dQ~[A-Za-z0-9_~.-]{31,34}', ['abc8Q~AbCdEfGhIjKlMnOpQrStUvWxYz0123456'], ['abc8Q~short'], { shape: 'token' }),
   prefixed('jwt', 'jwt', 'JSON Web Token (base64url JSON header with alg)', '\\bey[A-Za-z0-9_-]{8,}\\.ey[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]*',
     ['eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c'],
-    ['eyJmb28iOiJiYXIifQ.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc', 'eyJhbGciOiJIUzI1NiJ9.notbase64json.abc'], { validator: 'jwt' }),
+    ['eyJmb28iOiJiYXIifQ.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc', 'eyJhbGciOiJIUzI1NiJ9.notbase64json.abc'], { validator: 'jwt', shape: 'token' }),
   pem('rsa', 'RSA', 'RSA PRIVATE KEY'),
   pem('ec', 'EC', 'EC PRIVATE KEY'),
   pem('dsa', 'DSA', 'DSA PRIVATE KEY'),
@@ -388,7 +476,9 @@ export const RULES: readonly Rule[] = [
     ['https://deploy:gh7Kq2mZ9x@git.example.com/repo.git'], ['https://example.com:8443/path', 'https://user:pass@example.com'],
     { group: 1, validator: 'url_password', gate: '(?:https?|ftps?|sftp|ssh|git)://[^/@ "\'<>]{1,400}@' }),
   prefixed('generic_password_assignment', 'password', 'password / passwd / pwd assignment with a credential-like value',
-    '(?:password|passwd|passwort|pwd|passphrase)["\']?[ ]{0,4}[:=][ ]{0,4}["\']?([^ "\'\\n,;}{]{8,200})',
+    // The value has no spaces or control characters (so every match holds six text characters in a
+    // row, which the gate's hex trigger relies on).
+    '(?:password|passwd|passwort|pwd|passphrase)["\']?[ ]{0,4}[:=][ ]{0,4}["\']?([^\\x00-\\x20"\',;}{]{8,200})',
     ['password=Tr0ub4dor&3x', 'DB_PASSWORD: "v9#Lm2$qXz"', '{"password": "Xk8#pL2q!z"}'],
     ['password: string', 'password=${PASSWORD}', 'password = getPassword()', 'password: "********"', 'password=changeme123'],
     { flags: 'i', group: 1, validator: 'secret', assignment: true, gate: '(?:password|passwd|passwort|pwd|passphrase)' }),

@@ -1,10 +1,26 @@
 // Full inspection of one parsed JSON-RPC message: every string value, every object key and every
-// number (as its decimal string), at full length, in each normalised form. Produces findings with
-// JSON paths and, when the strictest action is a rewrite, the rewritten message (copy on write).
+// number (as its decimal string, and as written in the raw line when parsing lost digits), at full
+// length, in each normalised form. Produces findings with JSON paths and, when the strictest action
+// is a rewrite, the rewritten message (copy on write).
+//
+// How it stays cheap:
+// - The message is walked once into fields; paths, context strings and copies are built only for
+//   fields with findings. A field that is ASCII without escape characters or long base64/hex runs
+//   (`classify`, one pass) has no other form to compute.
+// - Every form of every field (a segment) goes into one buffer, newline-separated, and the
+//   detector's prefilter (two or three RE2.Sets of short necessary conditions, see detector.ts)
+//   runs over it once: for most inspected messages nothing matches and inspection ends there.
+// - Otherwise the buffer is halved (by bytes) while a set still matches in a half, down to the
+//   segments that can match and the rules that can match in each; rules that need a keyword find
+//   their segments with their own pattern once the keyword is seen.
+// - Only those rules run their real pattern on only those segments, over the bytes (a JS string
+//   would be converted to UTF-8 again by every regex), then keywords, validators, allowlists.
+// `inspectMessageExhaustive` skips the prefilter; a property test holds the two to the same result.
+import type RE2 from 're2';
 import type { Action } from '../config/pii-schema.js';
 import type { Finding, JsonRpcMessage } from '../session/stage.js';
-import { accepts, actionRank, type CompiledRule, type Detector, type ScanDirection } from './detector.js';
-import { variants } from './normalize.js';
+import { actionRank, type CompiledRule, type Detector, type ScanDirection } from './detector.js';
+import { classify, IS_NON_ASCII, NEEDS_VARIANTS, variants } from './normalize.js';
 
 export interface InspectResult {
   action: 'allow' | 'warn' | 'modify' | 'block';
@@ -29,155 +45,527 @@ interface Hit {
 
 // Top-level envelope fields that cannot be rewritten without breaking the protocol.
 const PROTECTED_TOP = new Set(['jsonrpc', 'id', 'method']);
+/** No rule matches fewer than 7 characters of digits. */
+const MIN_NUMBER_CHARS = 7;
+/** `key=value` forms are built for values up to this length. */
+const MAX_ASSIGNMENT_VALUE = 4096;
 
-class Walk {
+const VALUE = 0;
+const KEY = 1;
+const NUMBER = 2;
+
+/** Form kinds of a segment: the field's text itself, another form of it, `key=value`. */
+const EXACT = 0;
+const OTHER = 1;
+const ASSIGN = 2;
+
+/** An object or array of the message. */
+class Node {
+  /** Context of an object node: lower-cased keys and short string values, its ancestors' first. */
+  ctx: string | undefined = undefined;
+  raw: string | undefined = undefined;
+  safe: string | undefined = undefined;
+  copy: any = undefined;
+  renames: Map<string, string> | undefined = undefined;
+  /** The nearest object node at or above this one (the one whose context applies). */
+  readonly ctxNode: Node | undefined;
+  constructor(
+    readonly parent: Node | undefined,
+    readonly prop: string | number,
+    readonly value: object,
+    readonly isArray: boolean,
+    readonly depth: number,
+    /** The field of the key naming this node in its parent object. */
+    readonly keyField: Field | undefined,
+  ) {
+    this.ctxNode = isArray ? parent?.ctxNode : this;
+  }
+}
+
+/** One scanned text: a string value, an object key or a number. */
+class Field {
+  hits: Hit[] | undefined = undefined;
+  /** More forms to scan (the raw digits of a number that parsing changed). */
+  extra: string[] | undefined = undefined;
+  seen: Set<string> | undefined = undefined;
+  constructor(
+    readonly node: Node,
+    readonly prop: string | number,
+    readonly kind: number,
+    readonly text: string,
+    /** The object key this value sits under (through arrays), for `key=value`. */
+    readonly key: string | undefined,
+    /** A rewrite here would break the protocol: rewriting actions block instead. */
+    readonly prot: boolean,
+    readonly keyField: Field | undefined,
+  ) {}
+}
+
+class Inspection {
+  readonly fields: Field[] = [];
+  /** Number fields, including those too short to scan (for raw digit matching). */
+  numbers: Field[] | undefined = undefined;
+  root!: Node;
   findings: Finding[] = [];
   worst: Action = 'allow';
   blocked = new Set<string>();
+
   constructor(
     readonly det: Detector,
     readonly direction: ScanDirection,
     readonly tool: string | undefined,
+    /** Every rule on every segment, no prefilter (the reference the fast path must agree with). */
+    readonly exhaustive = false,
   ) {}
 
-  /** Scan one text; returns the hits that survive validators and allowlists. */
-  scan(text: string, rawPath: string, ctx: string, key: string | undefined): Hit[] {
-    const det = this.det;
-    const hits: Hit[] = [];
-    const seen = new Set<string>();
-    const forms = variants(text);
-    let lowerForms: (string | undefined)[] | undefined;
-    const keywordOk = (c: CompiledRule, fi: number, form: string): boolean => {
-      if (!c.keywords) return true;
-      for (const k of c.keywords) if (hasWord(ctx, k)) return true;
-      lowerForms ??= [];
-      const low = (lowerForms[fi] ??= form.toLowerCase());
-      for (const k of c.keywords) if (hasWord(low, k)) return true;
-      return false;
-    };
-    const take = (c: CompiledRule, form: string, exactIn: boolean, m: RegExpExecArray): void => {
-      const g = c.rule.group ?? 0;
-      const value = m[g];
-      if (value === undefined || value.length === 0) return;
-      const k = c.rule.id + '\0' + value;
-      if (seen.has(k)) return;
-      if (!accepts(c, value)) return;
-      seen.add(k);
-      if (det.allowed(c.rule, value, rawPath, this.tool)) return;
-      let start = -1;
-      if (exactIn) start = g === 0 ? m.index : m.index + m[0].indexOf(value);
-      else if (form !== text) start = -1;
-      hits.push({ c, value, start, end: start < 0 ? -1 : start + value.length, action: det.action(c.rule, this.direction), hash: det.hash(hashForm(value)) });
-    };
-    forms.forEach((form, fi) => {
-      const idx = det.set.match(form);
-      for (const i of idx) {
-        const c = det.rules[i]!;
-        if (!keywordOk(c, fi, form)) continue;
-        const re = c.re;
-        re.lastIndex = 0;
-        let m: RegExpExecArray | null;
-        while ((m = re.exec(form)) !== null) {
-          take(c, form, fi === 0, m);
-          if (m[0].length === 0) re.lastIndex++;
-        }
-      }
-    });
-    // Assignment-style secrets split between a key and its value: `{"password": "..."}`.
-    if (key !== undefined && det.assignmentSet && text.length <= 4096) {
-      const joined = `${key}=${text}`;
-      for (const j of det.assignmentSet.match(joined)) {
-        const c = det.rules[det.assignmentRules[j]!]!;
-        c.re.lastIndex = 0;
-        let m: RegExpExecArray | null;
-        while ((m = c.re.exec(joined)) !== null) {
-          take(c, joined, false, m);
-          if (m[0].length === 0) c.re.lastIndex++;
-        }
-      }
-    }
-    return hits;
+  // ------------------------------------------------------------------ walk
+
+  walkRoot(msg: object): void {
+    this.root = new Node(undefined, '', msg, Array.isArray(msg), 0, undefined);
+    this.walkContainer(this.root, undefined);
   }
 
-  /** Record hits as findings; returns the rewritten text, or undefined when unchanged. */
-  apply(text: string, hits: Hit[], safePath: string, isProtected: boolean): string | undefined {
-    let rewrite = false;
-    for (const h of hits) {
-      let a = h.action;
-      if (isProtected && (a === 'redact' || a === 'mask' || a === 'hash')) a = 'block';
-      h.action = a;
-      this.findings.push({ type: h.c.rule.type, rule: h.c.rule.id, path: safePath, hash: h.hash, action: a });
-      if (actionRank(a) > actionRank(this.worst)) this.worst = a;
-      if (a === 'block') this.blocked.add(h.c.rule.type);
-      if (a === 'redact' || a === 'mask' || a === 'hash') rewrite = true;
+  walkContainer(node: Node, key: string | undefined): void {
+    const v = node.value as any;
+    if (node.isArray) {
+      // Array elements keep the key of the array (for `key=value`).
+      for (let i = 0; i < v.length; i++) this.visit(v[i], node, i, key, undefined);
+      return;
     }
-    if (!rewrite || this.worst === 'block') return undefined;
-    return rewriteText(text, hits.filter((h) => h.action === 'redact' || h.action === 'mask' || h.action === 'hash'));
+    const top = node.depth === 0;
+    for (const k of Object.keys(v)) {
+      const kf = new Field(node, k, KEY, k, undefined, top, undefined);
+      this.fields.push(kf);
+      this.visit(v[k], node, k, k, kf);
+    }
   }
 
-  walk(v: unknown, rawPath: string, safePath: string, ctx: string, key: string | undefined, depth: number): unknown {
-    const top = depth === 1;
+  visit(v: unknown, parent: Node, prop: string | number, key: string | undefined, keyField: Field | undefined): void {
+    const depth = parent.depth + 1;
+    const prot = depth === 1 && key !== undefined && PROTECTED_TOP.has(key);
     if (typeof v === 'string') {
-      const hits = this.scan(v, rawPath, ctx, key);
-      if (hits.length === 0) return v;
-      const out = this.apply(v, hits, safePath, top && key !== undefined && PROTECTED_TOP.has(key));
-      return out ?? v;
+      this.fields.push(new Field(parent, prop, VALUE, v, key, prot, keyField));
+      return;
     }
     if (typeof v === 'number' || typeof v === 'bigint') {
-      const s = String(v);
-      if (s.length < 7) return v; // no rule matches fewer than 7 characters of digits
-      const hits = this.scan(s, rawPath, ctx, key);
-      if (hits.length === 0) return v;
-      const out = this.apply(s, hits, safePath, top && key !== undefined && PROTECTED_TOP.has(key));
-      return out ?? v;
+      const f = new Field(parent, prop, NUMBER, String(v), key, prot, keyField);
+      this.fields.push(f);
+      (this.numbers ??= []).push(f);
+      return;
     }
-    if (v === null || typeof v !== 'object') return v;
-    if (Array.isArray(v)) {
-      let copy: unknown[] | undefined;
-      for (let i = 0; i < v.length; i++) {
-        const nv = this.walk(v[i], `${rawPath}[${i}]`, `${safePath}[${i}]`, ctx, key, depth + 1);
-        if (nv !== v[i]) (copy ??= v.slice())[i] = nv;
+    if (v === null || typeof v !== 'object') return;
+    this.walkContainer(new Node(parent, prop, v, Array.isArray(v), depth, keyField), key);
+  }
+
+  /**
+   * Numbers whose raw text parsing changed (more digits than a double keeps: a 19-digit card sent
+   * as a JSON number): the raw token is scanned as another form of the number's field. A token that
+   * matches no parsed number (a duplicate key the parser dropped) is scanned on its own, unrewritable.
+   */
+  attachRawNumbers(raw: Buffer): void {
+    const tokens = lossyNumberTokens(raw);
+    if (!tokens.length) return;
+    const claimed = new Set<Field>();
+    for (const tok of tokens) {
+      const canon = String(Number(tok));
+      const f = this.numbers?.find((n) => !claimed.has(n) && n.text === canon);
+      if (f) {
+        claimed.add(f);
+        (f.extra ??= []).push(tok);
+      } else {
+        this.fields.push(new Field(this.root, '<number>', NUMBER, tok, undefined, true, undefined));
       }
-      return copy ?? v;
     }
-    const obj = v as Record<string, unknown>;
-    const keys = Object.keys(obj);
-    // Context for keyword rules: ancestor keys, sibling keys and short sibling values.
-    let objCtx = ctx;
-    for (const k of keys) {
-      objCtx += ' ' + k.toLowerCase();
-      const sv = obj[k];
-      if (typeof sv === 'string' && sv.length <= 64) objCtx += ' ' + sv.toLowerCase();
+  }
+
+  // ------------------------------------------------------------------ scan
+
+  scanAll(): void {
+    const det = this.det;
+    const segText: string[] = [];
+    const segField: Field[] = [];
+    const segForm: number[] = [];
+    // UTF-8 length of each segment (its length when ASCII, -1 when to be measured).
+    const segBytes: number[] = [];
+    const add = (f: Field, text: string, form: number, ascii = false): void => {
+      segText.push(text);
+      segField.push(f);
+      segForm.push(form);
+      segBytes.push(ascii ? text.length : -1);
+    };
+    for (const f of this.fields) {
+      if (f.kind === NUMBER && f.text.length < MIN_NUMBER_CHARS && f.extra === undefined) continue;
+      const cls = classify(f.text);
+      add(f, f.text, EXACT, (cls & IS_NON_ASCII) === 0);
+      if (cls & NEEDS_VARIANTS) {
+        const forms = variants(f.text);
+        for (let i = 1; i < forms.length; i++) add(f, forms[i]!, OTHER);
+      }
+      if (f.extra) for (const x of f.extra) add(f, x, OTHER);
+      if (f.kind !== KEY && f.key !== undefined && det.hasAssignmentRules && f.text.length <= MAX_ASSIGNMENT_VALUE && det.assignmentKey(f.key)) {
+        add(f, `${f.key}=${f.text}`, ASSIGN);
+      }
     }
-    let changed = false;
-    const entries: [string, unknown][] = [];
-    for (const k of keys) {
-      const kp = rawPath ? `${rawPath}.${k}` : k;
-      // The key itself.
-      let newKey = k;
-      let safeKey = k;
-      const khits = this.scan(k, kp, objCtx, undefined);
-      if (khits.length) {
-        safeKey = '<key>';
-        const ksafe = safePath ? `${safePath}.<key>` : '<key>';
-        const out = this.apply(k, khits, ksafe, depth === 0);
-        if (out !== undefined) {
-          newKey = out;
-          let n = 2;
-          while (newKey in obj || entries.some(([e]) => e === newKey)) newKey = `${out}#${n++}`;
-          changed = true;
+    if (segText.length === 0) return;
+    if (this.exhaustive) {
+      const all = det.rules.map((c) => c.index);
+      for (let s = 0; s < segText.length; s++) this.scanSegment(segField[s]!, segText[s]!, Buffer.from(segText[s]!, 'utf8'), segForm[s]!, all);
+      return;
+    }
+    // The segments joined by newlines, as UTF-8 (one copy; ASCII segments copied as bytes).
+    // ends[s]: byte offset just past segment s, where its separator is.
+    const n = segText.length;
+    const ends = new Array<number>(n);
+    let total = n - 1;
+    for (let s = 0; s < n; s++) {
+      if (segBytes[s]! < 0) segBytes[s] = Buffer.byteLength(segText[s]!, 'utf8');
+      total += segBytes[s]!;
+    }
+    const buf = Buffer.allocUnsafe(total);
+    let off = 0;
+    for (let s = 0; s < n; s++) {
+      off += buf.write(segText[s]!, off, segBytes[s] === segText[s]!.length ? 'latin1' : 'utf8');
+      ends[s] = off;
+      if (off < total) buf[off++] = 10;
+    }
+    // Rules without keywords that may match somewhere (per prefilter set), and rules whose keyword
+    // occurs somewhere.
+    const prefilters = det.prefilters;
+    const rootHits: (number[] | undefined)[] = new Array(prefilters.length);
+    const plain = new Set<number>();
+    const keyed: number[] = [];
+    for (let p = 0; p < prefilters.length; p++) {
+      const pf = prefilters[p]!;
+      const idx = pf.set.match(buf);
+      for (const j of idx) {
+        for (const i of pf.entries[j]!) {
+          if (det.rules[i]!.keywords) keyed.push(i);
+          else {
+            plain.add(i);
+            rootHits[p] = idx;
+          }
         }
       }
-      const sp = safePath ? `${safePath}.${safeKey}` : safeKey;
-      const nv = this.walk(obj[k], kp, sp, objCtx, k, depth + 1);
-      if (nv !== obj[k]) changed = true;
-      entries.push([newKey, nv]);
     }
-    if (!changed) return v;
-    const out: Record<string, unknown> = {};
-    for (const [k, val] of entries) out[k] = val;
-    return out;
+    if (plain.size === 0 && keyed.length === 0) return;
+    if (keyed.length > 1) keyed.sort((x, y) => x - y);
+
+    const startOf = (s: number): number => (s === 0 ? 0 : ends[s - 1]! + 1);
+    const segRules: (number[] | undefined)[] = new Array(n);
+    const addRule = (s: number, i: number): void => {
+      (segRules[s] ??= []).push(i);
+    };
+
+    // Rules without keywords: halve the joined text (by bytes, so a big segment is soon alone)
+    // while a prefilter set still matches in a half; at one segment, its matches are its candidates.
+    const locate = (a: number, b: number, hits: (number[] | undefined)[]): void => {
+      if (a === b) {
+        for (let p = 0; p < hits.length; p++) {
+          const idx = hits[p];
+          if (!idx) continue;
+          for (const j of idx) for (const i of prefilters[p]!.entries[j]!) if (plain.has(i)) addRule(a, i);
+        }
+        return;
+      }
+      const mid = (startOf(a) + ends[b]!) / 2;
+      let lo = a;
+      let hi = b - 1;
+      while (lo < hi) {
+        const m = (lo + hi) >> 1;
+        if (ends[m]! < mid) lo = m + 1;
+        else hi = m;
+      }
+      // Scan the smaller half first: when a set finds nothing there, the other half keeps the
+      // parent's matches for that set without a scan (a superset: its own are among them).
+      let sx = a;
+      let sy = lo;
+      let bx = lo + 1;
+      let by = b;
+      if (ends[lo]! - startOf(a) > ends[b]! - startOf(lo + 1)) [sx, sy, bx, by] = [bx, by, sx, sy];
+      const scan = (x: number, y: number, p: number): number[] | undefined => {
+        const idx = prefilters[p]!.set.match(buf.subarray(startOf(x), ends[y]!));
+        return idx.some((j) => prefilters[p]!.entries[j]!.some((i) => plain.has(i))) ? idx : undefined;
+      };
+      const small: (number[] | undefined)[] = new Array(hits.length);
+      const big: (number[] | undefined)[] = new Array(hits.length);
+      let anySmall = false;
+      let anyBig = false;
+      for (let p = 0; p < hits.length; p++) {
+        if (!hits[p]) continue;
+        small[p] = scan(sx, sy, p);
+        big[p] = small[p] ? scan(bx, by, p) : hits[p];
+        if (small[p]) anySmall = true;
+        if (big[p]) anyBig = true;
+      }
+      if (anySmall) locate(sx, sy, small);
+      if (anyBig) locate(bx, by, big);
+    };
+    if (plain.size) locate(0, n - 1, rootHits);
+
+    // Rules with keywords: their values' pattern finds the segments (each match's segment, then on
+    // from the next segment); the keyword itself is checked per field when scanning.
+    for (const i of keyed) {
+      const loc = det.locator(i);
+      loc.lastIndex = 0;
+      for (;;) {
+        const m = loc.exec(buf);
+        if (m === null) break;
+        // A match starting on a separator belongs to the next segment (its boundary character).
+        let s = segOf(ends, m.index);
+        if (m.index === ends[s] && s + 1 < n) s++;
+        addRule(s, i);
+        if (s + 1 >= n) break;
+        loc.lastIndex = startOf(s + 1);
+      }
+    }
+    // Candidates in ascending rule order (findings come out in rule order within a form).
+    for (const rs of segRules) if (rs && rs.length > 1) rs.sort((x, y) => x - y);
+    for (let s = 0; s < n; s++) {
+      const rs = segRules[s];
+      if (rs) this.scanSegment(segField[s]!, segText[s]!, buf.subarray(startOf(s), ends[s]!), segForm[s]!, rs);
+    }
   }
+
+  /**
+   * Run candidate rules over one segment. The regexes run over `bytes` (the segment's UTF-8, a view
+   * of the joined buffer): node-re2 converts a JS string to UTF-8 on every first use of a regex on
+   * it, which for a new 10 KB string costs each rule ~50 µs; a Buffer is read in place. Offsets are
+   * bytes there and UTF-16 units in `text`; they are equal for ASCII text.
+   */
+  scanSegment(f: Field, text: string, bytes: Buffer, form: number, ruleIdx: number[]): void {
+    const det = this.det;
+    const ascii = bytes.length === text.length;
+    const u16 = (b: number): number => (ascii ? b : bytes.toString('utf8', 0, b).length);
+    let lowerText: string | undefined;
+    // Rules of a family start where the family's condition first matches in this text (it matches
+    // at the start of each of their matches): eight card brands need not each scan it all.
+    let hints: Map<RE2, number> | undefined;
+    for (const i of ruleIdx) {
+      const c = det.rules[i]!;
+      if (form === ASSIGN && !c.assignment) continue;
+      let from = 0;
+      const fam = det.familyLocator(i);
+      if (fam) {
+        hints ??= new Map();
+        let h = hints.get(fam);
+        if (h === undefined) {
+          fam.lastIndex = 0;
+          h = fam.exec(bytes)?.index ?? -1;
+          hints.set(fam, h);
+        }
+        if (h < 0) continue;
+        from = h;
+      }
+      if (c.keywords) {
+        const ctx = this.ctxOf(f);
+        let ok = false;
+        for (const k of c.keywords) if (hasWord(ctx, k)) ok = true;
+        if (!ok) {
+          lowerText ??= text.toLowerCase();
+          for (const k of c.keywords) if (hasWord(lowerText, k)) ok = true;
+        }
+        if (!ok) continue;
+      }
+      const re = c.re;
+      const g = c.rule.group ?? 0;
+      re.lastIndex = from;
+      let m: RegExpExecArray | null;
+      while ((m = re.exec(bytes as unknown as string)) !== null) {
+        const whole = m[0] as unknown as Buffer;
+        const val = m[g] as unknown as Buffer | undefined;
+        if (val !== undefined && val.length > 0) {
+          // A boundary group follows at most one character (the boundary, never equal to the value's
+          // first character), so the first occurrence is the value; other groups have indices.
+          const atB = g === 0 ? m.index : ((m as any).indices?.[g]?.[0] ?? m.index + whole.indexOf(val));
+          const endB = atB + val.length;
+          const at = u16(atB);
+          const end = ascii ? endB : at + val.toString('utf8').length;
+          const value = text.slice(at, end);
+          if (!(c.rule.notInHexRun && inHexRun(text, at, end))) this.take(f, c, value, form === EXACT ? at : -1);
+          // Resume right after the value: a boundary character consumed after it may be the
+          // boundary before the next value.
+          if (g > 0 && endB < m.index + whole.length) re.lastIndex = endB;
+        }
+        if (whole.length === 0) re.lastIndex++;
+      }
+    }
+  }
+
+  take(f: Field, c: CompiledRule, value: string, start: number): void {
+    const det = this.det;
+    const k = c.rule.id + '\0' + value;
+    const seen = (f.seen ??= new Set());
+    if (seen.has(k)) return;
+    if (!det.accepts(c, value)) return;
+    seen.add(k);
+    if (det.hasAllowlist && det.allowed(c.rule, value, this.rawPath(f), this.tool)) return;
+    (f.hits ??= []).push({
+      c,
+      value,
+      start,
+      end: start < 0 ? -1 : start + value.length,
+      action: det.action(c.rule, this.direction),
+      hash: det.hash(hashForm(value)),
+    });
+  }
+
+  // ------------------------------------------------------------------ context and paths
+
+  ctxOf(f: Field): string {
+    const node = f.node.ctxNode;
+    return node ? this.nodeCtx(node) : '';
+  }
+
+  nodeCtx(node: Node): string {
+    if (node.ctx !== undefined) return node.ctx;
+    const up = node.parent?.ctxNode;
+    let ctx = up ? this.nodeCtx(up) : '';
+    const obj = node.value as Record<string, unknown>;
+    // Newline-separated: a keyword matches inside one key or value, never across two (the gate,
+    // which sees the raw bytes, could not see such a match).
+    for (const k of Object.keys(obj)) {
+      ctx += '\n' + k.toLowerCase();
+      const sv = obj[k];
+      if (typeof sv === 'string' && sv.length <= 64) ctx += '\n' + sv.toLowerCase();
+    }
+    return (node.ctx = ctx);
+  }
+
+  nodeRaw(node: Node): string {
+    if (node.raw !== undefined) return node.raw;
+    return (node.raw = node.parent ? join(this.nodeRaw(node.parent), node.prop) : '');
+  }
+
+  nodeSafe(node: Node): string {
+    if (node.safe !== undefined) return node.safe;
+    if (!node.parent) return (node.safe = '');
+    const prop = node.keyField?.hits?.length ? '<key>' : node.prop;
+    return (node.safe = join(this.nodeSafe(node.parent), prop));
+  }
+
+  rawPath(f: Field): string {
+    return join(this.nodeRaw(f.node), f.prop);
+  }
+
+  safePath(f: Field): string {
+    const base = this.nodeSafe(f.node);
+    if (f.kind === KEY || f.keyField?.hits?.length) return join(base, '<key>');
+    return join(base, f.prop);
+  }
+
+  // ------------------------------------------------------------------ actions and rewriting
+
+  /** Record findings in message order; returns the fields to rewrite. */
+  applyAll(): Field[] {
+    const rewrite: Field[] = [];
+    for (const f of this.fields) {
+      const hits = f.hits;
+      if (!hits) continue;
+      const path = this.safePath(f);
+      let rw = false;
+      for (const h of hits) {
+        let a = h.action;
+        if (f.prot && (a === 'redact' || a === 'mask' || a === 'hash')) a = 'block';
+        h.action = a;
+        this.findings.push({ type: h.c.rule.type, rule: h.c.rule.id, path, hash: h.hash, action: a });
+        if (actionRank(a) > actionRank(this.worst)) this.worst = a;
+        if (a === 'block') this.blocked.add(h.c.rule.type);
+        if (a === 'redact' || a === 'mask' || a === 'hash') rw = true;
+      }
+      if (rw) rewrite.push(f);
+    }
+    return rewrite;
+  }
+
+  copyOf(node: Node): any {
+    if (node.copy !== undefined) return node.copy;
+    const v = node.value as any;
+    const copy = node.isArray ? v.slice() : { ...v };
+    node.copy = copy;
+    if (node.parent) setOwn(this.copyOf(node.parent), node.prop, copy);
+    return copy;
+  }
+
+  rewrite(fields: Field[]): object {
+    const renamed: Node[] = [];
+    for (const f of fields) {
+      const out = rewriteText(
+        f.text,
+        f.hits!.filter((h) => h.action === 'redact' || h.action === 'mask' || h.action === 'hash'),
+      );
+      if (f.kind === KEY) {
+        this.copyOf(f.node);
+        if (!f.node.renames) renamed.push(f.node);
+        (f.node.renames ??= new Map()).set(f.text, out);
+      } else {
+        setOwn(this.copyOf(f.node), f.prop, out);
+      }
+    }
+    // Renamed keys: rebuild those objects in key order, deepest first (a parent reads its children
+    // from its copy under their original keys).
+    renamed.sort((a, b) => b.depth - a.depth);
+    for (const node of renamed) {
+      const orig = node.value as Record<string, unknown>;
+      const cp = node.copy as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      const used = new Set<string>();
+      for (const k of Object.keys(orig)) {
+        const base = node.renames!.get(k);
+        let name = k;
+        if (base !== undefined) {
+          name = base;
+          let i = 2;
+          while (name in orig || used.has(name)) name = `${base}#${i++}`;
+        }
+        used.add(name);
+        setOwn(out, name, cp[k]);
+      }
+      node.copy = out;
+      if (node.parent) setOwn(this.copyOf(node.parent), node.prop, out);
+    }
+    return this.root.copy ?? this.root.value;
+  }
+}
+
+/** The segment whose bytes (or separator) hold byte `pos`: the first s with ends[s] >= pos. */
+function segOf(ends: number[], pos: number): number {
+  let lo = 0;
+  let hi = ends.length - 1;
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if (ends[m]! < pos) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}
+
+function join(base: string, prop: string | number): string {
+  if (typeof prop === 'number') return `${base}[${prop}]`;
+  return base ? `${base}.${prop}` : prop;
+}
+
+function setOwn(obj: any, k: string | number, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(obj, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else obj[k] = v;
+}
+
+const isHexChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+const isHexLetter = (c: number): boolean => (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+/**
+ * Whether text[start, end) (hex digits and dashes) is a strict part of a digest or UUID: a run of
+ * 24 or more hex digits and dashes with at least 6 hex letters (`cafe-4111-1111-1111-1111` has 4).
+ */
+function inHexRun(text: string, start: number, end: number): boolean {
+  const ok = (c: number): boolean => isHexChar(c) || c === 45;
+  for (let i = start; i < end; i++) if (!ok(text.charCodeAt(i))) return false;
+  let a = start;
+  while (a > 0 && ok(text.charCodeAt(a - 1))) a--;
+  let b = end;
+  while (b < text.length && ok(text.charCodeAt(b))) b++;
+  if (b - a < 24 || b - a === end - start) return false;
+  let letters = 0;
+  for (let i = a; i < b; i++) if (isHexLetter(text.charCodeAt(i)) && ++letters >= 6) return true;
+  return false;
 }
 
 const isLetter = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
@@ -196,6 +584,53 @@ function hasWord(text: string, k: string): boolean {
 function hashForm(value: string): string {
   // Digits-only for numbers written with separators, so the same card hashes the same way.
   return /^[0-9 .()+-]+$/.test(value) ? value.replace(/[^0-9+]/g, '') : value;
+}
+
+/** Shortest number token whose parsing can lose digits (a double keeps 15-17 significant digits). */
+const LOSSY_MIN = 16;
+
+/**
+ * The number tokens of a raw JSON text (outside strings) that `JSON.parse` does not keep as written
+ * and that are long enough to have lost digits: `String(Number(tok)) !== tok`, 16 characters or more.
+ */
+export function lossyNumberTokens(raw: Buffer): string[] {
+  const out: string[] = [];
+  const n = raw.length;
+  let i = 0;
+  while (i < n) {
+    const b = raw[i]!;
+    if (b === 0x22) {
+      // Skip the string: the next quote not escaped by an odd run of backslashes.
+      const start = i + 1;
+      let q = start;
+      for (;;) {
+        q = raw.indexOf(0x22, q);
+        if (q < 0) return out;
+        let bs = 0;
+        while (q - 1 - bs >= start && raw[q - 1 - bs] === 0x5c) bs++;
+        if ((bs & 1) === 0) break;
+        q++;
+      }
+      i = q + 1;
+      continue;
+    }
+    if (b === 0x2d || (b >= 0x30 && b <= 0x39)) {
+      let j = i + 1;
+      while (j < n) {
+        const c = raw[j]!;
+        if ((c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d) j++;
+        else break;
+      }
+      if (j - i >= LOSSY_MIN) {
+        const tok = raw.toString('latin1', i, j);
+        if (String(Number(tok)) !== tok) out.push(tok);
+      }
+      i = j;
+      continue;
+    }
+    i++;
+  }
+  return out;
 }
 
 function token(h: Hit, original: string): string {
@@ -243,15 +678,35 @@ export function rewriteText(text: string, hits: Hit[]): string {
   return out + text.slice(pos);
 }
 
-/** Inspect one parsed message. `toolName` scopes allowlists (taken from tools/call params for requests). */
-export function inspectMessage(msg: JsonRpcMessage | object, direction: ScanDirection, det: Detector, toolName?: string): InspectResult {
+/**
+ * Inspect one parsed message. `toolName` scopes allowlists (taken from tools/call params for
+ * requests). `raw`, the message as received, lets numbers be scanned as written when parsing
+ * changed them (digits past double precision).
+ */
+export function inspectMessage(msg: JsonRpcMessage | object, direction: ScanDirection, det: Detector, toolName?: string, raw?: Buffer): InspectResult {
+  return inspect(msg, direction, det, toolName, raw, false);
+}
+
+/** `inspectMessage` without the prefilter: every rule on every form of every field (tests only). */
+export function inspectMessageExhaustive(msg: JsonRpcMessage | object, direction: ScanDirection, det: Detector, toolName?: string, raw?: Buffer): InspectResult {
+  return inspect(msg, direction, det, toolName, raw, true);
+}
+
+function inspect(msg: JsonRpcMessage | object, direction: ScanDirection, det: Detector, toolName: string | undefined, raw: Buffer | undefined, exhaustive: boolean): InspectResult {
   const m = msg as JsonRpcMessage;
   const tool = toolName ?? (m.method === 'tools/call' && typeof m.params?.name === 'string' ? (m.params.name as string) : undefined);
-  const w = new Walk(det, direction, tool);
-  const rewritten = w.walk(msg, '', '', '', undefined, 0);
+  if (msg === null || typeof msg !== 'object') return { action: 'allow', findings: [] };
+  const w = new Inspection(det, direction, tool, exhaustive);
+  w.walkRoot(msg);
+  if (raw !== undefined && w.numbers !== undefined) w.attachRawNumbers(raw);
+  w.scanAll();
+  const rewrite = w.applyAll();
   const findings = w.findings;
   if (w.worst === 'block') return { action: 'block', findings, blockedTypes: [...w.blocked] };
-  if (rewritten !== msg) return { action: 'modify', findings, message: rewritten as object };
-  if (w.worst === 'warn' || findings.length > 0 && w.worst !== 'allow') return { action: 'warn', findings };
+  if (rewrite.length) {
+    const rewritten = w.rewrite(rewrite);
+    if (rewritten !== msg) return { action: 'modify', findings, message: rewritten };
+  }
+  if (w.worst === 'warn' || (findings.length > 0 && w.worst !== 'allow')) return { action: 'warn', findings };
   return { action: 'allow', findings };
 }

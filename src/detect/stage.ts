@@ -11,6 +11,18 @@ import { inspectMessage, type InspectResult } from './scan.js';
 /** Messages up to this size are inspected on the calling thread (cheaper than a pool round trip). */
 export const INLINE_MAX_BYTES = 16 * 1024;
 
+/**
+ * Which action column (`request` or `response`) applies to a message. Requests are what one side
+ * asks the other to act on, in either direction: a server's `sampling/createMessage` puts its
+ * content before the user's model exactly as a client's `tools/call` puts arguments before a tool,
+ * so both use the `request` actions (a card in either is blocked, not redacted). Everything a client
+ * sends is a request in this sense (its answers to sampling included); responses and notifications
+ * from the server are responses.
+ */
+export function scanDirection(ctx: Pick<MessageContext, 'direction' | 'kind'>): ScanDirection {
+  return ctx.direction === 'c2s' || ctx.kind === 'request' ? 'request' : 'response';
+}
+
 export interface DetectionStageOptions {
   pii: PiiConfig;
   hashKey: Buffer;
@@ -69,7 +81,8 @@ export function detectionStage(opts: DetectionStageOptions): Stage {
         };
       }
       if (!gate.needsInspection(ctx.line)) return undefined;
-      const direction: ScanDirection = ctx.direction === 'c2s' ? 'request' : 'response';
+      ctx.inspected = true;
+      const direction = scanDirection(ctx);
       const tool =
         ctx.kind === 'response' && ctx.method === 'tools/call' && typeof ctx.requestParams?.name === 'string'
           ? (ctx.requestParams.name as string)
@@ -79,7 +92,7 @@ export function detectionStage(opts: DetectionStageOptions): Stage {
       }
       let res: InspectResult;
       try {
-        res = inspectMessage(ctx.msg, direction, det, tool);
+        res = inspectMessage(ctx.msg, direction, det, tool, ctx.line);
       } catch (e) {
         res = { action: 'block', findings: [], blockedTypes: [], reason: `inspection failed: ${(e as Error).name}` };
       }

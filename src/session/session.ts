@@ -18,6 +18,7 @@ import type { Upstream } from '../upstream/upstream.js';
 import { summariseFindings, type AuditRecord } from '../audit/record.js';
 import type { Identity } from '../identity/identity.js';
 import { runStages, type Outcome } from './pipeline.js';
+import { hasDuplicateKeys } from '../protocol/duplicates.js';
 import type { AuditNote, Direction, JsonRpcMessage, Kind, MessageContext, SessionInfo, Stage } from './stage.js';
 
 /** Where the session sends messages for the client (a bridge socket, an HTTP stream). */
@@ -166,6 +167,11 @@ export class Session {
     if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) {
       return this.malformed(direction, line, null, ErrorCode.InvalidRequest, 'Invalid request: JSON-RPC batches and non-object messages are not supported.');
     }
+    // What the policy checks (the parsed form) must be what the upstream reads (the bytes).
+    if (direction === 'c2s' && hasDuplicateKeys(line)) {
+      const id = typeof msg.id === 'string' || typeof msg.id === 'number' ? msg.id : null;
+      return this.malformed(direction, line, id, ErrorCode.InvalidRequest, 'Invalid request: an object has the same key twice, which parsers read differently; refused.');
+    }
     const hasId = msg.id !== undefined && msg.id !== null;
     if (hasId && typeof msg.id !== 'string' && typeof msg.id !== 'number') {
       return this.malformed(direction, line, null, ErrorCode.InvalidRequest, 'Invalid request: id must be a string or a number.');
@@ -277,6 +283,20 @@ export class Session {
       } else {
         // A notification never gets a reply: it is dropped and audited.
         this.audit({ direction, kind, method, note: ctx.audit, bytesIn: ctx.line.length, errorCode: err.code, overheadMs: spent });
+      }
+      return;
+    }
+    if (!out.modified && toClient && ctx.inspected && hasDuplicateKeys(ctx.line)) {
+      // An upstream message with a duplicate key: the client might read the value inspection did not see.
+      this.log.warn('upstream message with duplicate keys blocked', { method });
+      const err = new GuardError(ErrorCode.ContentBlocked, 'Blocked by mcp-guard: the upstream sent an ambiguous message (an object with the same key twice).', { types: [], direction: 'response' });
+      ctx.audit = { ...ctx.audit, decision: 'block', stage: 'framing', reason: 'duplicate keys' };
+      if (kind === 'response') {
+        this.client.send(renderError(msg.id!, err));
+        this.auditExchange(direction, pending!, ctx, arrived, spent, err.code);
+      } else {
+        if (kind === 'request') this.toUpstream(renderError(msg.id!, err));
+        this.audit({ direction, kind, method, note: ctx.audit, bytesIn: ctx.line.length, errorCode: err.code });
       }
       return;
     }

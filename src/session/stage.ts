@@ -57,6 +57,8 @@ export interface MessageContext {
   /** For a response: the params of the request it answers (capability filters need them). */
   requestParams?: any;
   audit: AuditNote;
+  /** Set by a stage that looked inside the parsed message (the session then checks it is unambiguous). */
+  inspected?: boolean;
 }
 
 export type Verdict =

@@ -106,7 +106,7 @@ export class GuardEnv {
         /* gone */
       }
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    if (!process.env.MG_KEEP) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

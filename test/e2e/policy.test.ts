@@ -67,6 +67,19 @@ test('denied tools are refused with -32001 naming the rule, also in case and Uni
   assert.equal(await code(c.callTool({ name: 'write_file', arguments: { path: '/tmp/x' } })), -32001);
 });
 
+test('a duplicate key cannot smuggle a denied tool past the check', async () => {
+  const { RawBridge } = await import('./harness.js');
+  const raw = new RawBridge(env, 'rec');
+  await raw.initialize();
+  raw.send('{"jsonrpc":"2.0","id":"dup","method":"tools/call","params":{"name":"crash","arguments":{},"name":"echo"}}');
+  raw.send('{"jsonrpc":"2.0","id":"dup2","method":"tools/call","params":{"name":"echo","arguments":{"text":"AKIAQ4RTZ5WV7M3KD2XP","text":"clean"}}}');
+  assert.equal((await raw.reply('dup')).error.code, -32600);
+  assert.equal((await raw.reply('dup2')).error.code, -32600);
+  assert.equal(env.recorded().filter((m) => m.id === 'dup' || m.id === 'dup2').length, 0, 'the upstream never saw either');
+  raw.end();
+  await raw.exited;
+});
+
 test('resource traversal and encodings cannot reach a denied resource', async () => {
   const c = await env.client('rec');
   for (const uri of ['file:///etc/passwd', 'file:///data/../etc/passwd', 'file:///data/%2e%2e/etc/passwd', 'file:///data/%252e%252e/etc/passwd', 'FILE:///etc/passwd', 'file:///data\\..\\etc\\passwd', 'file:///home/me/project/.env']) {

@@ -82,3 +82,15 @@ test('peekMessage agrees with JSON.parse on random messages with nested decoy id
     assert.equal(p.hasMethod, kind === 'request', line.toString());
   }
 });
+
+test('hasDuplicateKeys finds a repeated key at any depth, also when spelled with escapes', async () => {
+  const { hasDuplicateKeys } = await import('../../src/protocol/duplicates.js');
+  const dup = (s: string) => hasDuplicateKeys(Buffer.from(s));
+  assert.equal(dup('{"a":1,"b":{"a":2},"c":[{"a":1},{"a":2}]}'), false, 'same key in different objects is fine');
+  assert.equal(dup('{"a":1,"a":2}'), true);
+  assert.equal(dup('{"p":{"name":"x","arguments":{},"name":"y"}}'), true);
+  assert.equal(dup('{"p":[{"k":1,"k":1}]}'), true);
+  assert.equal(dup('{"a":1,"\\u0061":2}'), true, 'an escaped spelling of the same key');
+  assert.equal(dup('{"s":"\\"a\\":1,\\"a\\":2","a":3}'), false, 'keys inside strings are not keys');
+  assert.equal(dup('{"a" : 1, "b":"a", "c":"a"}'), false, 'values equal to a key are not keys');
+});
