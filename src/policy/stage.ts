@@ -95,6 +95,13 @@ export function checkRequestPermissions(method: string, params: any, c: Compiled
   }
 }
 
+/** Items in a list result (tools, resources, resourceTemplates or prompts). */
+function listLength(result: unknown): number {
+  if (!result || typeof result !== 'object') return 0;
+  for (const v of Object.values(result)) if (Array.isArray(v)) return v.length;
+  return 0;
+}
+
 export function policyStages(opts: PolicyStageOptions): Stage[] {
   const { server, limiter } = opts;
   const effective = effectivePolicyResolver(opts.policy, opts.roles);
@@ -151,7 +158,15 @@ export function policyStages(opts: PolicyStageOptions): Stage[] {
         }
         if (isFilteredListMethod(ctx.method)) {
           const next = filterListResult(ctx.method, result, effective(ctx.session.identity));
-          return next ? { replace: { ...ctx.msg, result: next } } : undefined;
+          if (!next) return undefined;
+          // The audit row says that the caller saw less than the server offered.
+          const hidden = listLength(result) - listLength(next);
+          if (hidden > 0 && ctx.audit.decision === 'allow') {
+            ctx.audit.decision = 'redact';
+            ctx.audit.stage = 'capabilities';
+            ctx.audit.reason = `${hidden} item${hidden === 1 ? '' : 's'} hidden by policy`;
+          }
+          return { replace: { ...ctx.msg, result: next } };
         }
         return undefined;
       }

@@ -61,6 +61,13 @@ test('every exchange is recorded with its decision; secrets and cards never reac
     for (const r of pii) assert.ok(r.findings?.length && r.findings.every((f: any) => /^[0-9a-f]{8,}$/.test(f.hashes[0])), JSON.stringify(r.findings));
     assert.equal(calls.find((r) => r.stage === 'permissions')?.target, 'crash');
     assert.ok(rows.some((r) => r.method === 'initialize' && r.decision === 'allow'));
+    // A filtered list is recorded as such: the client saw less than the server offered.
+    await c.listTools();
+    await waitFor(() => env.cli(['logs', '--json', '--method', 'tools/list']).stdout.includes('hidden by policy'));
+    const list = JSON.parse(env.cli(['logs', '--json', '--method', 'tools/list']).stdout.trim().split('\n').pop()!);
+    assert.equal(list.decision, 'redact');
+    assert.equal(list.stage, 'capabilities');
+    assert.equal(list.reason, '1 item hidden by policy');
     assert.ok(rows.every((r) => r.identity.startsWith('uid:')));
 
     // Filters through the CLI.
