@@ -316,6 +316,7 @@ export class Daemon {
       audit: this.metrics.tee(this.guard.audit as AuditSink | undefined),
       log,
       requestTimeoutMs: server.request_timeout_ms,
+      scrub: snap.cleanLog,
       onClosed: (s) => {
         if (this.sessions.delete(s)) this.metrics.sessionClosed(front);
       },

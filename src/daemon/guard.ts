@@ -76,7 +76,7 @@ export class Guard {
       if (!r.findings.length) return line;
       const types = [...new Set(r.findings.map((f) => f.type))].join(', ');
       const out = r.action === 'modify' ? (r.message as { line?: unknown })?.line : undefined;
-      return typeof out === 'string' ? out : `[upstream stderr line withheld: it contains ${types}]`;
+      return typeof out === 'string' ? out : `[withheld: it contains ${types}]`;
     };
     return { ...loaded, cleanLog, pii: stage };
   }

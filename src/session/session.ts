@@ -64,6 +64,8 @@ export interface SessionOptions {
   log: Logger;
   requestTimeoutMs?: number;
   onClosed?: (s: Session) => void;
+  /** Redacts PII and secrets from text that goes into audit rows (targets, reasons). */
+  scrub?: (s: string) => string;
 }
 
 export class Session {
@@ -473,10 +475,11 @@ export class Session {
       direction: a.direction,
       kind: a.kind,
       method: a.method,
-      target: a.target,
+      // A tool name or URI can carry PII, and refusal reasons quote them: both are scrubbed.
+      target: a.target === undefined || !this.opts.scrub ? a.target : this.opts.scrub(a.target),
       decision: a.note.decision,
       stage: a.note.stage,
-      reason: a.note.reason,
+      reason: a.note.reason === undefined || !this.opts.scrub ? a.note.reason : this.opts.scrub(a.note.reason),
       findings: summariseFindings(a.note.findings),
       error_code: a.errorCode,
       bytes_in: a.bytesIn,

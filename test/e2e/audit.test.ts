@@ -89,6 +89,10 @@ test('the database holds no raw secret, card or email, in any of its files', asy
     const c = await env.client('rec');
     await c.callTool({ name: `echo`, arguments: { a: AWS } }).catch(() => {});
     await c.callTool({ name: `echo`, arguments: { [CARD]: 'card as a key' } }).catch(() => {});
+    // In a tool name (the audit row's target) and in a denied tool's name (quoted by the refusal reason).
+    await c.callTool({ name: `lookup_${CARD.replace(/ /g, '')}`, arguments: {} }).catch(() => {});
+    await c.callTool({ name: 'crash', arguments: { note: AWS } }).catch(() => {});
+    await c.readResource({ uri: `file:///data/${AWS}.txt` }).catch(() => {});
     await c.callTool({ name: 'leak', arguments: { text: `mail jane.roe@example.org card ${CARD}` } }).catch(() => {});
     env.cli(['stop']);
     const bytes = dbBytes(env).toString('latin1');
