@@ -45,6 +45,7 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
     },
     oversize: () => {},
   });
+  // Until the daemon has accepted the hello, the client's bytes wait here, in order.
   let sock: Socket | undefined;
   const onStdin = (c: Buffer) => {
     fromClient.push(c);
@@ -78,14 +79,13 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
 
   if (opts.refuse !== undefined) return fail(opts.refuse, ErrorCode.NotAuthenticated);
 
+  let conn: Socket;
   try {
-    sock = await connectOrStart(opts.loaded, opts.timeoutMs);
+    conn = await connectOrStart(opts.loaded, opts.timeoutMs);
   } catch (err) {
-    sock = undefined;
     return fail(await explainStartFailure(opts.loaded, err as Error));
   }
 
-  const conn = sock;
   const hello = { mcpGuard: WIRE_VERSION, type: 'connect', server: opts.server, credentials: opts.credentials, client: { pid: process.pid } };
   conn.write(JSON.stringify(hello) + '\n');
   let reply: HelloReply;
@@ -121,6 +121,7 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
   conn.on('data', toClient);
   for (const c of early) conn.write(c);
   early = [];
+  sock = conn;
   stdinDone.then(() => conn.end());
 
   return new Promise((resolve) => {

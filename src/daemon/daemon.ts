@@ -215,6 +215,9 @@ export class Daemon {
         return;
       }
       sock.off('data', onData);
+      // Hold what follows the hello until the session listens: with no 'data' listener a flowing
+      // socket drops its data, and authentication can take a while (a JWKS fetch).
+      sock.pause();
       clearTimeout(timer);
       let hello: Hello;
       try {
@@ -289,9 +292,10 @@ export class Daemon {
       line: (l) => session.fromClientLine(l),
       oversize: (n) => session.clientOversize(n, maxBytes),
     });
+    if (rest.length) splitter.push(rest);
     sock.on('data', (c: Buffer) => splitter.push(c));
     sock.on('close', () => void session.close('client disconnected'));
-    if (rest.length) splitter.push(rest);
+    sock.resume();
     await session.start();
   }
 
