@@ -4,7 +4,6 @@ import { chmodSync, existsSync, mkdirSync, statSync, unlinkSync, watch, type FSW
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { userInfo } from 'node:os';
 import { LineSplitter, LineWriter } from '../protocol/framing.js';
 import { MAX_HELLO_BYTES, parseHello, type Hello, type HelloReply } from '../protocol/hello.js';
 import { ErrorCode } from '../protocol/errors.js';
@@ -357,12 +356,4 @@ export function answers(socketPath: string, timeoutMs = 1000): Promise<boolean> 
       resolve(false);
     });
   });
-}
-
-export function currentUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return String(process.getuid?.() ?? 'unknown');
-  }
 }

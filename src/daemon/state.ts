@@ -15,7 +15,7 @@ export class RateState {
   constructor(
     home: string,
     private readonly limiter: RateLimiter,
-    private readonly log: Logger,
+    log: Logger,
   ) {
     this.db = new Database(join(home, 'state.db'));
     this.db.pragma('journal_mode = WAL');

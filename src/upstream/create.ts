@@ -17,21 +17,5 @@ export function createUpstream(name: string, cfg: ServerConfig, maxBytes: number
     case 'streamable-http':
     case 'sse':
       return new HttpUpstream(name, cfg.transport, cfg, maxBytes, log);
-    default:
-      return new UnsupportedUpstream(name, `transport '${cfg.transport}' is not available in this build`);
   }
-}
-
-class UnsupportedUpstream implements Upstream {
-  onLine: (line: Buffer) => void = () => {};
-  onClose: (reason: string) => void = () => {};
-  constructor(
-    readonly server: string,
-    private readonly why: string,
-  ) {}
-  start(): Promise<void> {
-    return Promise.reject(new Error(this.why));
-  }
-  send(): void {}
-  async close(): Promise<void> {}
 }
