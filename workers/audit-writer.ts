@@ -1,8 +1,8 @@
 // The audit writer thread: owns the SQLite connection, commits each msgpack batch from the main
 // thread in one transaction and acks it. Thin: the storage logic is src/audit/store.ts.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { Unpackr } from 'msgpackr';
-import { AuditStore } from '../src/audit/store.js';
+import { AuditStore, type Batch } from '../src/audit/store.js';
 import type { FromWriter, ToWriter, WriterData } from '../src/audit/channel.js';
 import type { AuditRecord } from '../src/audit/record.js';
 
@@ -24,13 +24,25 @@ let paused = false;
 let crashAfterCommit = false;
 let closing = false;
 
+/** Rows committed in one transaction at most when batches have piled up (group commit). */
+const GROUP_ROWS = 20_000;
+
 function pump(): void {
+  // Take every message already waiting: under load batches pile up while a transaction runs, and
+  // committing them together writes each dirty index page once instead of once per batch.
+  for (let r = receiveMessageOnPort(port); r; r = receiveMessageOnPort(port)) handle(r.message as ToWriter);
   while (!paused && queue.length > 0) {
-    const m = queue.shift()!;
-    const records = unpackr.unpack(m.bytes) as AuditRecord[];
-    const committed = store.insertBatch(records, m.seq);
+    const group: (Batch & { seq: number })[] = [];
+    let rows = 0;
+    while (queue.length > 0 && (group.length === 0 || rows < GROUP_ROWS)) {
+      const m = queue.shift()!;
+      const records = unpackr.unpack(m.bytes) as AuditRecord[];
+      group.push({ records, seq: m.seq });
+      rows += records.length;
+    }
+    const inserted = store.insertBatches(group);
     if (crashAfterCommit) process.exit(3); // committed, never acked: the replay must be skipped
-    post({ t: 'ack', seq: m.seq, n: records.length, duplicate: !committed });
+    group.forEach((b, i) => post({ t: 'ack', seq: b.seq, n: b.records.length, duplicate: !inserted[i] }));
   }
   if (closing && queue.length === 0) {
     store.close();
@@ -55,7 +67,7 @@ function retention(): void {
 }
 setInterval(retention, data.retentionEveryMs).unref();
 
-port.on('message', (m: ToWriter) => {
+function handle(m: ToWriter): void {
   switch (m.t) {
     case 'batch':
       queue.push(m);
@@ -75,6 +87,10 @@ port.on('message', (m: ToWriter) => {
       paused = false;
       break;
   }
+}
+
+port.on('message', (m: ToWriter) => {
+  handle(m);
   pump();
 });
 

@@ -2,7 +2,7 @@
 // read-only, so it works while the daemon's writer thread is appending (WAL).
 import Database from 'better-sqlite3';
 import { DECISIONS, type AuditDecision, type AuditRow } from './record.js';
-import { readMeta, type MetaState } from './schema.js';
+import { hasTable, readMeta, type MetaState } from './schema.js';
 import { AuditKeys, aadFor } from './crypto.js';
 
 export class AuditQueryError extends Error {
@@ -34,7 +34,21 @@ export interface AuditDb {
   readonly db: Database.Database;
   readonly meta: MetaState;
   readonly keys?: AuditKeys;
+  /** False for a database written before the principals table (see userBranches). */
+  readonly hasPrincipals: boolean;
+  /** Prepared statements by SQL text: compiling is a sizeable part of a small query. */
+  readonly stmts: Map<string, Database.Statement>;
   close(): void;
+}
+
+/** A cached prepared statement returning rows as arrays (no per-row object built by the driver). */
+function rawStatement(adb: AuditDb, sql: string): Database.Statement {
+  let st = adb.stmts.get(sql);
+  if (!st) {
+    st = adb.db.prepare(sql).raw(true);
+    adb.stmts.set(sql, st);
+  }
+  return st;
 }
 
 /** Open an audit database read-only. An encrypted database needs its key to be queried. */
@@ -64,13 +78,15 @@ export function openAuditDb(path: string, opts: { key?: Buffer } = {}): AuditDb 
       throw new AuditQueryError(`${path}: this key is not the key the database was encrypted with`);
     }
   }
-  return { db, meta, keys, close: () => db.close() };
+  return { db, meta, keys, hasPrincipals: hasTable(db, 'principals'), stmts: new Map(), close: () => db.close() };
 }
 
-const ROW_COLUMNS =
-  'id, ts, session, identity, user, roles, server, direction, kind, method, target, decision, stage, reason, ' +
-  'findings, error_code, bytes_in, bytes_out, upstream_ms, overhead_us, request_id';
-const ENCRYPTED = new Set(['identity', 'user', 'target', 'reason', 'findings']);
+const COLUMN_NAMES = [
+  'id', 'ts', 'session', 'identity', 'user', 'roles', 'server', 'direction', 'kind', 'method', 'target', 'decision',
+  'stage', 'reason', 'findings', 'error_code', 'bytes_in', 'bytes_out', 'upstream_ms', 'overhead_us', 'request_id',
+] as const;
+const ROW_COLUMNS = COLUMN_NAMES.join(', ');
+const ENCRYPTED = new Set<string>(['identity', 'user', 'target', 'reason', 'findings']);
 
 interface Where {
   clauses: string[];
@@ -113,17 +129,27 @@ function baseWhere(adb: AuditDb, f: LogFilters, alias = ''): Where {
   return { clauses: c, params: p };
 }
 
-function userClauses(adb: AuditDb, user: string): [string, unknown][] {
+/**
+ * --user NAME matches the user name or the identity key (uid:1000, key:ci-bot, ...). Only the user
+ * column is indexed; the identity side is answered through the principals table (which user names
+ * an identity has appeared with): one branch per name, each an index range. A database written
+ * before that table existed still has an identity index.
+ */
+function userBranches(adb: AuditDb, user: string): { clause: string; params: unknown[] }[] {
   const k = adb.keys;
-  return k
-    ? [
-        ['user_k = ?', k.blindIndex('user', user)],
-        ['identity_k = ?', k.blindIndex('identity', user)],
-      ]
-    : [
-        ['user = ?', user],
-        ['identity = ?', user],
-      ];
+  const [uc, ic] = k ? ['user_k', 'identity_k'] : ['user', 'identity'];
+  const uv = k ? k.blindIndex('user', user) : user;
+  const iv = k ? k.blindIndex('identity', user) : user;
+  const out = [{ clause: `${uc} = ?`, params: [uv] as unknown[] }];
+  if (!adb.hasPrincipals) {
+    out.push({ clause: `${ic} = ?`, params: [iv] });
+    return out;
+  }
+  const names = rawStatement(adb, 'SELECT user FROM principals WHERE identity = ?').all(iv) as [string][];
+  for (const [name] of names) {
+    if (name !== uv) out.push({ clause: `${uc} = ? AND +${ic} = ?`, params: [name, iv] });
+  }
+  return out;
 }
 
 const whereSql = (clauses: string[]) => (clauses.length ? ` WHERE ${clauses.join(' AND ')}` : '');
@@ -154,24 +180,43 @@ export function queryLogs(adb: AuditDb, filters: LogFilters): AuditRow[] {
     sql = `SELECT ${cols} FROM ${from}${whereSql(w.clauses)} ORDER BY ${innerOrder} LIMIT ?`;
     params = [...w.params, limit];
   } else {
-    // user OR identity: two index-ordered subqueries, each limited, merged.
-    const [[c1, v1], [c2, v2]] = userClauses(adb, filters.user);
-    const uc = (c: string) => (byFinding ? `a.${c}` : c);
+    // user OR identity: one index-ordered subquery of ids per branch, each limited, merged; then
+    // only the surviving rows are read (the union never sorts whole rows).
+    const branches = userBranches(adb, filters.user);
+    const idCol = byFinding ? 'a.id' : 'id';
+    const ordCols = filters.until !== undefined ? `${byFinding ? 'a.ts' : 'ts'}, ${idCol}` : idCol;
+    const prefix = (c: string) => (byFinding ? c.replace(/\b(user|identity)(_k)? =/g, 'a.$1$2 =') : c);
     const sub = (c: string) =>
-      `SELECT * FROM (SELECT ${cols} FROM ${from}${whereSql([...w.clauses, uc(c)])} ORDER BY ${innerOrder} LIMIT ?)`;
-    sql = `${sub(c1)} UNION ${sub(c2)} ORDER BY ${order} LIMIT ?`;
-    params = [...w.params, v1, limit, ...w.params, v2, limit, limit];
+      `SELECT * FROM (SELECT ${ordCols} FROM ${from}${whereSql([...w.clauses, prefix(c)])} ORDER BY ${innerOrder} LIMIT ?)`;
+    sql =
+      `SELECT ${ROW_COLUMNS} FROM audit WHERE id IN ` +
+      `(SELECT id FROM (${branches.map((b) => sub(b.clause)).join(' UNION ')}) ORDER BY ${order} LIMIT ?) ORDER BY ${order}`;
+    params = [...branches.flatMap((b) => [...w.params, ...b.params, limit]), limit];
   }
-  const rows = adb.db.prepare(sql).all(...params) as Record<string, unknown>[];
+  const rows = rawStatement(adb, sql).all(...params) as unknown[][];
   return rows.map((r) => decodeRow(adb, r));
 }
 
-function decodeRow(adb: AuditDb, r: Record<string, unknown>): AuditRow {
+// The same few role lists repeat on every row: parse each distinct one once (a copy per row, so a
+// caller that edits one row's roles does not change another's).
+const rolesSeen = new Map<string, readonly string[]>();
+function parseRoles(text: string): string[] {
+  let roles = rolesSeen.get(text);
+  if (!roles) {
+    roles = JSON.parse(text) as string[];
+    if (rolesSeen.size < 1000) rolesSeen.set(text, roles);
+  }
+  return roles.slice();
+}
+
+function decodeRow(adb: AuditDb, r: readonly unknown[]): AuditRow {
   const k = adb.keys;
-  const id = r.id as number;
+  const id = r[0] as number;
   const out: Record<string, unknown> = {};
-  for (const [name, v] of Object.entries(r)) {
+  for (let i = 0; i < COLUMN_NAMES.length; i++) {
+    const v = r[i];
     if (v === null || v === undefined) continue;
+    const name = COLUMN_NAMES[i]!;
     let value = v;
     if (k && ENCRYPTED.has(name)) {
       try {
@@ -180,7 +225,8 @@ function decodeRow(adb: AuditDb, r: Record<string, unknown>): AuditRow {
         throw new AuditQueryError(`row ${id}: the ${name} column does not decrypt (tampered, or a different key); run \`mcp-guard logs verify\``);
       }
     }
-    if (name === 'roles' || name === 'findings') value = JSON.parse(String(value));
+    if (name === 'roles') value = parseRoles(String(value));
+    else if (name === 'findings') value = JSON.parse(String(value));
     out[name] = value;
   }
   return out as unknown as AuditRow;
@@ -218,9 +264,9 @@ export function stats(adb: AuditDb, filters: LogFilters): LogStats {
   const f = { ...filters, limit: undefined, afterId: undefined };
   const w = baseWhere(adb, f);
   if (f.user !== undefined) {
-    const [[c1, v1], [c2, v2]] = userClauses(adb, f.user);
-    w.clauses.push(`(${c1} OR ${c2})`);
-    w.params.push(v1, v2);
+    const branches = userBranches(adb, f.user);
+    w.clauses.push(`(${branches.map((b) => `(${b.clause})`).join(' OR ')})`);
+    w.params.push(...branches.flatMap((b) => b.params));
   }
   const where = whereSql(w.clauses);
   const and = (c: string) => whereSql([...w.clauses, c]);

@@ -81,17 +81,19 @@ CREATE INDEX IF NOT EXISTS audit_server ON audit (server);
 -- scan; the rare, interesting decisions are indexed (query.ts adds the matching literal term).
 CREATE INDEX IF NOT EXISTS audit_decision_rare ON audit (decision) WHERE decision <> 'allow';
 CREATE INDEX IF NOT EXISTS audit_session ON audit (session);
+-- Which user names each identity has appeared with (blind indexes when encrypted). --user matches
+-- the user name or the identity; with this table the identity side is answered through the user
+-- index, which saves an index entry per row (about 10% of the writer's time).
+CREATE TABLE IF NOT EXISTS principals (identity TEXT NOT NULL, user TEXT NOT NULL, PRIMARY KEY (identity, user)) WITHOUT ROWID;
 `;
 
-// Equality filters on identity/user/target use the plain column, or its blind index when
-// encrypted; only the ones the mode needs are indexed (fewer indexes, faster inserts).
+// Equality filters on user/target use the plain column, or its blind index when encrypted; only
+// the ones the mode needs are indexed (fewer indexes, faster inserts).
 const PLAIN_INDEXES = `
-CREATE INDEX IF NOT EXISTS audit_identity ON audit (identity);
 CREATE INDEX IF NOT EXISTS audit_user ON audit (user);
 CREATE INDEX IF NOT EXISTS audit_target ON audit (target);
 `;
 const ENCRYPTED_INDEXES = `
-CREATE INDEX IF NOT EXISTS audit_identity_k ON audit (identity_k);
 CREATE INDEX IF NOT EXISTS audit_user_k ON audit (user_k);
 CREATE INDEX IF NOT EXISTS audit_target_k ON audit (target_k);
 `;
@@ -115,9 +117,20 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 /** Create the schema if the database is new; returns the meta state. Run in the writer only. */
 export function initSchema(db: Database.Database, mode: { encrypted: boolean; keyCheck?: string }): MetaState {
+  const hadPrincipals = hasTable(db, 'principals');
   db.exec(DDL);
   const existing = readMeta(db);
-  if (existing) return existing;
+  if (existing) {
+    // A database from before the principals table: fill it from the rows it already has.
+    if (!hadPrincipals) {
+      db.exec(
+        existing.encrypted
+          ? 'INSERT OR IGNORE INTO principals SELECT DISTINCT identity_k, user_k FROM audit WHERE identity_k IS NOT NULL AND user_k IS NOT NULL'
+          : "INSERT OR IGNORE INTO principals SELECT DISTINCT identity, coalesce(user, '') FROM audit WHERE identity IS NOT NULL",
+      );
+    }
+    return existing;
+  }
   db.exec(mode.encrypted ? ENCRYPTED_INDEXES : PLAIN_INDEXES);
   const put = db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)');
   db.transaction(() => {
@@ -133,10 +146,13 @@ export function initSchema(db: Database.Database, mode: { encrypted: boolean; ke
   return readMeta(db)!;
 }
 
+export function hasTable(db: Database.Database, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
+
 /** Meta state, or undefined if the database has never been initialised. */
 export function readMeta(db: Database.Database): MetaState | undefined {
-  const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
-  if (!hasMeta) return undefined;
+  if (!hasTable(db, 'meta')) return undefined;
   const rows = db.prepare('SELECT k, v FROM meta').all() as { k: string; v: string }[];
   if (rows.length === 0) return undefined;
   const m = new Map(rows.map((r) => [r.k, r.v]));

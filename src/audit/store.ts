@@ -27,6 +27,12 @@ function cleanFindings(findings: readonly AuditFinding[] | undefined): AuditFind
   }));
 }
 
+export interface Batch {
+  records: readonly AuditRecord[];
+  /** The channel's batch sequence number (exactly-once replay); batches are given in order. */
+  seq?: number;
+}
+
 export class AuditStore {
   readonly db: Database.Database;
   readonly keys?: AuditKeys;
@@ -36,7 +42,10 @@ export class AuditStore {
   private readonly insertRow: Database.Statement;
   private readonly insertFinding: Database.Statement;
   private readonly putMeta: Database.Statement;
-  private readonly txBatch: (records: readonly AuditRecord[], seq: number | undefined) => void;
+  private readonly putPrincipal: Database.Statement;
+  /** (identity, user) pairs already in the principals table, as `identity\0user`. */
+  private readonly principals = new Set<string>();
+  private readonly txBatch: (batches: readonly Batch[]) => void;
 
   private constructor(db: Database.Database, keys: AuditKeys | undefined, meta: MetaState) {
     this.db = db;
@@ -52,28 +61,46 @@ export class AuditStore {
         'ON CONFLICT (type, audit_id) DO UPDATE SET count = count + excluded.count',
     );
     this.putMeta = db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)');
-    this.txBatch = db.transaction((records: readonly AuditRecord[], seq: number | undefined) => {
+    this.putPrincipal = db.prepare('INSERT OR IGNORE INTO principals (identity, user) VALUES (?, ?)');
+    // Where --user looks up an identity: the plain columns, or their blind indexes when encrypted.
+    const who = keys ? [HASHED_COLUMNS.indexOf('identity_k'), HASHED_COLUMNS.indexOf('user_k')] : [HASHED_COLUMNS.indexOf('identity'), HASHED_COLUMNS.indexOf('user')];
+    const [whoIdentity, whoUser] = who as [number, number];
+    this.txBatch = db.transaction((batches: readonly Batch[]) => {
       let id = this.headId;
       let prev = this.headHash;
-      for (const rec of records) {
-        id++;
-        const values = this.stored(rec, id);
-        const hash = rowHash(prev, values);
-        this.insertRow.run(id, ...values, hash);
-        const findings = rec.findings;
-        if (findings) {
-          for (const f of findings) this.insertFinding.run(this.findingKey(String(f.type)), id, f.count | 0);
+      let lastSeq: number | undefined;
+      for (const { records, seq } of batches) {
+        for (const rec of records) {
+          id++;
+          const values: unknown[] = this.stored(rec, id);
+          const hash = rowHash(prev, values as StoredValue[]);
+          const identity = values[whoIdentity];
+          if (identity !== null) {
+            const pair = `${identity}\0${values[whoUser]}`;
+            if (!this.principals.has(pair)) {
+              this.putPrincipal.run(identity, values[whoUser]);
+              this.principals.add(pair);
+            }
+          }
+          values.unshift(id);
+          values.push(hash);
+          this.insertRow.run(values);
+          const findings = rec.findings;
+          if (findings) {
+            for (const f of findings) this.insertFinding.run(this.findingKey(String(f.type)), id, f.count | 0);
+          }
+          prev = hash;
         }
-        prev = hash;
+        if (seq !== undefined) lastSeq = seq;
       }
       this.putMeta.run('head_id', String(id));
       this.putMeta.run('head_hash', prev.toString('hex'));
-      if (seq !== undefined) this.putMeta.run('last_seq', String(seq));
+      if (lastSeq !== undefined) this.putMeta.run('last_seq', String(lastSeq));
       // Only now, inside the transaction body that is about to commit, advance the in-memory head;
       // if COMMIT itself fails the caller reopens the store (the writer thread restarts).
       this.headId = id;
       this.headHash = prev;
-      if (seq !== undefined) this.meta.lastSeq = seq;
+      if (lastSeq !== undefined) this.meta.lastSeq = lastSeq;
     });
   }
 
@@ -124,19 +151,31 @@ export class AuditStore {
    * replay after the writer crashed between commit and ack) is skipped: returns false.
    */
   insertBatch(records: readonly AuditRecord[], seq?: number): boolean {
-    if (seq !== undefined && seq <= this.meta.lastSeq) return false;
+    return this.insertBatches([{ records, seq }])[0]!;
+  }
+
+  /**
+   * Insert several batches in one transaction (group commit: one WAL commit and one write of each
+   * dirty index page for all of them). Returns, per batch, whether it was inserted (false: a
+   * replay of a batch already committed, skipped).
+   */
+  insertBatches(batches: readonly Batch[]): boolean[] {
+    const fresh = batches.map((b) => b.seq === undefined || b.seq > this.meta.lastSeq);
+    const todo = batches.filter((_, i) => fresh[i]);
+    if (todo.length === 0) return fresh;
     const headId = this.headId;
     const headHash = this.headHash;
     const lastSeq = this.meta.lastSeq;
     try {
-      this.txBatch(records, seq);
+      this.txBatch(todo);
     } catch (e) {
       this.headId = headId;
       this.headHash = headHash;
       this.meta.lastSeq = lastSeq;
+      this.principals.clear(); // some may have been rolled back
       throw e;
     }
-    return true;
+    return fresh;
   }
 
   private findingKey(type: string): string {
@@ -147,7 +186,7 @@ export class AuditStore {
   private stored(r: AuditRecord, id: number): StoredValue[] {
     const findings = cleanFindings(r.findings);
     const identity = storable(r.identity);
-    const user = storable(r.user);
+    const user = storable(r.user) ?? ''; // never NULL: --user finds an identity's rows by user name
     const target = storable(r.target);
     const reason = storable(r.reason);
     const findingsJson = findings ? JSON.stringify(findings) : null;

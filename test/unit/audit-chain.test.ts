@@ -193,6 +193,48 @@ test('a finding keeps only type, count and hashes (a stray raw match never reach
   adb.close();
 });
 
+test('group commit: several batches in one transaction, replays among them skipped, the chain intact', (t) => {
+  const file = path.join(tempDir(t), 'audit.db');
+  const s = AuditStore.open({ path: file });
+  assert.deepEqual(s.insertBatches([{ records: [rec(1)], seq: 1 }]), [true]);
+  const out = s.insertBatches([
+    { records: [rec(1)], seq: 1 },
+    { records: [rec(2), rec(3)], seq: 2 },
+    { records: [rec(4)], seq: 3 },
+  ]);
+  assert.deepEqual(out, [false, true, true]);
+  assert.equal(s.lastSeq, 3);
+  s.close();
+  const v = verify(file);
+  assert.equal(v.ok, true);
+  assert.equal(v.rows, 4);
+  const adb = openAuditDb(file);
+  assert.deepEqual(queryLogs(adb, {}).map((r) => r.request_id), ['4', '3', '2', '1']);
+  adb.close();
+});
+
+test('a database from before the principals table: queries fall back to the identity index; the writer fills the table', (t) => {
+  const file = path.join(tempDir(t), 'audit.db');
+  const s = AuditStore.open({ path: file });
+  s.insertBatch([rec(1, { identity: 'uid:7', user: 'carol' }), rec(2, { identity: 'uid:8', user: 'carol' })], 1);
+  s.close();
+  tamper(file, (db) => db.exec('DROP TABLE principals; CREATE INDEX audit_identity ON audit (identity)'));
+  const old = openAuditDb(file);
+  assert.equal(old.hasPrincipals, false);
+  assert.deepEqual(queryLogs(old, { user: 'uid:8' }).map((r) => r.id), [2]);
+  old.close();
+  AuditStore.open({ path: file }).close();
+  const adb = openAuditDb(file);
+  assert.equal(adb.hasPrincipals, true);
+  assert.deepEqual(adb.db.prepare('SELECT identity, user FROM principals ORDER BY identity').raw().all(), [
+    ['uid:7', 'carol'],
+    ['uid:8', 'carol'],
+  ]);
+  assert.deepEqual(queryLogs(adb, { user: 'uid:8' }).map((r) => r.id), [2]);
+  assert.deepEqual(queryLogs(adb, { user: 'carol' }).map((r) => r.id), [2, 1]);
+  adb.close();
+});
+
 test('a replayed batch sequence number is skipped, not inserted twice', (t) => {
   const file = path.join(tempDir(t), 'audit.db');
   const s = AuditStore.open({ path: file });

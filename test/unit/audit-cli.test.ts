@@ -62,6 +62,10 @@ test('every filter selects the right rows (--json)', (t) => {
   assert.deepEqual(q('--server', 'github'), [2, 5]);
   assert.deepEqual(q('--user', 'alice'), [1, 3, 5]);
   assert.deepEqual(q('--user', 'key:ci-bot'), [2]);
+  // An identity is found through the user names it appeared with, and only its own rows: row 2 is
+  // also user bob, but a different identity.
+  assert.deepEqual(q('--user', 'uid:1001'), [4]);
+  assert.deepEqual(q('--user', 'bob'), [2, 4]);
   assert.deepEqual(q('--method', 'resources/read'), [3]);
   assert.deepEqual(q('--tool', 'read_file'), [1]);
   assert.deepEqual(q('--decision', 'block'), [2]);
@@ -121,6 +125,8 @@ test('logs stats summarises the filtered rows', (t) => {
   assert.deepEqual([s.latency.count, s.latency.p50, s.latency.max], [2, 5, 10]);
   const f = JSON.parse(cli(['stats', '--db', db, '--json', '--server', 'github']).out);
   assert.equal(f.total, 2);
+  assert.equal(JSON.parse(cli(['stats', '--db', db, '--json', '--user', 'uid:1001']).out).total, 1);
+  assert.equal(JSON.parse(cli(['stats', '--db', db, '--json', '--user', 'uid:1000']).out).total, 3);
   const text = cli(['stats', '--db', db]);
   assert.match(text.out, /by decision\n/);
   assert.match(text.out, /upstream latency\s+n=2\s+p50 5ms/);
