@@ -123,6 +123,10 @@ export class AuditLog {
   get full(): boolean {
     return this._depth >= this.queueLimit;
   }
+  /** write() would keep a record now (below the hard limit and not closing). */
+  get accepting(): boolean {
+    return this._depth < this.queueLimit * 2 && !this.closing;
+  }
 
   /**
    * Queue a record. `full` (queue_limit reached) tells the daemon to refuse new requests, while the
@@ -130,7 +134,7 @@ export class AuditLog {
    * or once closing, returns false and keeps nothing: the caller must not let that message pass.
    */
   write(rec: AuditRecord): boolean {
-    if (this._depth >= this.queueLimit * 2 || this.closing) {
+    if (!this.accepting) {
       this.counters.refused++;
       return false;
     }

@@ -48,9 +48,10 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
   // Until the daemon has accepted the hello, the client's bytes wait here, in order.
   let sock: Socket | undefined;
   const onStdin = (c: Buffer) => {
-    fromClient.push(c);
+    // Bytes first, bookkeeping after: the daemon starts on them while the ids are noted.
     if (sock) sock.write(c);
     else early.push(c);
+    fromClient.push(c);
   };
   stdin.on('data', onStdin);
   const stdinDone = new Promise<void>((r) => stdin.once('end', () => ((stdinEnded = true), r())));
@@ -111,8 +112,9 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
     oversize: () => {},
   });
   const toClient = (c: Buffer) => {
+    const ok = stdout.write(c);
     fromDaemon.push(c);
-    if (!stdout.write(c)) {
+    if (!ok) {
       conn.pause();
       stdout.once('drain', () => conn.resume());
     }

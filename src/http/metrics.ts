@@ -14,6 +14,7 @@ export type ObservedRecord = Pick<AuditRecord, 'server' | 'kind' | 'method' | 'd
 export interface RecordSink {
   write(rec: AuditRecord): boolean;
   readonly full: boolean;
+  readonly accepting: boolean;
 }
 
 const KNOWN_METHODS = new Set([
@@ -127,6 +128,9 @@ export class Metrics {
       },
       get full() {
         return sink?.full ?? false;
+      },
+      get accepting() {
+        return sink?.accepting ?? true;
       },
     };
   }

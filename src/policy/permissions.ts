@@ -75,15 +75,29 @@ function checkForms(l: Lists, family: Family, shown: unknown, forDeny: readonly 
   return undefined;
 }
 
+/** Decisions remembered per checker: a server has few tool and prompt names, called over and over. */
+const NAME_MEMO_MAX = 4096;
+
 function nameChecker(l: Lists, family: 'tools' | 'prompts') {
   const active = l.deny !== undefined || l.allow.length > 0;
-  return (raw: unknown): Denial | undefined => {
-    if (!active) return undefined;
+  const check = (raw: unknown): Denial | undefined => {
     const n = normalizeName(raw, WHAT[family]);
     if (!n.ok) return { rule: `permissions.${family}`, reason: n.reason };
     // Allow lists see the NFKC form and the raw form: the server receives the raw one.
     const forAllow = n.value === raw ? [n.value] : [n.value, raw as string];
     return checkForms(l, family, raw, n.forDeny, forAllow);
+  };
+  // The decision is a pure function of the name and these compiled lists (a reload compiles new
+  // ones), so it is kept: the same name is never normalised and matched twice.
+  const memo = new Map<string, Denial | undefined>();
+  return (raw: unknown): Denial | undefined => {
+    if (!active) return undefined;
+    if (typeof raw !== 'string' || raw.length > 256) return check(raw);
+    if (memo.has(raw)) return memo.get(raw);
+    const d = check(raw);
+    if (memo.size >= NAME_MEMO_MAX) memo.clear();
+    memo.set(raw, d === undefined ? undefined : Object.freeze(d));
+    return d;
   };
 }
 

@@ -173,8 +173,39 @@ export function compileRateLimit(r: RateLimit | undefined): CompiledRateLimit {
 /** Requests that do not count: the handshake and keep-alives. Notifications and responses never count. */
 export const RATE_EXEMPT_METHODS: ReadonlySet<string> = new Set(['initialize', 'ping']);
 
+/** Bucket lists remembered per compiled limits (a reload compiles new ones): server → identity → tool. */
+const specMemo = new WeakMap<CompiledRateLimit, Map<string, Map<string, Map<string | undefined, readonly LimitSpec[]>>>>();
+const SPEC_MEMO_MAX = 4096;
+let specMemoSize = 0;
+
 /** The buckets one client request must pass. `toolName` only for tools/call. */
-export function limitSpecs(server: string, identity: string, r: CompiledRateLimit, toolName: unknown): LimitSpec[] {
+export function limitSpecs(server: string, identity: string, r: CompiledRateLimit, toolName: unknown): readonly LimitSpec[] {
+  if (toolName !== undefined && (typeof toolName !== 'string' || toolName.length > 256)) return buildSpecs(server, identity, r, toolName);
+  const tool = toolName as string | undefined;
+  let byServer = specMemo.get(r);
+  if (!byServer) specMemo.set(r, (byServer = new Map()));
+  let byIdentity = byServer.get(server);
+  if (!byIdentity) byServer.set(server, (byIdentity = new Map()));
+  let byTool = byIdentity.get(identity);
+  if (!byTool) {
+    if (specMemoSize >= SPEC_MEMO_MAX) {
+      byIdentity.clear();
+      specMemoSize = 0;
+    }
+    byIdentity.set(identity, (byTool = new Map()));
+  }
+  let specs = byTool.get(tool);
+  if (!specs) {
+    specs = Object.freeze(buildSpecs(server, identity, r, tool));
+    if (byTool.size < 256) {
+      byTool.set(tool, specs);
+      specMemoSize++;
+    }
+  }
+  return specs;
+}
+
+function buildSpecs(server: string, identity: string, r: CompiledRateLimit, toolName: unknown): LimitSpec[] {
   const specs: LimitSpec[] = [];
   const base = `${server}\u0000${identity}\u0000`;
   if (r.rpm !== undefined)

@@ -19,17 +19,16 @@ export function hasDuplicateKeys(buf: Buffer): boolean {
   while (i < n) {
     const c = buf[i]!;
     if (c === QUOTE) {
+      // Jump to the closing quote natively (most of a message's bytes are inside strings): the
+      // first quote after `start` not escaped by an odd run of backslashes.
       const start = i + 1;
       let j = start;
-      let escaped = false;
-      while (j < n) {
-        const d = buf[j]!;
-        if (d === BACKSLASH) {
-          escaped = true;
-          j += 2;
-          continue;
-        }
-        if (d === QUOTE) break;
+      for (;;) {
+        j = buf.indexOf(QUOTE, j);
+        if (j === -1) return false; // unterminated: not valid JSON, the parser refused it already
+        let b = j - 1;
+        while (b >= start && buf[b] === BACKSLASH) b--;
+        if ((j - 1 - b) % 2 === 0) break;
         j++;
       }
       // A string directly followed by ':' (after whitespace) is a key of the innermost object.
@@ -39,7 +38,7 @@ export function hasDuplicateKeys(buf: Buffer): boolean {
       if (k < n && buf[k] === COLON && top) {
         // Keys are compared as JSON.parse sees them, so "a" and "\u0061" are the same key.
         const raw = buf.toString('utf8', start, j);
-        const key = escaped ? (JSON.parse(`"${raw}"`) as string) : raw;
+        const key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
         if (top.has(key)) return true;
         top.add(key);
       }

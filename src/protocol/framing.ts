@@ -10,6 +10,13 @@ export interface LineSink {
 
 const NL = 0x0a;
 
+/**
+ * True while a LineSplitter hands out the lines of a chunk that holds more than one: the messages
+ * they produce are a burst, and LineWriter gathers what they write into one write() at the end of
+ * the tick instead of writing the first at once. Set and cleared synchronously inside push().
+ */
+let burst = false;
+
 export class LineSplitter {
   private parts: Buffer[] = [];
   private partLen = 0;
@@ -22,6 +29,18 @@ export class LineSplitter {
   ) {}
 
   push(chunk: Buffer): void {
+    const first = chunk.indexOf(NL);
+    const many = first !== -1 && chunk.indexOf(NL, first + 1) !== -1;
+    const outer = burst;
+    if (many) burst = true;
+    try {
+      this.lines(chunk);
+    } finally {
+      burst = outer;
+    }
+  }
+
+  private lines(chunk: Buffer): void {
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(NL, start);
@@ -77,8 +96,10 @@ export class LineSplitter {
 }
 
 /**
- * The writing side: lines sent in one tick leave in one write() of one buffer. One syscall per
- * tick instead of one writev per message matters: on a busy machine each write to a pipe or
+ * The writing side. A lone message is written at once: the reader starts on it while this process
+ * goes on with its own work (the audit record). Messages of a burst (the lines of one read, see
+ * `burst`), and any after the first in a tick, leave together in one write() at the end of the
+ * tick: one syscall for many messages matters on a busy machine, where each write to a pipe or
  * socket wakes the reader and costs far more than copying a few kilobytes.
  */
 export class LineWriter {
@@ -89,12 +110,16 @@ export class LineWriter {
   constructor(private readonly out: { write(b: Buffer): unknown; readonly destroyed?: boolean }) {}
 
   push(line: Buffer): void {
-    this.parts.push(line, NEWLINE);
-    this.bytes += line.length + 1;
     if (!this.scheduled) {
       this.scheduled = true;
       process.nextTick(this.flush);
+      if (!burst) {
+        if (!this.out.destroyed) this.out.write(Buffer.concat([line, NEWLINE], line.length + 1));
+        return;
+      }
     }
+    this.parts.push(line, NEWLINE);
+    this.bytes += line.length + 1;
   }
 
   /** Bytes waiting for the end of this tick. */

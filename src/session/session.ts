@@ -30,7 +30,11 @@ export interface ClientLink {
 
 export interface AuditSink {
   write(rec: AuditRecord): boolean;
+  /** At queue_limit: new requests are refused, records of exchanges in flight still fit. */
   readonly full: boolean;
+  /** write() would keep a record now. Checked before a message is forwarded, and the record is
+   * written right after it, in the same synchronous run: nothing passes unaudited. */
+  readonly accepting: boolean;
 }
 
 interface Pending {
@@ -338,20 +342,31 @@ export class Session {
           table.delete(idKey(rid));
         }
       }
-      if (!this.audit({ direction, kind, method, note: ctx.audit, bytesIn: ctx.line.length, bytesOut: line.length, overheadMs: spent, target: targetOf(method, ctx.msg.params) })) {
+      if (!this.auditAccepting()) {
         // Nothing passes unaudited: with the audit log over its hard limit the notification is dropped.
         this.log.error('audit log over its limit: notification dropped', { method });
         return;
       }
-    } else if (!this.auditExchange(direction, pending!, ctx, arrived, spent, ctx.msg.error?.code, line.length)) {
+    } else if (!this.auditAccepting()) {
       const err = new RateLimited(1000, 'audit log queue is full');
       const reply = renderError(msg.id!, err);
       if (toClient) this.client.send(reply);
       else this.toUpstream(reply);
       return;
     }
+    // Forward first (the write leaves at once), then record: the audit log has room (checked just
+    // above) and the record is written before anything else can run.
     if (toClient) this.toClient(line, method === 'notifications/progress');
     else this.toUpstream(line);
+    if (kind === 'notification') {
+      this.audit({ direction, kind, method, note: ctx.audit, bytesIn: ctx.line.length, bytesOut: line.length, overheadMs: spent, target: targetOf(method, ctx.msg.params) });
+    } else if (kind === 'response') {
+      this.auditExchange(direction, pending!, ctx, arrived, spent, ctx.msg.error?.code, line.length);
+    }
+  }
+
+  private auditAccepting(): boolean {
+    return this.opts.audit?.accepting ?? true;
   }
 
   /**

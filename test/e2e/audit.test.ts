@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { GuardEnv, RawBridge, recordingServer, waitFor } from './harness.js';
 
 const AWS = 'AKIAQ4RTZ5WV7M3KD2XP';
@@ -118,6 +119,57 @@ test('SIGKILL of the daemon under load: the database opens and verify passes on 
     const n = JSON.parse(v.stdout).rows;
     assert.ok(n > 0, 'some rows were committed before the kill');
   } finally {
+    await env.close();
+  }
+});
+
+test('a stalled audit writer: no response reaches the client without its audit row, new requests are refused with -32003', async () => {
+  const env = new GuardEnv(
+    () => `
+servers:
+${recordingServer('rec')}
+audit:
+  queue_limit: 4
+  batch_size: 1
+  flush_ms: 5
+`,
+  );
+  const b = new RawBridge(env, 'rec');
+  let lock: Database.Database | undefined;
+  try {
+    await b.initialize();
+    const db = join(env.home, 'audit.db');
+    await waitFor(() => env.cli(['logs', '--json']).stdout.includes('"initialize"'));
+    // Another process holds the database's write lock: the writer thread waits, records pile up.
+    lock = new Database(db);
+    lock.exec('BEGIN EXCLUSIVE');
+    const N = 12;
+    for (let i = 0; i < N; i++) b.send({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'echo', arguments: { i } } });
+    const replies = await Promise.all(Array.from({ length: N }, (_, i) => b.reply(i)));
+    const passed = replies.filter((r) => r.result).map((r) => String(r.id));
+    const refused = replies.filter((r) => r.error);
+    assert.ok(passed.length >= 1 && passed.length <= 8, `between 1 and the hard limit (8) pass: ${passed.length}`);
+    assert.ok(refused.length >= 1, 'past the hard limit responses are withheld');
+    for (const r of refused) assert.equal(r.error.code, -32003, JSON.stringify(r));
+    // At queue_limit a new request is refused before it reaches the upstream.
+    const before = env.recorded().length;
+    b.send({ jsonrpc: '2.0', id: 'late', method: 'tools/call', params: { name: 'echo', arguments: {} } });
+    assert.equal((await b.reply('late')).error.code, -32003);
+    assert.equal(env.recorded().length, before, 'the refused request never reached the upstream');
+    lock.exec('COMMIT');
+    lock.close();
+    lock = undefined;
+    // Every result the client received has its row once the writer catches up.
+    await waitFor(() => {
+      const rows = env.cli(['logs', '--json', '--method', 'tools/call', '--limit', '100']).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const audited = new Set(rows.filter((r) => r.decision === 'allow').map((r) => r.request_id));
+      return passed.every((id) => audited.has(id));
+    }, 15_000);
+    assert.equal(env.cli(['logs', 'verify']).code, 0);
+  } finally {
+    if (lock?.inTransaction) lock.exec('ROLLBACK');
+    lock?.close();
+    b.end();
     await env.close();
   }
 });

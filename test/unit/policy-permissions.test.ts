@@ -150,3 +150,21 @@ test('error reasons never echo huge values', () => {
   const d = compilePermissions({ denied_tools: ['**'] }).checkTool('a'.repeat(4000))!;
   assert.ok(d.reason.length < 300, d.reason);
 });
+
+test('a remembered decision is the same decision: repeated and interleaved names, variants and non-strings', () => {
+  const p = compilePermissions({ allowed_tools: ['read_*'], denied_tools: ['read_secret'] });
+  for (let round = 0; round < 3; round++) {
+    assert.equal(p.checkTool('read_file'), undefined);
+    denied(p.checkTool('read_secret'), 'permissions.denied_tools[0]');
+    denied(p.checkTool('READ_SECRET'), 'permissions.denied_tools[0]');
+    denied(p.checkTool('ｒｅａｄ_secret'), 'permissions.denied_tools[0]'); // fullwidth, NFKC-folded
+    denied(p.checkTool('read_se\u200bcret'));
+    denied(p.checkTool('write_file'), 'permissions.allowed_tools');
+    denied(p.checkTool(42));
+  }
+  // More distinct names than are remembered: decisions stay right after the memory is cleared.
+  for (let i = 0; i < 5000; i++) assert.equal(p.checkTool(`read_${i}`), undefined);
+  denied(p.checkTool('read_secret'), 'permissions.denied_tools[0]');
+  const d = p.checkTool('read_secret') as { reason: string };
+  assert.throws(() => ((d as { reason: string }).reason = 'changed'), 'a remembered denial cannot be altered by a caller');
+});

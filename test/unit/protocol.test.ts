@@ -30,18 +30,34 @@ test('an oversized line is discarded without being buffered, and the stream reco
   assert.equal(held.pending, 0, 'nothing of an oversized line is kept while waiting for its end');
 });
 
-test('LineWriter sends the lines of one tick in one write', async () => {
+test('LineWriter writes a lone line at once, the rest of a tick and the lines of a burst in one write', async () => {
   const writes: string[] = [];
   const w = new LineWriter({ write: (b: Buffer) => writes.push(b.toString()) });
   w.push(Buffer.from('a'));
+  assert.deepEqual(writes, ['a\n'], 'the first line does not wait for the end of the tick');
   w.push(Buffer.from('bb'));
   w.push(Buffer.from('ccc'));
-  assert.equal(writes.length, 0);
+  assert.equal(w.pending, 7);
   await new Promise((r) => process.nextTick(r));
-  assert.deepEqual(writes, ['a\nbb\nccc\n']);
+  assert.deepEqual(writes, ['a\n', 'bb\nccc\n']);
   w.push(Buffer.from('d'));
   await new Promise((r) => setImmediate(r));
-  assert.deepEqual(writes, ['a\nbb\nccc\n', 'd\n']);
+  assert.deepEqual(writes, ['a\n', 'bb\nccc\n', 'd\n']);
+  // The lines of one read are a burst: what they produce leaves in one write at the end of the tick.
+  const out: string[] = [];
+  const lw = new LineWriter({ write: (b: Buffer) => out.push(b.toString()) });
+  const sp = new LineSplitter(1000, { line: (l) => lw.push(Buffer.from(l.toString().toUpperCase())), oversize: () => {} });
+  sp.push(Buffer.from('x\ny\nz\n'));
+  assert.deepEqual(out, [], 'nothing written in the middle of a burst');
+  await new Promise((r) => process.nextTick(r));
+  assert.deepEqual(out, ['X\nY\nZ\n']);
+  sp.push(Buffer.from('w\n'));
+  assert.deepEqual(out, ['X\nY\nZ\n', 'W\n'], 'a lone line is written at once');
+  await new Promise((r) => setImmediate(r));
+  const closed = new LineWriter({ write: () => assert.fail('no write to a destroyed stream'), destroyed: true });
+  closed.push(Buffer.from('x'));
+  closed.push(Buffer.from('y'));
+  await new Promise((r) => setImmediate(r));
 });
 
 test('peekMessage finds the top-level id however the serialiser orders members', () => {
@@ -93,4 +109,91 @@ test('hasDuplicateKeys finds a repeated key at any depth, also when spelled with
   assert.equal(dup('{"a":1,"\\u0061":2}'), true, 'an escaped spelling of the same key');
   assert.equal(dup('{"s":"\\"a\\":1,\\"a\\":2","a":3}'), false, 'keys inside strings are not keys');
   assert.equal(dup('{"a" : 1, "b":"a", "c":"a"}'), false, 'values equal to a key are not keys');
+});
+
+test('hasDuplicateKeys agrees with a reference parser on 3,000 random messages with escapes, nesting and repeats', async () => {
+  const { hasDuplicateKeys } = await import('../../src/protocol/duplicates.js');
+  // Reference: a recursive-descent reader of the JSON text that keeps each object's decoded keys.
+  function refDup(text: string): boolean {
+    let i = 0;
+    const ws = () => {
+      while (' \t\n\r'.includes(text[i]!) && i < text.length) i++;
+    };
+    const str = (): string => {
+      const start = i;
+      i++;
+      while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+      i++;
+      return JSON.parse(text.slice(start, i)) as string;
+    };
+    const value = (): boolean => {
+      ws();
+      const c = text[i];
+      if (c === '{') {
+        i++;
+        const keys = new Set<string>();
+        let dupFound = false;
+        ws();
+        if (text[i] === '}') return i++, false;
+        for (;;) {
+          ws();
+          const k = str();
+          if (keys.has(k)) dupFound = true;
+          keys.add(k);
+          ws();
+          i++; // ':'
+          if (value()) dupFound = true;
+          ws();
+          if (text[i++] === '}') return dupFound;
+        }
+      }
+      if (c === '[') {
+        i++;
+        let dupFound = false;
+        ws();
+        if (text[i] === ']') return i++, false;
+        for (;;) {
+          if (value()) dupFound = true;
+          ws();
+          if (text[i++] === ']') return dupFound;
+        }
+      }
+      if (c === '"') return str(), false;
+      while (i < text.length && !',]} \t\n\r'.includes(text[i]!)) i++;
+      return false;
+    };
+    return value();
+  }
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed % n);
+  // Keys from a small alphabet (so repeats are common), each character written plainly or as an
+  // escape, so equal keys often have different spellings.
+  const chars = ['a', 'b', '"', '\\', 'é', ':', '{', '\n'];
+  const randKey = () => {
+    let s = '"';
+    for (let k = rnd(3); k >= 0; k--) {
+      const ch = chars[rnd(chars.length)]!;
+      s += rnd(3) === 0 ? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}` : JSON.stringify(ch).slice(1, -1);
+    }
+    return s + '"';
+  };
+  const spaced = () => [' ', '', '\n ', '\t'][rnd(4)]!;
+  const gen = (depth: number): string => {
+    const r = rnd(depth > 3 ? 3 : 6);
+    if (r === 0) return String(rnd(1000));
+    if (r === 1) return randKey();
+    if (r === 2) return 'true';
+    if (r === 3) return `[${Array.from({ length: rnd(4) }, () => gen(depth + 1)).join(',')}]`;
+    const n = rnd(5);
+    return `{${Array.from({ length: n }, () => `${randKey()}${spaced()}:${spaced()}${gen(depth + 1)}`).join(',')}}`;
+  };
+  let dups = 0;
+  for (let t = 0; t < 3000; t++) {
+    const text = gen(0);
+    JSON.parse(text); // the generator only makes valid JSON
+    const want = refDup(text);
+    if (want) dups++;
+    assert.equal(hasDuplicateKeys(Buffer.from(text)), want, text);
+  }
+  assert.ok(dups > 100 && dups < 2900, `both outcomes are exercised (${dups} with duplicates)`);
 });
