@@ -88,7 +88,9 @@ export class Metrics {
         }
       },
     });
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'mcp_guard_' });
+    // The event-loop lag histogram samples on a timer: at prom-client's default 10 ms an idle daemon
+    // would wake 100 times a second (a laptop's battery notices); once a second is plenty for a lag metric.
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'mcp_guard_', eventLoopMonitoringPrecision: 1000 });
   }
 
   /** Count one audit record. Cheap: a few Map lookups and increments. */

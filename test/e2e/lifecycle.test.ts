@@ -2,7 +2,7 @@
 // oversized messages, broken configs, unknown servers, a daemon that goes away.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { GuardEnv, RawBridge, recordingServer, waitFor } from './harness.js';
@@ -172,6 +172,25 @@ test('a daemon that goes away: pending requests get an error and the bridge exit
     const reply = raw.lines.find((l) => l.id === 'slow');
     assert.equal(reply.error.code, -32005);
     assert.match(raw.stderr, /daemon went away/);
+  } finally {
+    await env.close();
+  }
+});
+
+test('an idle daemon with a session open sleeps: a handful of main-thread wakeups a second, not a hundred', async () => {
+  const env = new GuardEnv(() => config());
+  try {
+    const c = await env.client('rec');
+    await c.callTool({ name: 'echo', arguments: {} });
+    // Voluntary context switches of the main thread (tid = pid): one per time it blocks in epoll.
+    const pid = env.daemonPid()!;
+    const switches = () => Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8'))![1]);
+    const before = switches();
+    await new Promise((r) => setTimeout(r, 2000));
+    const woke = switches() - before;
+    // Timers: the credential sweep (2/s), the metrics' event-loop sampler (1/s) and a few more;
+    // prom-client's default sampler alone would be 100/s.
+    assert.ok(woke < 60, `the daemon's main thread woke ${woke} times in 2 s while idle`);
   } finally {
     await env.close();
   }
