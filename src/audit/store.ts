@@ -55,7 +55,7 @@ export class AuditStore {
     this.headHash = Buffer.from(meta.headHash, 'hex');
     const cols = HASHED_COLUMNS.join(', ');
     const qs = HASHED_COLUMNS.map(() => '?').join(', ');
-    this.insertRow = db.prepare(`INSERT INTO audit (id, ${cols}, hash) VALUES (?, ${qs}, ?)`);
+    this.insertRow = db.prepare(`INSERT INTO audit (${cols}, hash, id) VALUES (${qs}, ?, ?)`);
     this.insertFinding = db.prepare(
       'INSERT INTO audit_finding (type, audit_id, count) VALUES (?, ?, ?) ' +
         'ON CONFLICT (type, audit_id) DO UPDATE SET count = count + excluded.count',
@@ -82,8 +82,7 @@ export class AuditStore {
               this.principals.add(pair);
             }
           }
-          values.unshift(id);
-          values.push(hash);
+          values.push(hash, id);
           this.insertRow.run(values);
           const findings = rec.findings;
           if (findings) {
