@@ -43,8 +43,8 @@ export class AuditStore {
   private readonly insertFinding: Database.Statement;
   private readonly putMeta: Database.Statement;
   private readonly putPrincipal: Database.Statement;
-  /** (identity, user) pairs already in the principals table, as `identity\0user`. */
-  private readonly principals = new Set<string>();
+  /** (identity, user) pairs already in the principals table: identity → user names. */
+  private readonly principals = new Map<unknown, Set<unknown>>();
   private readonly txBatch: (batches: readonly Batch[]) => void;
 
   private constructor(db: Database.Database, keys: AuditKeys | undefined, meta: MetaState) {
@@ -76,10 +76,12 @@ export class AuditStore {
           const hash = rowHash(prev, values as StoredValue[]);
           const identity = values[whoIdentity];
           if (identity !== null) {
-            const pair = `${identity}\0${values[whoUser]}`;
-            if (!this.principals.has(pair)) {
-              this.putPrincipal.run(identity, values[whoUser]);
-              this.principals.add(pair);
+            const user = values[whoUser];
+            let users = this.principals.get(identity);
+            if (!users) this.principals.set(identity, (users = new Set()));
+            if (!users.has(user)) {
+              this.putPrincipal.run(identity, user);
+              users.add(user);
             }
           }
           values.push(hash, id);
