@@ -149,6 +149,12 @@ export function policyStages(opts: PolicyStageOptions): Stage[] {
   const capabilities: Stage = {
     name: 'capabilities',
     handle(ctx) {
+      if (ctx.direction === 's2c' && ctx.kind === 'notification' && ctx.method === 'notifications/resources/updated') {
+        // An update about a resource the caller may not read would tell it that the resource exists.
+        const c = effective(ctx.session.identity);
+        const d = c.denyAll ?? c.permissions.checkResource(ctx.msg.params?.uri);
+        return d ? refuse(ctx, 'capabilities', d) : undefined;
+      }
       if (ctx.direction === 's2c' && ctx.kind === 'response') {
         const result = ctx.msg.result;
         if (result === undefined) return undefined; // error responses pass unchanged

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { userInfo } from 'node:os';
-import { McpError, CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { McpError, CreateMessageRequestSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { GuardEnv, recordingServer } from './harness.js';
 
 const me = userInfo().username;
@@ -88,6 +88,16 @@ test('resource traversal and encodings cannot reach a denied resource', async ()
   const ok = await c.readResource({ uri: 'file:///data/a.txt' });
   assert.equal(ok.contents[0]!.uri, 'file:///data/a.txt');
   assert.equal(env.recorded().filter((m) => m.method === 'resources/read' && /etc|env/i.test(m.params.uri)).length, 0);
+});
+
+test('resource update notifications about denied resources never reach the client', async () => {
+  const c = await env.client('rec');
+  const updated: string[] = [];
+  c.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updated.push(n.params.uri));
+  const uris = ['file:///etc/passwd', 'file:///data/a.txt', 'FILE:///etc/shadow', 'file:///data/../etc/hosts', 'file:///home/me/.env', 'file:///data/b.txt'];
+  await c.callTool({ name: 'notify_updated', arguments: { uris } });
+  await c.ping(); // the notifications were sent before the reply; a round trip later all have arrived
+  assert.deepEqual(updated, ['file:///data/a.txt', 'file:///data/b.txt']);
 });
 
 test('argument rules refuse writes into /etc, also through relative paths', async () => {
