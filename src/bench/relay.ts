@@ -3,6 +3,7 @@
 // this process layout can be faster than this.
 //   node relay.js daemon SOCKET -- COMMAND ARGS...   spawn COMMAND per connection and pipe bytes
 //   node relay.js bridge SOCKET                       pipe stdin/stdout to SOCKET
+import { hop } from '../protocol/hops.js';
 import { spawn } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
 import { unlinkSync } from 'node:fs';
@@ -24,8 +25,13 @@ if (mode === 'daemon') {
   }
   const server = createServer((sock) => {
     const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    sock.on('data', () => hop('daemon-from-client'));
+    child.stdout!.on('data', () => hop('daemon-from-upstream'));
     sock.pipe(child.stdin!);
     child.stdout!.pipe(sock);
+    // pipe() writes inside its own 'data' listener, registered above this one: these run after the write.
+    sock.on('data', () => hop('daemon-to-upstream'));
+    child.stdout!.on('data', () => hop('daemon-to-client'));
     sock.on('error', () => child.kill());
     sock.on('close', () => child.kill());
     child.on('exit', () => sock.destroy());
@@ -45,6 +51,8 @@ if (mode === 'daemon') {
 } else {
   const sock = createConnection(socketPath);
   sock.on('connect', () => {
+    process.stdin.on('data', () => hop('bridge-from-client'));
+    sock.on('data', () => hop('bridge-from-daemon'));
     process.stdin.pipe(sock);
     sock.pipe(process.stdout);
   });

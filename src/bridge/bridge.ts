@@ -8,6 +8,7 @@ import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineSplitter } from '../protocol/framing.js';
+import { hop } from '../protocol/hops.js';
 import { WIRE_VERSION, type Credentials, type HelloReply } from '../protocol/hello.js';
 import { ErrorCode, GuardError, renderError, type JsonRpcId } from '../protocol/errors.js';
 import type { Located } from '../config/locate.js';
@@ -48,6 +49,7 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
   // Until the daemon has accepted the hello, the client's bytes wait here, in order.
   let sock: Socket | undefined;
   const onStdin = (c: Buffer) => {
+    hop('bridge-from-client');
     // Bytes first, bookkeeping after: the daemon starts on them while the ids are noted.
     if (sock) sock.write(c);
     else early.push(c);
@@ -112,6 +114,7 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
     oversize: () => {},
   });
   const toClient = (c: Buffer) => {
+    hop('bridge-from-daemon');
     const ok = stdout.write(c);
     fromDaemon.push(c);
     if (!ok) {

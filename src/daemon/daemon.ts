@@ -5,6 +5,7 @@ import { createServer, createConnection, type Server, type Socket } from 'node:n
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LineSplitter, LineWriter } from '../protocol/framing.js';
+import { hop } from '../protocol/hops.js';
 import { MAX_HELLO_BYTES, parseHello, type Hello, type HelloReply } from '../protocol/hello.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { LoadedConfig } from '../config/loader.js';
@@ -282,7 +283,7 @@ export class Daemon {
     } catch (err) {
       return this.refuse(sock, ErrorCode.NotAuthenticated, (err as Error).message);
     }
-    const out = new LineWriter(sock);
+    const out = new LineWriter(sock, 'daemon-to-client');
     const link: ClientLink = { send: (line) => out.push(line), close: () => sock.end() };
     const session = this.openSession(hello.server, identity, link);
     this.reply(sock, { ok: true, session: session.info.id, pid: process.pid });
@@ -292,7 +293,10 @@ export class Daemon {
       oversize: (n) => session.clientOversize(n, maxBytes),
     });
     if (rest.length) splitter.push(rest);
-    sock.on('data', (c: Buffer) => splitter.push(c));
+    sock.on('data', (c: Buffer) => {
+      hop('daemon-from-client');
+      splitter.push(c);
+    });
     sock.on('close', () => void session.close('client disconnected'));
     sock.resume();
     await session.start();

@@ -8,6 +8,8 @@ export interface LineSink {
   oversize(bytesSeen: number): void;
 }
 
+import { hop } from './hops.js';
+
 const NL = 0x0a;
 
 /**
@@ -107,7 +109,11 @@ export class LineWriter {
   private bytes = 0;
   private scheduled = false;
 
-  constructor(private readonly out: { write(b: Buffer): unknown; readonly destroyed?: boolean }) {}
+  constructor(
+    private readonly out: { write(b: Buffer): unknown; readonly destroyed?: boolean },
+    /** Hop noted after each write (protocol/hops.ts). */
+    private readonly hopName = '',
+  ) {}
 
   push(line: Buffer): void {
     if (!this.scheduled) {
@@ -115,6 +121,7 @@ export class LineWriter {
       process.nextTick(this.flush);
       if (!burst) {
         if (!this.out.destroyed) this.out.write(Buffer.concat([line, NEWLINE], line.length + 1));
+        if (this.hopName) hop(this.hopName);
         return;
       }
     }
@@ -134,6 +141,7 @@ export class LineWriter {
     this.parts = [];
     this.bytes = 0;
     if (!this.out.destroyed) this.out.write(buf);
+    if (this.hopName) hop(this.hopName);
   };
 }
 

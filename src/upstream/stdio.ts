@@ -2,6 +2,7 @@
 // its stderr copied to the daemon log tagged with the server name.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { LineSplitter, LineWriter } from '../protocol/framing.js';
+import { hop } from '../protocol/hops.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { Logger } from '../daemon/log.js';
 import type { Upstream } from './upstream.js';
@@ -41,14 +42,17 @@ export class StdioUpstream implements Upstream {
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       this.child = child;
-      this.out = new LineWriter(child.stdin!);
+      this.out = new LineWriter(child.stdin!, 'daemon-to-upstream');
       let started = false;
       this.exited = new Promise((res) => child.once('close', () => res()));
       const splitter = new LineSplitter(this.maxBytes, {
         line: (l) => this.onLine(l),
         oversize: (n) => this.log.warn('upstream sent an oversized message; dropped', { bytes: n, limit: this.maxBytes }),
       });
-      child.stdout!.on('data', (c: Buffer) => splitter.push(c));
+      child.stdout!.on('data', (c: Buffer) => {
+        hop('daemon-from-upstream');
+        splitter.push(c);
+      });
       const errSplitter = new LineSplitter(64 * 1024, {
         line: (l) => this.log.info(this.cleanLog(l.toString('utf8')), { stream: 'upstream-stderr' }),
         oversize: () => {},

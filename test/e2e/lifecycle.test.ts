@@ -2,7 +2,8 @@
 // oversized messages, broken configs, unknown servers, a daemon that goes away.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { GuardEnv, RawBridge, recordingServer, waitFor } from './harness.js';
@@ -193,5 +194,29 @@ test('an idle daemon with a session open sleeps: a handful of main-thread wakeup
     assert.ok(woke < 60, `the daemon's main thread woke ${woke} times in 2 s while idle`);
   } finally {
     await env.close();
+  }
+});
+
+test('MCP_GUARD_HOPS_DIR: bridge and daemon note the time of every message at every hop, and nothing else', async () => {
+  const hops = mkdtempSync(join(tmpdir(), 'mg-hops-'));
+  const env = new GuardEnv(() => config());
+  try {
+    const c = await env.client('rec', { env: { MCP_GUARD_HOPS_DIR: hops } });
+    for (let i = 0; i < 5; i++) await c.callTool({ name: 'echo', arguments: { note: 'hello hops' } });
+    await c.close();
+    await waitFor(() => readdirSync(hops).some((f) => f.endsWith('-daemon-to-client')));
+    await new Promise((r) => setTimeout(r, 400)); // stamps are flushed every 250 ms
+    const byHop = new Map<string, string[]>();
+    for (const f of readdirSync(hops)) {
+      const lines = readFileSync(join(hops, f), 'utf8').trim().split('\n');
+      assert.ok(lines.every((l) => /^\d+$/.test(l)), `${f} holds only times`);
+      byHop.set(f.slice(f.indexOf('-') + 1), lines);
+    }
+    for (const h of ['bridge-from-client', 'daemon-from-client', 'daemon-to-upstream', 'daemon-from-upstream', 'daemon-to-client', 'bridge-from-daemon']) {
+      assert.ok((byHop.get(h)?.length ?? 0) >= 5, `hop ${h}: ${byHop.get(h)?.length ?? 0} stamps`);
+    }
+  } finally {
+    await env.close();
+    rmSync(hops, { recursive: true, force: true });
   }
 });
