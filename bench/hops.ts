@@ -1,7 +1,7 @@
 // Where the time of one request goes, hop by hop: the same sequential tools/call requests through
 // mcp-guard (bridge + daemon) and through the bare byte relay, each process noting the monotonic
 // time at each hop (src/protocol/hops.ts), then the median of every segment side by side.
-//   node dist/bench/hops.js [--pipeline all] [-n 3000] [--size 1024]
+//   node dist/bench/hops.js [--pipeline all] [-n 3000] [--warmup 1000] [--size 1024]
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ const value = (f: string, d: string) => {
   return i >= 0 && argv[i + 1] ? argv[i + 1]! : d;
 };
 const N = Number(value('-n', '3000'));
+const WARMUP = Number(value('--warmup', '1000'));
 const SIZE = Number(value('--size', '1024'));
 const pipeline = value('--pipeline', 'all');
 
@@ -35,6 +36,8 @@ const PATH = [
 async function drive(client: RpcClient): Promise<Map<string, bigint[]>> {
   await client.initialize();
   const text = payloadText(SIZE);
+  // Warm up first (a daemon just started runs unoptimised code); only the last N stamps are kept.
+  for (let i = 0; i < WARMUP; i++) await client.request('tools/call', { name: 'echo', arguments: { text } });
   const sent: bigint[] = [];
   const received: bigint[] = [];
   for (let i = 0; i < N; i++) {
@@ -51,7 +54,7 @@ async function drive(client: RpcClient): Promise<Map<string, bigint[]>> {
   ]);
 }
 
-/** Per hop, the stamps of the last N messages (the handshake before them is left out). */
+/** Per hop, the stamps of the last N messages (the handshake and warm-up before them are left out). */
 function load(dir: string, own: Map<string, bigint[]>): Map<string, bigint[]> {
   const out = new Map<string, bigint[]>(own);
   for (const f of readdirSync(dir)) {

@@ -3,10 +3,12 @@
 // this process layout can be faster than this.
 //   node relay.js daemon SOCKET -- COMMAND ARGS...   spawn COMMAND per connection and pipe bytes
 //   node relay.js bridge SOCKET                       pipe stdin/stdout to SOCKET
-import { hop } from '../protocol/hops.js';
 import { spawn } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
 import { unlinkSync } from 'node:fs';
+import { hop } from '../protocol/hops.js';
+
+const TRACING = !!process.env.MCP_GUARD_HOPS_DIR;
 
 const [mode, socketPath, ...rest] = process.argv.slice(2);
 if (!socketPath || (mode !== 'daemon' && mode !== 'bridge')) {
@@ -25,13 +27,18 @@ if (mode === 'daemon') {
   }
   const server = createServer((sock) => {
     const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-    sock.on('data', () => hop('daemon-from-client'));
-    child.stdout!.on('data', () => hop('daemon-from-upstream'));
+    // Hop notes (bench/hops.ts) only when asked for: the floor stays a bare pipe otherwise.
+    if (TRACING) {
+      sock.on('data', () => hop('daemon-from-client'));
+      child.stdout!.on('data', () => hop('daemon-from-upstream'));
+    }
     sock.pipe(child.stdin!);
     child.stdout!.pipe(sock);
-    // pipe() writes inside its own 'data' listener, registered above this one: these run after the write.
-    sock.on('data', () => hop('daemon-to-upstream'));
-    child.stdout!.on('data', () => hop('daemon-to-client'));
+    if (TRACING) {
+      // pipe() writes inside its own 'data' listener, registered before these: they run after the write.
+      sock.on('data', () => hop('daemon-to-upstream'));
+      child.stdout!.on('data', () => hop('daemon-to-client'));
+    }
     sock.on('error', () => child.kill());
     sock.on('close', () => child.kill());
     child.on('exit', () => sock.destroy());
@@ -51,8 +58,10 @@ if (mode === 'daemon') {
 } else {
   const sock = createConnection(socketPath);
   sock.on('connect', () => {
-    process.stdin.on('data', () => hop('bridge-from-client'));
-    sock.on('data', () => hop('bridge-from-daemon'));
+    if (TRACING) {
+      process.stdin.on('data', () => hop('bridge-from-client'));
+      sock.on('data', () => hop('bridge-from-daemon'));
+    }
     process.stdin.pipe(sock);
     sock.pipe(process.stdout);
   });
