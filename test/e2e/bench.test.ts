@@ -1,0 +1,71 @@
+// `mcp-guard bench` as a user runs it: the built-in echo upstream and a server from a config, direct
+// vs proxied vs the bare relay, every report format, and bad options. Structure only: the figures
+// themselves are benchmarks, not test assertions.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MAIN, NODE, recordingServer } from './harness.js';
+
+function bench(args: string[]) {
+  return spawnSync(NODE, [MAIN, 'bench', ...args], { encoding: 'utf8', timeout: 120_000 });
+}
+
+test('bench measures direct, proxied and the floor in every cell and writes JSON and HTML reports', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mg-bench-'));
+  try {
+    const json = join(dir, 'r.json');
+    const html = join(dir, 'r.html');
+    const r = bench(['--size', '1k,4k', '--concurrency', '1,4', '-n', '40', '--warmup', '5', '--json', json, '--html', html]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Overhead over direct/);
+    const rep = JSON.parse(readFileSync(json, 'utf8'));
+    assert.equal(rep.kind, 'mcp-guard-latency');
+    assert.deepEqual(rep.pipeline.sort(), ['audit', 'permissions', 'pii', 'ratelimit']);
+    assert.deepEqual(rep.cells.map((c: any) => [c.size, c.concurrency]), [[1024, 1], [1024, 4], [4096, 1], [4096, 4]]);
+    for (const c of rep.cells) {
+      for (const t of ['direct', 'proxied', 'floor']) {
+        const x = c.targets[t];
+        assert.equal(x.errors, 0, `${t} at ${c.size}/${c.concurrency}: ${x.firstError ?? ''}`);
+        assert.ok(x.latency.p50 > 0 && x.latency.p99 >= x.latency.p50 && x.throughput > 0, `${t} figures`);
+      }
+      assert.ok(Number.isFinite(c.overhead.p50) && Number.isFinite(c.ratio.p50), 'overhead and ratio are numbers');
+      assert.ok(c.targets.proxied.daemonCpuUsPerReq > 0, 'daemon CPU per request is measured');
+    }
+    const page = readFileSync(html, 'utf8');
+    assert.match(page, /<svg/);
+    assert.doesNotMatch(page, /<script[^>]+src=/, 'the page needs no server and no network');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bench measures a stdio server from the config with a chosen tool', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mg-bench-'));
+  try {
+    const cfg = join(dir, 'mcp-guard.yaml');
+    writeFileSync(cfg, `servers:\n${recordingServer('rec')}\n`);
+    const r = bench(['--server', 'rec', '--config', cfg, '--tool', 'echo', '--arg', 'payload', '--size', '512', '--concurrency', '2', '-n', '30', '--warmup', '5', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const rep = JSON.parse(r.stdout);
+    assert.match(rep.upstream, /^rec /);
+    assert.equal(rep.cells[0].targets.proxied.errors, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bad bench options are refused with a message and exit 2', () => {
+  for (const [args, msg] of [
+    [['--pipeline', 'pii,bogus'], /unknown pipeline stage 'bogus'/],
+    [['--size', '1q'], /bad size '1q'/],
+    [['--concurrency', '0'], /bad concurrency '0'/],
+    [['--warmup', '-1'], /bad --warmup/],
+  ] as const) {
+    const r = bench([...args, '-n', '5']);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+  }
+});
