@@ -1,7 +1,6 @@
 // A newline JSON-RPC client over a child process's stdio, used by the latency bench and the
 // detection suite alike: it sends requests, matches responses by id, times each exchange, answers
 // server-to-client requests through a handler, and keeps what it received for scoring.
-import { hop } from '../protocol/hops.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 
@@ -46,10 +45,7 @@ export class RpcClient {
 
   constructor(private readonly opts: RpcClientOptions) {
     this.proc = spawn(opts.command, opts.args, { env: opts.env as NodeJS.ProcessEnv, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    this.proc.stdout!.on('data', (c: Buffer) => {
-      hop('client-receive');
-      this.onData(c);
-    });
+    this.proc.stdout!.on('data', (c: Buffer) => this.onData(c));
     this.proc.stderr!.on('data', (c: Buffer) => {
       this.stderr = (this.stderr + c.toString('utf8')).slice(-8192);
     });
@@ -78,7 +74,6 @@ export class RpcClient {
     return new Promise((resolve) => {
       if (this.closed) return resolve({ ok: false, us: 0, msg: { error: { code: -1, message: 'client closed' } } });
       this.waiting.set(id, { sent: performance.now(), resolve });
-      hop('client-send');
       this.proc.stdin!.write(line + '\n');
     });
   }

@@ -174,32 +174,32 @@ export function compileRateLimit(r: RateLimit | undefined): CompiledRateLimit {
 export const RATE_EXEMPT_METHODS: ReadonlySet<string> = new Set(['initialize', 'ping']);
 
 /** Bucket lists remembered per compiled limits (a reload compiles new ones): server → identity → tool. */
-const specMemo = new WeakMap<CompiledRateLimit, Map<string, Map<string, Map<string | undefined, readonly LimitSpec[]>>>>();
+interface SpecMemo {
+  size: number;
+  byServer: Map<string, Map<string, Map<string | undefined, readonly LimitSpec[]>>>;
+}
+const specMemo = new WeakMap<CompiledRateLimit, SpecMemo>();
 const SPEC_MEMO_MAX = 4096;
-let specMemoSize = 0;
 
 /** The buckets one client request must pass. `toolName` only for tools/call. */
 export function limitSpecs(server: string, identity: string, r: CompiledRateLimit, toolName: unknown): readonly LimitSpec[] {
   if (toolName !== undefined && (typeof toolName !== 'string' || toolName.length > 256)) return buildSpecs(server, identity, r, toolName);
   const tool = toolName as string | undefined;
-  let byServer = specMemo.get(r);
-  if (!byServer) specMemo.set(r, (byServer = new Map()));
-  let byIdentity = byServer.get(server);
-  if (!byIdentity) byServer.set(server, (byIdentity = new Map()));
+  let memo = specMemo.get(r);
+  if (!memo) specMemo.set(r, (memo = { size: 0, byServer: new Map() }));
+  let byIdentity = memo.byServer.get(server);
+  if (!byIdentity) memo.byServer.set(server, (byIdentity = new Map()));
   let byTool = byIdentity.get(identity);
-  if (!byTool) {
-    if (specMemoSize >= SPEC_MEMO_MAX) {
-      byIdentity.clear();
-      specMemoSize = 0;
-    }
-    byIdentity.set(identity, (byTool = new Map()));
-  }
+  if (!byTool) byIdentity.set(identity, (byTool = new Map()));
   let specs = byTool.get(tool);
   if (!specs) {
     specs = Object.freeze(buildSpecs(server, identity, r, tool));
-    if (byTool.size < 256) {
+    if (memo.size >= SPEC_MEMO_MAX) {
+      memo.byServer.clear();
+      memo.size = 0;
+    } else {
       byTool.set(tool, specs);
-      specMemoSize++;
+      memo.size++;
     }
   }
   return specs;
