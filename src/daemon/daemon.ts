@@ -323,7 +323,7 @@ export class Daemon {
       audit: this.metrics.tee(this.guard.audit as AuditSink | undefined),
       log,
       requestTimeoutMs: server.request_timeout_ms,
-      scrub: snap.cleanLog,
+      scrub: snap.scrub,
       onClosed: (s) => {
         if (this.sessions.delete(s)) this.metrics.sessionClosed(front);
       },

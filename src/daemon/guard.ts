@@ -26,6 +26,8 @@ import { createAuthenticator, type Authenticator } from '../identity/index.js';
 export interface Snapshot extends LoadedConfig {
   /** Cleans a line of upstream stderr before it is logged: PII and secrets never reach the log. */
   cleanLog: (s: string) => string;
+  /** cleanLog for audit fields (tool names, URIs, reasons), which repeat: clean values are remembered. */
+  scrub: (s: string) => string;
   /** The `pii` stage, shared by every server of this snapshot. */
   pii: Stage;
 }
@@ -78,7 +80,18 @@ export class Guard {
       const out = r.action === 'modify' ? (r.message as { line?: unknown })?.line : undefined;
       return typeof out === 'string' ? out : `[withheld: it contains ${types}]`;
     };
-    return { ...loaded, cleanLog, pii: stage };
+    // Only values found clean are remembered, so the memo never holds what it would have redacted.
+    const clean = new Set<string>();
+    const scrub = (s: string): string => {
+      if (clean.has(s)) return s;
+      const out = cleanLog(s);
+      if (out === s && s.length <= 256) {
+        if (clean.size >= 4096) clean.clear();
+        clean.add(s);
+      }
+      return out;
+    };
+    return { ...loaded, cleanLog, scrub, pii: stage };
   }
 
   snapshot(): Snapshot {

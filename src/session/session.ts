@@ -446,15 +446,16 @@ export class Session {
 
   private auditExchange(direction: Direction, p: Pending, ctx: MessageContext, arrived: number, spent: number, errorCode?: number, bytesOut?: number): boolean {
     // The exchange's verdict is the stricter of the request's and the response's.
-    const note = stricter(p.note, ctx.audit);
-    const findings = [...(p.note.findings ?? []), ...(ctx.audit.findings ?? [])];
+    let note = stricter(p.note, ctx.audit);
+    const a = p.note.findings, b = ctx.audit.findings;
+    if (a?.length || b?.length) note = { ...note, findings: [...(a ?? []), ...(b ?? [])] };
     return this.audit({
       // An exchange is recorded under the direction of its request.
       direction: direction === 's2c' ? 'c2s' : 's2c',
       kind: 'request',
       method: p.method,
       target: p.target,
-      note: { ...note, findings },
+      note,
       bytesIn: p.bytesIn,
       bytesOut: bytesOut ?? ctx.line.length,
       upstreamMs: arrived - p.forwarded,

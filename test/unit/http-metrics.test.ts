@@ -1,6 +1,7 @@
 // Metrics API (observe, label bounding, tee, queue gauges) and the front's pure helpers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Histogram, Counter, Registry } from 'prom-client';
 import { Metrics } from '../../src/http/metrics.js';
 import { isLoopbackHost, parseListen, credentialsFor } from '../../src/http/front.js';
 import { bearerOf, sameSecret } from '../../src/http/token.js';
@@ -25,6 +26,31 @@ test('observe counts requests, decisions, findings and latencies; unknown method
   assert.match(t, /mcp_guard_upstream_latency_seconds_count\{server="s"\} 53/);
   assert.match(t, /mcp_guard_queue_depth\{queue="audit"\} 7/);
   assert.match(t, /mcp_guard_sessions\{front="http"\} 1/);
+});
+
+test('the families counted in place render exactly as prom-client renders its own', async () => {
+  const m = new Metrics({ defaultMetrics: false });
+  const reg = new Registry();
+  const up = new Histogram({ name: 'mcp_guard_upstream_latency_seconds', help: 'Time from forwarding a request upstream to its response', labelNames: ['server'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [reg] });
+  const ov = new Histogram({ name: 'mcp_guard_proxy_overhead_seconds', help: 'Time mcp-guard spent on a request and its response (inspection and routing)', labelNames: ['server'], buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1], registers: [reg] });
+  const rq = new Counter({ name: 'mcp_guard_requests_total', help: 'Requests handled, by server, method and final decision', labelNames: ['server', 'method', 'decision'], registers: [reg] });
+  // Values on bucket bounds, between them, past the last one; two servers; several decisions.
+  const ups = [0.5, 1, 2.5, 3, 12, 40_000, 0.001, 250];
+  ups.forEach((u, i) => {
+    const server = i % 3 ? 'a' : 'b';
+    const decision = i % 2 ? 'allow' : 'block';
+    const overhead_us = i * 137 + 50;
+    m.observe(rec({ server, decision, upstream_ms: u, overhead_us }));
+    up.labels(server).observe(u / 1000);
+    ov.labels(server).observe(overhead_us / 1e6);
+    rq.labels(server, 'tools/call', decision).inc();
+  });
+  const ours = await m.text();
+  const theirs = await reg.metrics();
+  // Same lines per family (series order within a family carries no meaning).
+  const families = (text: string) => new Map(text.trim().split('\n\n').map((f) => [f.split('\n')[0], f.split('\n').sort()]));
+  const mine = families(ours);
+  for (const [head, lines] of families(theirs)) assert.deepEqual(mine.get(head), lines, head);
 });
 
 test('tee passes records on and reports the sink as full or not accepting', () => {
