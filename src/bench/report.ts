@@ -34,7 +34,7 @@ function overheadRows(r: LatencyReport): string[][] {
 export function header(r: LatencyReport): string {
   return [
     `mcp-guard bench — ${r.upstream}, pipeline: ${r.pipeline.length ? r.pipeline.join(', ') : 'none'}`,
-    `${r.options.requests} requests per target per cell (interleaved), warm-up ${r.options.warmup}; ${r.machine.cpus} CPUs, node ${r.machine.node}, load ${r.machine.loadavg.join(' ')}`,
+    `${r.options.requests} requests per target per cell (interleaved), warm-up ${r.options.warmup} per cell after ${r.options.serviceWarmup ?? 0} per target at start; ${r.machine.cpus} CPUs, node ${r.machine.node}, load ${r.machine.loadavg.join(' ')}`,
   ].join('\n');
 }
 

@@ -23,6 +23,8 @@ test('bench measures direct, proxied and the floor in every cell and writes JSON
     assert.match(r.stdout, /Overhead over direct/);
     const rep = JSON.parse(readFileSync(json, 'utf8'));
     assert.equal(rep.kind, 'mcp-guard-latency');
+    assert.equal(rep.options.serviceWarmup, 50, 'every target is warmed up once before the first cell');
+    assert.match(r.stdout, /warm-up 5 per cell after 50 per target at start/);
     assert.deepEqual(rep.pipeline.sort(), ['audit', 'permissions', 'pii', 'ratelimit']);
     assert.deepEqual(rep.cells.map((c: any) => [c.size, c.concurrency]), [[1024, 1], [1024, 4], [4096, 1], [4096, 4]]);
     for (const c of rep.cells) {
