@@ -62,7 +62,12 @@ function readRecord(file: string, from: number): { msgs: any[]; size: number } {
 }
 
 const sizeOf = (f: string) => (existsSync(f) ? statSync(f).size : 0);
-const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T | undefined> => Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms))]);
+/** p, or undefined after ms; the timer is cleared once p settles, so it never holds the process open. */
+const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T | undefined> => {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+};
 
 export interface SuiteOptions {
   corpusSize: number;
