@@ -2,6 +2,7 @@
 // inspection stages, in order, per direction. Tracks request ids in flight both ways (the client's
 // requests and the server's requests such as sampling), answers refusals on the request's own id,
 // never replies to a notification, and records every exchange in the audit log.
+import { isAscii } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import {
   ErrorCode,
@@ -166,7 +167,8 @@ export class Session {
     const arrived = performance.now();
     let msg: JsonRpcMessage;
     try {
-      msg = JSON.parse(line.toString('utf8'));
+      // Most messages are ASCII, and for those latin1 is the same text and decodes in half the time.
+      msg = JSON.parse(isAscii(line) ? line.toString('latin1') : line.toString('utf8'));
     } catch {
       return this.malformed(direction, line, null, ErrorCode.ParseError, 'Parse error: the message is not valid JSON.');
     }

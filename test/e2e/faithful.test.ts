@@ -50,6 +50,15 @@ test('server-everything: tools, resources, prompts, completion, logging through 
   assert.ok(tools.some((t) => t.name === 'echo'));
   const echo = await c.callTool({ name: 'echo', arguments: { message: 'hi there' } });
   assert.deepEqual(echo.content, [{ type: 'text', text: 'Echo: hi there' }]);
+  // Non-ASCII text (accents, CJK, an emoji outside the BMP) crosses both ways unchanged.
+  const wide = 'héllo wörld — 東京 😀';
+  const echoWide = await c.callTool({ name: 'echo', arguments: { message: wide } });
+  assert.deepEqual(echoWide.content, [{ type: 'text', text: `Echo: ${wide}` }]);
+  // A message the proxy rewrites (an email redacted) keeps its non-ASCII text: it was decoded as UTF-8.
+  const r = await env.client('rec');
+  const red = await r.callTool({ name: 'echo', arguments: { text: `${wide} mail bob@example.com` } });
+  const got = JSON.parse((red.content as { text: string }[])[0]!.text).text as string;
+  assert.ok(got.startsWith(`${wide} mail `) && !got.includes('bob@example.com'), got);
   const sum = await c.callTool({ name: 'get-sum', arguments: { a: 2, b: 40 } });
   assert.match(JSON.stringify(sum.content), /42/);
 
