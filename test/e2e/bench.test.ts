@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MAIN, NODE, recordingServer } from './harness.js';
 
 function bench(args: string[]) {
@@ -70,4 +71,16 @@ test('bad bench options are refused with a message and exit 2', () => {
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, msg);
   }
+});
+
+test('bench/threads.js reports every busy thread of the daemon, the bridge and the relay per request', () => {
+  const script = fileURLToPath(new URL('../../bench/threads.js', import.meta.url));
+  const r = spawnSync(NODE, [script, '-n', '60', '-c', '4', '--warmup', '20'], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  for (const who of ['mcp-guard daemon', 'mcp-guard bridge', 'relay     daemon', 'relay     bridge']) {
+    const main = new RegExp(`^${who} \\d+ \\(main\\)\\s+(\\d+\\.\\d)\\s+\\d+\\.\\d\\d\\s+\\d+\\.\\d\\d$`, 'm').exec(r.stdout);
+    assert.ok(main && Number(main[1]) > 0, `${who}: main thread with CPU per request\n${r.stdout}`);
+    assert.match(r.stdout, new RegExp(`^${who} all threads\\s+\\d+\\.\\d$`, 'm'));
+  }
+  assert.match(r.stdout, /^mcp-guard wall per request\s+\d+\.\d$/m);
 });
