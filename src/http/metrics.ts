@@ -103,6 +103,7 @@ class Buckets {
     this.counts = new Float64Array(bounds.length);
   }
   observe(v: number): void {
+    if (!Number.isFinite(v)) return; // one NaN would turn the sum into NaN for good
     const b = this.bounds;
     let i = 0;
     while (i < b.length && v > b[i]!) i++;

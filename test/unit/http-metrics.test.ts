@@ -45,6 +45,8 @@ test('the families counted in place render exactly as prom-client renders its ow
     ov.labels(server).observe(overhead_us / 1e6);
     rq.labels(server, 'tools/call', decision).inc();
   });
+  m.observe(rec({ server: 'a', upstream_ms: NaN, overhead_us: Infinity, decision: 'allow' }));
+  rq.labels('a', 'tools/call', 'allow').inc(); // the record still counts; only its non-finite times are left out
   const ours = await m.text();
   const theirs = await reg.metrics();
   // Same lines per family (series order within a family carries no meaning).
