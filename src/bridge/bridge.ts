@@ -205,7 +205,9 @@ export async function connectOrStart(loaded: Located, timeoutMs: number): Promis
   let exited: number | null = null;
   child.once('exit', (c) => (exited = c ?? 1));
   const deadline = Date.now() + timeoutMs;
-  let delay = 10;
+  // A daemon takes about a second to start. Trying its socket every 15 ms costs next to nothing
+  // (a refused connect) and finds it at most 15 ms late, where a backoff to 200 ms lost 100 on average.
+  const delay = 15;
   for (;;) {
     try {
       return await tryConnect(loaded.socketPath);
@@ -220,7 +222,6 @@ export async function connectOrStart(loaded: Located, timeoutMs: number): Promis
       throw new Error(`no daemon answered at ${loaded.socketPath} within ${Math.round(timeoutMs / 1000)} s; see ${join(loaded.home, 'daemon.log')}`);
     }
     await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 200);
   }
 }
 

@@ -94,6 +94,8 @@ export class Daemon {
       }
     }, 500);
     this.credentialSweep.unref();
+    // prom-client (process and GC metrics) loads once the first connections have been served.
+    setTimeout(() => void this.metrics.prepare(), 1500).unref();
     this.log.info('daemon started', { pid: process.pid, socket: socketPath, config: this.loaded.path, servers: Object.keys(this.config.servers) });
   }
 

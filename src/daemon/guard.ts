@@ -69,9 +69,10 @@ export class Guard {
   private prepare(loaded: LoadedConfig): Snapshot {
     const { pii } = loaded.config;
     const pool = pii.enabled ? new InspectionPool({ pii, hashKey: this.hashKey }) : undefined;
-    const stage = detectionStage({ pii, hashKey: this.hashKey, pool });
+    // One compile serves the stage and the log cleaner (which works even with detection off).
     const det = compileDetector({ ...pii, enabled: true }, this.hashKey);
     const gate = compileGate(pii);
+    const stage = detectionStage({ pii, hashKey: this.hashKey, pool, compiled: pii.enabled ? { det, gate } : undefined });
     const cleanLog = (line: string): string => {
       if (!gate.needsInspection(Buffer.from(line))) return line;
       const r = inspectMessage({ line }, 'response', det);

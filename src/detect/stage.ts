@@ -28,12 +28,14 @@ export interface DetectionStageOptions {
   hashKey: Buffer;
   pool?: InspectionPool;
   inlineMaxBytes?: number;
+  /** The detector and gate of this `pii`, when the caller has compiled them already. */
+  compiled?: { det: ReturnType<typeof compileDetector>; gate: ReturnType<typeof compileGate> };
 }
 
 export function detectionStage(opts: DetectionStageOptions): Stage {
   const { pii, pool } = opts;
-  const det = compileDetector(pii, opts.hashKey);
-  const gate = compileGate(pii);
+  const det = opts.compiled?.det ?? compileDetector(pii, opts.hashKey);
+  const gate = opts.compiled?.gate ?? compileGate(pii);
   const inlineMax = pool ? (opts.inlineMaxBytes ?? INLINE_MAX_BYTES) : Infinity;
 
   const verdict = (ctx: MessageContext, res: InspectResult, direction: ScanDirection): Verdict => {

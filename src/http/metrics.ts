@@ -1,10 +1,12 @@
 // Prometheus metrics. prom-client owns the registry, the exposition format and the process metrics;
-// the per-record families (requests, decisions, findings, latencies) are counted here in plain
-// fields and handed to prom-client only at scrape time. A labelled prom-client child validates and
+// every family of our own (requests, decisions, findings, latencies, sessions, queue depths) is
+// counted here in plain fields and handed to prom-client only at scrape time, and prom-client itself
+// is loaded on first use (it and the OpenTelemetry API it requires take ~60 ms to load, which a
+// starting daemon does better without). A labelled prom-client child validates and
 // hashes its labels on every inc() or observe(); measured under load, that was 8% of the daemon's
 // main thread. Label values are bounded: methods outside the MCP set count as "other", so a client
 // cannot blow up the series count.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { AuditRecord } from '../audit/record.js';
 
 /** The fields of an audit record the metrics use. */
@@ -59,7 +61,6 @@ interface Value {
 
 /** A counter family as prom-client renders it (registry.registerMetric accepts any such object). */
 class Counts {
-  readonly type = 'counter';
   readonly aggregator = 'sum';
   /** Series by their first label, then their second, then their third (unused levels are ''). */
   private readonly series = new Map<string, Map<string, Map<string, Value>>>();
@@ -68,6 +69,7 @@ class Counts {
     readonly name: string,
     readonly help: string,
     private readonly labelNames: readonly string[],
+    readonly type: 'counter' | 'gauge' = 'counter',
   ) {}
 
   at(a: string, b = '', c = ''): Value {
@@ -148,41 +150,54 @@ class Histo {
   }
 }
 
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+
 export class Metrics {
-  readonly registry = new Registry();
+  private registry?: Registry;
+  private loading?: Promise<Registry>;
   private readonly requests = new Counts('mcp_guard_requests_total', 'Requests handled, by server, method and final decision', ['server', 'method', 'decision']);
   private readonly decisions = new Counts('mcp_guard_decisions_total', 'Audited decisions by the stage that made them', ['stage', 'decision']);
   private readonly findings = new Counts('mcp_guard_findings_total', 'Sensitive-data findings by type', ['type']);
   private readonly upstream = new Histo('mcp_guard_upstream_latency_seconds', 'Time from forwarding a request upstream to its response', 'server', LATENCY_BUCKETS);
   private readonly overhead = new Histo('mcp_guard_proxy_overhead_seconds', 'Time mcp-guard spent on a request and its response (inspection and routing)', 'server', OVERHEAD_BUCKETS);
-  private readonly sessions: Gauge<'front'>;
-  private readonly sessionsOpened: Counter<'front'>;
+  private readonly sessions = new Counts('mcp_guard_sessions', 'Open client sessions by front (bridge, http)', ['front'], 'gauge');
+  private readonly sessionsOpened = new Counts('mcp_guard_sessions_opened_total', 'Client sessions opened by front', ['front']);
   private readonly depths = new Map<string, () => number>();
+  /** Each queue's last depth read (a failing reader leaves it). */
+  private readonly depthSeen = new Map<string, number>();
 
-  constructor(opts: { defaultMetrics?: boolean } = {}) {
-    const registers = [this.registry];
-    for (const m of [this.requests, this.decisions, this.findings, this.upstream, this.overhead]) this.registry.registerMetric(m as never);
-    this.sessions = new Gauge({ name: 'mcp_guard_sessions', help: 'Open client sessions by front (bridge, http)', labelNames: ['front'], registers });
-    this.sessionsOpened = new Counter({ name: 'mcp_guard_sessions_opened_total', help: 'Client sessions opened by front', labelNames: ['front'], registers });
-    const depths = this.depths;
-    new Gauge({
-      name: 'mcp_guard_queue_depth',
-      help: 'Items waiting in an internal queue (inspection pool, audit writer)',
-      labelNames: ['queue'],
-      registers,
-      collect() {
-        for (const [queue, read] of depths) {
-          try {
-            this.set({ queue }, read());
-          } catch {
-            /* a failing reader leaves the last value */
+  constructor(private readonly opts: { defaultMetrics?: boolean } = {}) {}
+
+  /** Load prom-client and register every family (done by the first scrape, or early by the daemon). */
+  prepare(): Promise<Registry> {
+    this.loading ??= (async () => {
+      const { Registry, collectDefaultMetrics } = await import('prom-client');
+      const registry = new Registry();
+      const depths = this.depths, seen = this.depthSeen;
+      const queueDepth = {
+        name: 'mcp_guard_queue_depth',
+        help: 'Items waiting in an internal queue (inspection pool, audit writer)',
+        type: 'gauge',
+        aggregator: 'sum',
+        get() {
+          for (const [queue, read] of depths) {
+            try {
+              seen.set(queue, read());
+            } catch {
+              /* a failing reader leaves the last value */
+            }
           }
-        }
-      },
-    });
-    // The event-loop lag histogram samples on a timer: at prom-client's default 10 ms an idle daemon
-    // would wake 100 times a second (a laptop's battery notices); once a second is plenty for a lag metric.
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'mcp_guard_', eventLoopMonitoringPrecision: 1000 });
+          return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [...seen].map(([queue, value]) => ({ labels: { queue }, value })) };
+        },
+      };
+      for (const m of [this.requests, this.decisions, this.findings, this.upstream, this.overhead, this.sessions, this.sessionsOpened, queueDepth]) registry.registerMetric(m as never);
+      // The event-loop lag histogram samples on a timer: at prom-client's default 10 ms an idle daemon
+      // would wake 100 times a second (a laptop's battery notices); once a second is plenty for a lag metric.
+      if (this.opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'mcp_guard_', eventLoopMonitoringPrecision: 1000 });
+      this.registry = registry;
+      return registry;
+    })();
+    return this.loading;
   }
 
   /** Count one audit record: a few Map lookups and increments. */
@@ -199,12 +214,12 @@ export class Metrics {
   }
 
   sessionOpened(front: 'bridge' | 'http'): void {
-    this.sessions.inc({ front });
-    this.sessionsOpened.inc({ front });
+    this.sessions.at(front).value++;
+    this.sessionsOpened.at(front).value++;
   }
 
   sessionClosed(front: 'bridge' | 'http'): void {
-    this.sessions.dec({ front });
+    this.sessions.at(front).value--;
   }
 
   /** Report a queue's depth at scrape time (e.g. the pool's queueSize, the audit channel's backlog). */
@@ -229,10 +244,10 @@ export class Metrics {
   }
 
   async text(): Promise<string> {
-    return this.registry.metrics();
+    return (await this.prepare()).metrics();
   }
 
   get contentType(): string {
-    return this.registry.contentType;
+    return this.registry?.contentType ?? PROMETHEUS_TEXT;
   }
 }

@@ -7,7 +7,7 @@ import type { Identity } from './identity.js';
 import { KeyStore } from './keys.js';
 import { OsAuthenticator } from './os.js';
 import { peerCredentials } from './peercred.js';
-import { TokenValidator, type TokenValidatorOptions } from './jwt.js';
+import type { TokenValidatorOptions } from './jwt.js';
 
 export type { Identity } from './identity.js';
 
@@ -66,6 +66,8 @@ export async function createAuthenticator(opts: AuthenticatorOptions): Promise<A
     }
     case 'oauth': {
       if (!auth.oauth) throw new Error('auth.mode is oauth but the config has no auth.oauth section (issuer, audience, role_mapping)');
+      // jose (about 60 ms to load) only for daemons that validate tokens.
+      const { TokenValidator } = await import('./jwt.js');
       const validator = new TokenValidator(auth.oauth, auth.default_roles, opts.jwks);
       return {
         async authenticate({ socket, credentials }) {

@@ -3,7 +3,6 @@ import type { ServerConfig } from '../config/schema.js';
 import type { Logger } from '../daemon/log.js';
 import type { Upstream } from './upstream.js';
 import { StdioUpstream } from './stdio.js';
-import { HttpUpstream } from './http.js';
 
 export interface UpstreamContext {
   /** Cleans text from an upstream before it is logged (PII redaction). */
@@ -15,7 +14,43 @@ export function createUpstream(name: string, cfg: ServerConfig, maxBytes: number
     case 'stdio':
       return new StdioUpstream(name, cfg, maxBytes, log, ctx.cleanLog);
     case 'streamable-http':
-    case 'sse':
-      return new HttpUpstream(name, cfg.transport, cfg, maxBytes, log);
+    case 'sse': {
+      const transport = cfg.transport;
+      return new LazyUpstream(name, async () => new (await import('./http.js')).HttpUpstream(name, transport, cfg, maxBytes, log));
+    }
+  }
+}
+
+/**
+ * An upstream whose module is imported when it starts: the MCP SDK's HTTP client transports take
+ * about 150 ms to load, which a daemon with only stdio servers should not spend on every start.
+ */
+class LazyUpstream implements Upstream {
+  onLine: (line: Buffer) => void = () => {};
+  onClose: (reason: string) => void = () => {};
+  private real?: Upstream;
+  private closed = false;
+
+  constructor(
+    readonly server: string,
+    private readonly make: () => Promise<Upstream>,
+  ) {}
+
+  async start(): Promise<void> {
+    const u = await this.make();
+    if (this.closed) throw new Error('the session closed before its upstream started');
+    u.onLine = (l) => this.onLine(l);
+    u.onClose = (r) => this.onClose(r);
+    this.real = u;
+    await u.start();
+  }
+
+  send(line: Buffer): void {
+    this.real?.send(line);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.real?.close();
   }
 }
