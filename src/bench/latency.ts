@@ -60,6 +60,9 @@ export interface LatencyReport {
   when: string;
   machine: { cpus: number; node: string; platform: string; loadavg: number[] };
   options: Omit<LatencyOptions, 'progress'> & { serviceWarmup?: number };
+  /** First connect in ms, from spawning the client's process to the answer to initialize: direct,
+   * through mcp-guard with the daemon starting, through mcp-guard to the running daemon, the relay. */
+  startup?: { direct: number; proxied: number; proxiedWarm: number; floor: number };
   pipeline: string[];
   upstream: string;
   /** What the running daemon said about itself (status), to show which stages it had. */
@@ -103,16 +106,30 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
     cwd: upstream.cwd,
   });
   const targets: Target[] = [];
+  // Closes the clients opened so far (a bridge goes away with its daemon).
+  let cleanup: () => Promise<unknown> = async () => {};
   try {
     await once(relayDaemon.stdout!, 'data');
-    const direct = new RpcClient({ command: upstream.command, args: upstream.args, env: { ...process.env, ...(upstream.env ?? {}) }, cwd: upstream.cwd, fastPath: true });
-    const proxied = home.bridge('bench', { fastPath: true });
-    const floor = new RpcClient({ command: process.execPath, args: [RELAY, 'bridge', join(home.dir, 'floor.sock')], fastPath: true });
     say('starting the daemon and the upstreams');
-    for (const [name, c] of [['direct', direct], ['proxied', proxied], ['floor', floor]] as const) {
+    // Each client is started and initialised alone, so each first connect is timed on its own:
+    // from spawning the client's process to the answer to `initialize`. Through mcp-guard the
+    // first one starts the daemon too; a second bridge then finds it running.
+    const startup: Record<'direct' | 'proxied' | 'proxiedWarm' | 'floor', number> = { direct: 0, proxied: 0, proxiedWarm: 0, floor: 0 };
+    const connect = async (name: keyof typeof startup, make: () => RpcClient): Promise<RpcClient> => {
+      const t0 = performance.now();
+      const c = make();
+      if (!name.startsWith('proxied')) opened.push(c);
       const r = await c.initialize();
-      if (!r.ok) throw new Error(`${name}: initialize failed: ${JSON.stringify(r.msg?.error ?? r.msg)}${c.stderr ? '\n' + c.stderr : ''}${name === 'proxied' ? '\n' + home.daemonLog().slice(-2000) : ''}`);
-    }
+      if (!r.ok) throw new Error(`${name}: initialize failed: ${JSON.stringify(r.msg?.error ?? r.msg)}${c.stderr ? '\n' + c.stderr : ''}${name.startsWith('proxied') ? '\n' + home.daemonLog().slice(-2000) : ''}`);
+      startup[name] = Math.round(performance.now() - t0);
+      return c;
+    };
+    const opened: RpcClient[] = [];
+    cleanup = () => Promise.allSettled(opened.map((c) => c.close()));
+    const direct = await connect('direct', () => new RpcClient({ command: upstream.command, args: upstream.args, env: { ...process.env, ...(upstream.env ?? {}) }, cwd: upstream.cwd, fastPath: true }));
+    const proxied = await connect('proxied', () => home.bridge('bench', { fastPath: true }));
+    await (await connect('proxiedWarm', () => home.bridge('bench', { fastPath: true }))).close();
+    const floor = await connect('floor', () => new RpcClient({ command: process.execPath, args: [RELAY, 'bridge', join(home.dir, 'floor.sock')], fastPath: true }));
     const daemonPid = home.daemonPid();
     targets.push({ name: 'direct', client: direct, farPid: direct.pid });
     targets.push({ name: 'proxied', client: proxied, farPid: daemonPid, nearPid: proxied.pid });
@@ -166,10 +183,11 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
       pipeline: [...stages],
       upstream: upstreamName,
       daemonStatus,
+      startup,
       cells,
     };
   } finally {
-    await Promise.allSettled(targets.filter((t) => t.name !== 'proxied').map((t) => t.client.close()));
+    await cleanup();
     relayDaemon.kill('SIGTERM');
     await home.close();
   }

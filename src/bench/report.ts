@@ -31,10 +31,17 @@ function overheadRows(r: LatencyReport): string[][] {
   return rows;
 }
 
+/** First connect, spawn to initialize answered. */
+export function startupLine(s: NonNullable<LatencyReport['startup']>): string {
+  const ms = (n: number) => `${n.toLocaleString('en-US')} ms`;
+  return `First connect: direct ${ms(s.direct)}; through mcp-guard ${ms(s.proxied)} starting the daemon, ${ms(s.proxiedWarm)} to the running daemon; relay ${ms(s.floor)}`;
+}
+
 export function header(r: LatencyReport): string {
   return [
     `mcp-guard bench — ${r.upstream}, pipeline: ${r.pipeline.length ? r.pipeline.join(', ') : 'none'}`,
     `${r.options.requests} requests per target per cell (interleaved), warm-up ${r.options.warmup} per cell after ${r.options.serviceWarmup ?? 0} per target at start; ${r.machine.cpus} CPUs, node ${r.machine.node}, load ${r.machine.loadavg.join(' ')}`,
+    ...(r.startup ? [startupLine(r.startup)] : []),
   ].join('\n');
 }
 
@@ -62,6 +69,7 @@ export function renderMarkdown(r: LatencyReport): string {
   return [
     `Upstream: ${r.upstream}; pipeline: **${r.pipeline.length ? r.pipeline.join(', ') : 'none'}**; ${r.options.requests} requests per target per cell, interleaved; ${r.machine.cpus} CPUs, node ${r.machine.node}, load average at start ${r.machine.loadavg.join(' ')}.`,
     '',
+    ...(r.startup ? [startupLine(r.startup) + '.', ''] : []),
     'Latency (µs). cpu = daemon-side CPU µs per request (+ bridge-side).',
     '',
     md(latencyRows(r)),

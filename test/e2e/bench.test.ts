@@ -26,6 +26,8 @@ test('bench measures direct, proxied and the floor in every cell and writes JSON
     assert.equal(rep.kind, 'mcp-guard-latency');
     assert.equal(rep.options.serviceWarmup, 50, 'every target is warmed up once before the first cell');
     assert.match(r.stdout, /warm-up 5 per cell after 50 per target at start/);
+    for (const k of ['direct', 'proxied', 'proxiedWarm', 'floor']) assert.ok(rep.startup[k] > 0, `first connect ${k} is timed`);
+    assert.match(r.stdout, /^First connect: direct [\d,]+ ms; through mcp-guard [\d,]+ ms starting the daemon, [\d,]+ ms to the running daemon; relay [\d,]+ ms$/m);
     assert.deepEqual(rep.pipeline.sort(), ['audit', 'permissions', 'pii', 'ratelimit']);
     assert.deepEqual(rep.cells.map((c: any) => [c.size, c.concurrency]), [[1024, 1], [1024, 4], [4096, 1], [4096, 4]]);
     for (const c of rep.cells) {
