@@ -1,6 +1,6 @@
 // A private mcp-guard for benches: a temp home, a generated config, bridges spawned as real
 // `mcp-guard connect` processes (which auto-start the real daemon), and a clean stop afterwards.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,9 +128,26 @@ export class BenchHome {
   }
 }
 
-/** CPU time (user + system) of a process in microseconds, from /proc; undefined where unavailable. */
+/**
+ * CPU time of a process in microseconds, from /proc; undefined where unavailable. The run time of
+ * each of its threads (schedstat, in ns) where the kernel keeps it, else user + system time in
+ * clock ticks (10 ms each: too coarse for a short batch of requests).
+ */
 export function cpuMicros(pid: number | undefined): number | undefined {
   if (!pid || pid < 0) return undefined;
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // a thread that just ended
+      }
+    }
+    if (Number.isFinite(ns) && ns > 0) return ns / 1000;
+  } catch {
+    /* no schedstat: fall back to ticks */
+  }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
