@@ -4,16 +4,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scriptFlag, scriptOption } from '../src/bench/guard-env.js';
 import { runLatency, type LatencyReport } from '../src/bench/latency.js';
 import { renderMarkdown, renderTable, renderHtml } from '../src/bench/report.js';
 import { runDetection, type DetectionReport } from './detection/suite.js';
 
-const argv = process.argv.slice(2);
-const flag = (f: string) => argv.includes(f);
-const value = (f: string, d: string) => {
-  const i = argv.indexOf(f);
-  return i >= 0 && argv[i + 1] ? argv[i + 1]! : d;
-};
+const flag = scriptFlag;
+const value = scriptOption;
 const quick = flag('--quick');
 const name = value('--name', quick ? 'quick' : 'full');
 const pipeline = value('--pipeline', 'all');

@@ -6,15 +6,11 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { BenchHome, ECHO_SERVER, RELAY, benchConfig, parsePipeline } from '../src/bench/guard-env.js';
+import { BenchHome, ECHO_SERVER, RELAY, benchConfig, parsePipeline, scriptOption } from '../src/bench/guard-env.js';
 import { payloadText } from '../src/bench/latency.js';
 import { RpcClient } from '../src/bench/rpc-client.js';
 
-const argv = process.argv.slice(2);
-const value = (f: string, d: string) => {
-  const i = argv.indexOf(f);
-  return i >= 0 && argv[i + 1] ? argv[i + 1]! : d;
-};
+const value = scriptOption;
 const N = Number(value('-n', '5000'));
 const C = Number(value('-c', '1'));
 const SIZE = Number(value('--size', '1024'));

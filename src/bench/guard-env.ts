@@ -167,3 +167,12 @@ const CLK_TCK = (() => {
     return 100;
   }
 })();
+
+/** The options of a bench script (`--name value` pairs and bare flags), for bench/*.ts. */
+export function scriptOption(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name, 2);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+export function scriptFlag(name: string): boolean {
+  return process.argv.includes(name, 2);
+}

@@ -144,6 +144,8 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
 
     const method = opts.server && !opts.tool ? 'tools/list' : 'tools/call';
     const sizes = method === 'tools/list' ? [0] : opts.sizes;
+    const paramsFor = (size: number) =>
+      method === 'tools/list' ? '{}' : JSON.stringify({ name: opts.tool ?? 'echo', arguments: { [opts.arg ?? 'text']: payloadText(size) } });
     // A daemon in service is warm. One just started runs unoptimised code for its first few thousand
     // requests (1 KB at 64 in flight: 9,400 req/s after 300 warm-up requests, 12,500 after 3,000),
     // so before the first cell every target serves ten times the per-cell warm-up, half of it one at
@@ -151,11 +153,7 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
     const serviceWarmup = Math.min(opts.warmup * 10, 5000);
     if (serviceWarmup > 0) {
       say(`warming up (${serviceWarmup} requests per target)`);
-      const params = method === 'tools/list' ? '{}' : JSON.stringify({ name: opts.tool ?? 'echo', arguments: { [opts.arg ?? 'text']: payloadText(sizes[0]!) } });
-      const make = (c: RpcClient) => {
-        const id = c.allocId();
-        return { id, line: `{"jsonrpc":"2.0","id":${id},"method":"${method}","params":${params}}` };
-      };
+      const make = requestMaker(method, paramsFor(sizes[0]!));
       for (const t of targets) {
         await batch(t.client, serviceWarmup >> 1, 1, make);
         await batch(t.client, serviceWarmup - (serviceWarmup >> 1), Math.max(...opts.concurrency), make);
@@ -165,10 +163,7 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
     const total = sizes.length * opts.concurrency.length;
     let cellNo = 0;
     for (const size of sizes) {
-      const params =
-        method === 'tools/list'
-          ? '{}'
-          : JSON.stringify({ name: opts.tool ?? 'echo', arguments: { [opts.arg ?? 'text']: payloadText(size) } });
+      const params = paramsFor(size);
       for (const conc of opts.concurrency) {
         cellNo++;
         const label = `[${cellNo}/${total}] ${fmtSize(size)} × c${conc}`;
@@ -205,11 +200,16 @@ export function fmtSize(n: number): string {
   return `${n}b`;
 }
 
-async function runCell(targets: Target[], method: string, params: string, size: number, conc: number, opts: LatencyOptions, say: (m: string) => void): Promise<CellResult> {
-  const make = (c: RpcClient) => {
+/** Builds each request's line with the client's next id. */
+function requestMaker(method: string, params: string) {
+  return (c: RpcClient) => {
     const id = c.allocId();
     return { id, line: `{"jsonrpc":"2.0","id":${id},"method":"${method}","params":${params}}` };
   };
+}
+
+async function runCell(targets: Target[], method: string, params: string, size: number, conc: number, opts: LatencyOptions, say: (m: string) => void): Promise<CellResult> {
+  const make = requestMaker(method, params);
   // Warm-up: every target, at this concurrency, not recorded.
   for (const t of targets) await batch(t.client, opts.warmup, conc, make);
   const batchSize = Math.max(conc * 2, Math.ceil(opts.requests / 20));
