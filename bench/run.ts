@@ -1,5 +1,6 @@
 // `npm run bench`: the latency bench (small) and the detection suite, results to bench/results/
-// as <name>.json and REPORT.md. `--quick` keeps the whole run under a minute.
+// as <name>.json and a Markdown report: REPORT.md for a full run, REPORT-<name>.md otherwise, so a
+// quick run never overwrites the full report. `--quick` keeps the whole run under a minute.
 //   node dist/bench/run.js [--quick] [--name NAME] [--pipeline all] [--no-latency] [--no-detection]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,8 +45,9 @@ async function main() {
   }
   const out = { name, when: new Date().toISOString(), seconds: Math.round((Date.now() - t0) / 100) / 10, quick, latency, detection };
   writeFileSync(join(RESULTS, `${name}.json`), JSON.stringify(out, null, 2) + '\n');
-  writeFileSync(join(RESULTS, 'REPORT.md'), markdown(out));
-  process.stderr.write(`results: ${join(RESULTS, `${name}.json`)}, ${join(RESULTS, 'REPORT.md')} (${out.seconds} s)\n`);
+  const report = join(RESULTS, name === 'full' ? 'REPORT.md' : `REPORT-${name}.md`);
+  writeFileSync(report, markdown(out));
+  process.stderr.write(`results: ${join(RESULTS, `${name}.json`)}, ${report} (${out.seconds} s)\n`);
 }
 
 function cell(k: { pass: number; fail: number; notRun: number }): string {
