@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { once } from 'node:events';
 import { loadConfig } from '../config/loader.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../config/schema.js';
 import { control } from '../cli/control.js';
 import { RpcClient } from './rpc-client.js';
 import { BenchHome, ECHO_SERVER, RELAY, benchConfig, cpuMicros, parsePipeline, type UpstreamSpec } from './guard-env.js';
@@ -27,6 +28,8 @@ export interface LatencyOptions {
   /** Argument that carries the payload when calling --tool. */
   arg?: string;
   progress?: (line: string) => void;
+  /** A request unanswered this long counts as an error instead of stalling the run (default 60 s). */
+  timeoutMs?: number;
 }
 
 export interface TargetResult {
@@ -98,6 +101,21 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
     upstream = { command: s.command, args: s.args, env: s.env, cwd: s.cwd };
     upstreamName = `${opts.server} (${[s.command, ...s.args].join(' ')})`;
   }
+  const method = opts.server && !opts.tool ? 'tools/list' : 'tools/call';
+  const sizes = method === 'tools/list' ? [0] : opts.sizes;
+  const paramsFor = (size: number) =>
+    method === 'tools/list' ? '{}' : JSON.stringify({ name: opts.tool ?? 'echo', arguments: { [opts.arg ?? 'text']: payloadText(size) } });
+  // The bench's daemon keeps the default message limit, and discards a larger line unread (its id
+  // unknown, it is answered on a null id): every proxied call would fail, so refuse before starting.
+  // The echo's response carries the payload plus an envelope of under 100 bytes.
+  const largest = Buffer.byteLength(paramsFor(Math.max(...sizes))) + 200;
+  if (largest > DEFAULT_MAX_MESSAGE_BYTES) {
+    throw new Error(`--size ${fmtSize(Math.max(...sizes))}: its messages would be over mcp-guard's limit of ${DEFAULT_MAX_MESSAGE_BYTES.toLocaleString('en-US')} bytes (daemon.max_message_bytes), and the daemon would refuse every one; use sizes up to ${fmtSize(DEFAULT_MAX_MESSAGE_BYTES - 1024 * 1024)}`);
+  }
+  // Measured requests fail after timeoutMs; a first connect may start the daemon and the upstream
+  // (an npx download), so `initialize` gets at least two minutes.
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const initTimeoutMs = Math.max(timeoutMs, 120_000);
   const home = new BenchHome();
   home.writeConfig(benchConfig({ home: home.home, name: 'bench', upstream, stages, auditPath: join(home.dir, 'audit.db') }));
   const relayDaemon = spawn(process.execPath, [RELAY, 'daemon', join(home.dir, 'floor.sock'), '--', upstream.command, ...upstream.args], {
@@ -108,6 +126,13 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
   const targets: Target[] = [];
   // Closes the clients opened so far (a bridge goes away with its daemon).
   let cleanup: () => Promise<unknown> = async () => {};
+  // Interrupted (Ctrl-C, a job's timeout): stop what this run started, then exit. The daemon runs in
+  // a session of its own, out of reach of the terminal's SIGINT, and would outlive the run.
+  const interrupted = (sig: NodeJS.Signals) => {
+    relayDaemon.kill('SIGTERM');
+    void Promise.allSettled([cleanup(), home.close()]).finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   try {
     await once(relayDaemon.stdout!, 'data');
     say('starting the daemon and the upstreams');
@@ -126,14 +151,15 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
     };
     const opened: RpcClient[] = [];
     cleanup = () => Promise.allSettled(opened.map((c) => c.close()));
-    const direct = await connect('direct', () => new RpcClient({ command: upstream.command, args: upstream.args, env: { ...process.env, ...(upstream.env ?? {}) }, cwd: upstream.cwd, fastPath: true }));
-    const proxied = await connect('proxied', () => home.bridge('bench', { fastPath: true }));
-    await (await connect('proxiedWarm', () => home.bridge('bench', { fastPath: true }))).close();
-    const floor = await connect('floor', () => new RpcClient({ command: process.execPath, args: [RELAY, 'bridge', join(home.dir, 'floor.sock')], fastPath: true }));
+    const direct = await connect('direct', () => new RpcClient({ command: upstream.command, args: upstream.args, env: { ...process.env, ...(upstream.env ?? {}) }, cwd: upstream.cwd, fastPath: true, timeoutMs: initTimeoutMs }));
+    const proxied = await connect('proxied', () => home.bridge('bench', { fastPath: true, timeoutMs: initTimeoutMs }));
+    await (await connect('proxiedWarm', () => home.bridge('bench', { fastPath: true, timeoutMs: initTimeoutMs }))).close();
+    const floor = await connect('floor', () => new RpcClient({ command: process.execPath, args: [RELAY, 'bridge', join(home.dir, 'floor.sock')], fastPath: true, timeoutMs: initTimeoutMs }));
     const daemonPid = home.daemonPid();
     targets.push({ name: 'direct', client: direct, farPid: direct.pid });
     targets.push({ name: 'proxied', client: proxied, farPid: daemonPid, nearPid: proxied.pid });
     targets.push({ name: 'floor', client: floor, farPid: relayDaemon.pid, nearPid: floor.pid });
+    for (const t of targets) t.client.timeoutMs = timeoutMs;
     let daemonStatus: Record<string, unknown> | undefined;
     try {
       const st = (await control(join(home.home, 'daemon.sock'), 'status')) as Record<string, unknown>;
@@ -142,10 +168,6 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
       /* older daemons without status: fine */
     }
 
-    const method = opts.server && !opts.tool ? 'tools/list' : 'tools/call';
-    const sizes = method === 'tools/list' ? [0] : opts.sizes;
-    const paramsFor = (size: number) =>
-      method === 'tools/list' ? '{}' : JSON.stringify({ name: opts.tool ?? 'echo', arguments: { [opts.arg ?? 'text']: payloadText(size) } });
     // A daemon in service is warm. One just started runs unoptimised code for its first few thousand
     // requests (1 KB at 64 in flight: 9,400 req/s after 300 warm-up requests, 12,500 after 3,000),
     // so before the first cell every target serves ten times the per-cell warm-up, half of it one at
@@ -182,6 +204,7 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
       cells,
     };
   } finally {
+    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
     await cleanup();
     relayDaemon.kill('SIGTERM');
     await home.close();

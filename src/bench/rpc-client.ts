@@ -28,6 +28,8 @@ export interface RpcClientOptions {
   keepAll?: boolean;
   /** Parse only what is needed to match ids (latency bench). */
   fastPath?: boolean;
+  /** A request unanswered this long fails with "no answer within …" (default: waits forever). */
+  timeoutMs?: number;
 }
 
 // The echo server and the proxy's untouched forwarding both start a response like this.
@@ -42,8 +44,12 @@ export class RpcClient {
   private readonly waiting = new Map<string | number, Waiter>();
   private nextId = 1;
   private closed = false;
+  private sweeper: NodeJS.Timeout | undefined;
+  /** A request unanswered this long fails with "no answer within …"; may change between requests. */
+  timeoutMs: number | undefined;
 
   constructor(private readonly opts: RpcClientOptions) {
+    this.timeoutMs = opts.timeoutMs;
     this.proc = spawn(opts.command, opts.args, { env: opts.env as NodeJS.ProcessEnv, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc.stdout!.on('data', (c: Buffer) => this.onData(c));
     this.proc.stderr!.on('data', (c: Buffer) => {
@@ -75,6 +81,7 @@ export class RpcClient {
       if (this.closed) return resolve({ ok: false, us: 0, msg: { error: { code: -1, message: 'client closed' } } });
       this.waiting.set(id, { sent: performance.now(), resolve });
       this.proc.stdin!.write(line + '\n');
+      if (this.timeoutMs && !this.sweeper) this.sweeper = setInterval(this.sweep, 250).unref();
     });
   }
 
@@ -106,7 +113,20 @@ export class RpcClient {
     clearTimeout(t);
   }
 
+  /** Fails the requests older than timeoutMs: the oldest come first in the map (insertion order). */
+  private readonly sweep = (): void => {
+    const limit = performance.now() - (this.timeoutMs ?? Infinity);
+    for (const [id, w] of this.waiting) {
+      if (w.sent > limit) return;
+      this.waiting.delete(id);
+      w.resolve({ ok: false, us: 0, msg: { error: { code: -1, message: `no answer within ${this.timeoutMs! / 1000} s` } } });
+    }
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  };
+
   private failAll(why: string): void {
+    clearInterval(this.sweeper);
     this.closed = true;
     for (const w of this.waiting.values()) w.resolve({ ok: false, us: 0, msg: { error: { code: -1, message: why } } });
     this.waiting.clear();

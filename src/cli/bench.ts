@@ -2,7 +2,7 @@
 // bare byte relay (the floor), interleaved in one run. Tables on stdout, --json, --html FILE.
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { runLatency } from '../bench/latency.js';
+import { TARGETS, runLatency } from '../bench/latency.js';
 import { renderHtml, renderTable } from '../bench/report.js';
 
 export function parseSizes(s: string): number[] {
@@ -37,7 +37,8 @@ export function registerBench(program: Command): void {
     .option('--arg <name>', 'with --tool: argument that carries the payload', 'text')
     .option('--json [file]', 'print the report as JSON (to stdout, or to file)')
     .option('--html <file>', 'write a self-contained HTML report with charts')
-    .action(async (o: { requests: string; warmup: string; size: string; concurrency: string; pipeline: string; server?: string; config?: string; tool?: string; arg: string; json?: string | boolean; html?: string }) => {
+    .option('--timeout <s>', 'a request unanswered this long counts as an error', '60')
+    .action(async (o: { requests: string; warmup: string; size: string; concurrency: string; pipeline: string; server?: string; config?: string; tool?: string; arg: string; json?: string | boolean; html?: string; timeout: string }) => {
       const fail = (m: string) => {
         process.stderr.write(`mcp-guard bench: ${m}\n`);
         process.exit(2);
@@ -46,12 +47,15 @@ export function registerBench(program: Command): void {
       let concurrency: number[] = [];
       let requests = 0;
       let warmup = 0;
+      let timeoutMs = 0;
       try {
         sizes = parseSizes(o.size);
         concurrency = parseInts(o.concurrency, 'concurrency');
         [requests] = parseInts(o.requests, 'request count');
         warmup = Number(o.warmup);
         if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`bad --warmup '${o.warmup}'`);
+        timeoutMs = Number(o.timeout) * 1000;
+        if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) throw new Error(`bad --timeout '${o.timeout}' (seconds, more than 0)`);
       } catch (err) {
         fail((err as Error).message);
       }
@@ -59,7 +63,7 @@ export function registerBench(program: Command): void {
       const progress = tty
         ? (line: string) => process.stderr.write(`\r\x1b[K${line}`.slice(0, (process.stderr.columns || 100) + 4))
         : undefined;
-      const report = await runLatency({ requests, warmup, sizes, concurrency, pipeline: o.pipeline, server: o.server, config: o.config, tool: o.tool, arg: o.arg, progress }).catch((err) => {
+      const report = await runLatency({ requests, warmup, sizes, concurrency, pipeline: o.pipeline, server: o.server, config: o.config, tool: o.tool, arg: o.arg, progress, timeoutMs }).catch((err) => {
         if (tty) process.stderr.write('\r\x1b[K');
         fail((err as Error).message);
         throw err;
@@ -77,6 +81,12 @@ export function registerBench(program: Command): void {
           process.stderr.write(`JSON report: ${o.json}\n`);
         }
         process.stdout.write(renderTable(report));
+      }
+      // Figures of a path that failed are not a measurement: a script or CI job must see it.
+      const failed = report.cells.some((c) => TARGETS.some((t) => c.targets[t].errors > 0));
+      if (failed) {
+        process.stderr.write('mcp-guard bench: some requests failed (see ERRORS); the figures of those cells do not measure a working path\n');
+        process.exitCode = 1;
       }
     });
 }

@@ -35,6 +35,9 @@ export const ServerSchema = ServerFields.superRefine((s, ctx) => {
   for (const p of serverProblems(s)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 });
 
+/** Largest JSON-RPC message the daemon accepts by default, either way (`daemon.max_message_bytes`). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
 export const DaemonSchema = z.strictObject({
   home: z.string().optional(),
   socket_path: z.string().optional(),
@@ -42,7 +45,7 @@ export const DaemonSchema = z.strictObject({
   dashboard_port: z.number().int().min(0).max(65535).default(9777),
   shutdown_timeout: z.number().nonnegative().default(30),
   /** Largest JSON-RPC message accepted in either direction, in bytes. */
-  max_message_bytes: z.number().int().positive().default(16 * 1024 * 1024),
+  max_message_bytes: z.number().int().positive().default(DEFAULT_MAX_MESSAGE_BYTES),
   http: z
     .strictObject({
       listen: z.string().default('127.0.0.1:8080'),

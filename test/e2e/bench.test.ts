@@ -3,12 +3,13 @@
 // themselves are benchmarks, not test assertions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAIN, NODE, recordingServer } from './harness.js';
+import { pidAlive } from '../../src/daemon/lock.js';
 
 function bench(args: string[]) {
   return spawnSync(NODE, [MAIN, 'bench', ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -62,12 +63,60 @@ test('bench measures a stdio server from the config with a chosen tool', () => {
   }
 });
 
+test('a request that is never answered counts as an error after --timeout: the run ends and exits 1', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mg-bench-'));
+  try {
+    const cfg = join(dir, 'mcp-guard.yaml');
+    writeFileSync(cfg, `servers:\n${recordingServer('rec')}\n`);
+    const r = bench(['--server', 'rec', '--config', cfg, '--tool', 'hang', '--size', '64', '--concurrency', '1', '-n', '2', '--warmup', '0', '--timeout', '1']);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /ERRORS/);
+    for (const t of ['direct', 'proxied', 'floor']) assert.match(r.stdout, new RegExp(`c1 ${t}: 2 errors, first: .*no answer within 1 s`));
+    assert.match(r.stderr, /some requests failed/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an interrupted bench stops the daemon and the relay it started and removes its files', async () => {
+  // The bench's private homes go under TMPDIR: a private one shows what this run left behind.
+  const tmp = mkdtempSync(join(tmpdir(), 'mg-bench-int-'));
+  try {
+    const child = spawn(NODE, [MAIN, 'bench', '--size', '1k', '--concurrency', '1', '-n', '1000000', '--warmup', '0'], { env: { ...process.env, TMPDIR: tmp }, stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    let daemonPid = 0;
+    for (let i = 0; i < 300 && !daemonPid; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      for (const d of readdirSync(tmp)) {
+        try {
+          daemonPid = Number(readFileSync(join(tmp, d, 'home', 'daemon.pid'), 'utf8'));
+        } catch {
+          /* not yet */
+        }
+      }
+    }
+    assert.ok(daemonPid > 0, 'the bench started its daemon');
+    const relays = () => spawnSync('pgrep', ['-f', `${tmp}/.*/floor.sock`], { encoding: 'utf8' }).stdout.trim();
+    assert.notEqual(relays(), '', 'the relay is running');
+    await new Promise((r) => setTimeout(r, 1000)); // into the measured requests
+    child.kill('SIGTERM');
+    assert.equal(await exited, 143);
+    assert.equal(pidAlive(daemonPid), false, 'the daemon is stopped');
+    assert.equal(relays(), '', 'the relay is stopped');
+    assert.deepEqual(readdirSync(tmp), [], 'its files are removed');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
 test('bad bench options are refused with a message and exit 2', () => {
   for (const [args, msg] of [
     [['--pipeline', 'pii,bogus'], /unknown pipeline stage 'bogus'/],
     [['--size', '1q'], /bad size '1q'/],
     [['--concurrency', '0'], /bad concurrency '0'/],
     [['--warmup', '-1'], /bad --warmup/],
+    [['--timeout', '0'], /bad --timeout '0'/],
+    [['--size', '1k,17m'], /--size 17m: its messages would be over mcp-guard's limit of 16,777,216 bytes/],
   ] as const) {
     const r = bench([...args, '-n', '5']);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
