@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { BenchHome, ECHO_SERVER, RELAY, benchConfig, parsePipeline, scriptOption } from '../src/bench/guard-env.js';
+import { BenchHome, ECHO_SERVER, RELAY, benchConfig, parsePipeline, scriptOption, stopOnInterrupt } from '../src/bench/guard-env.js';
 import { payloadText } from '../src/bench/latency.js';
 import { RpcClient } from '../src/bench/rpc-client.js';
 
@@ -94,6 +94,7 @@ async function main(): Promise<void> {
     const sock = join(home.dir, 'floor.sock');
     const env = { ...process.env, MCP_GUARD_HOPS_DIR: relayDir };
     const relay = spawn(process.execPath, [RELAY, 'daemon', sock, '--', upstream.command, ...upstream.args], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    stopOnInterrupt(() => relay.kill('SIGTERM'));
     await new Promise((r) => relay.stdout!.once('data', r));
     const relayOwn = await drive(new RpcClient({ command: process.execPath, args: [RELAY, 'bridge', sock], env }));
     relay.kill('SIGTERM');

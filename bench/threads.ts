@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { BenchHome, ECHO_SERVER, RELAY, benchConfig, parsePipeline, scriptOption } from '../src/bench/guard-env.js';
+import { BenchHome, ECHO_SERVER, RELAY, benchConfig, parsePipeline, scriptOption, stopOnInterrupt } from '../src/bench/guard-env.js';
 import { payloadText } from '../src/bench/latency.js';
 import { RpcClient } from '../src/bench/rpc-client.js';
 
@@ -98,6 +98,7 @@ async function main(): Promise<void> {
     await home.close(true);
     const sock = join(home.dir, 'floor.sock');
     const relay = spawn(process.execPath, [RELAY, 'daemon', sock, '--', upstream.command, ...upstream.args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    stopOnInterrupt(() => relay.kill('SIGTERM'));
     await new Promise((r) => relay.stdout!.once('data', r));
     const floor = new RpcClient({ command: process.execPath, args: [RELAY, 'bridge', sock], fastPath: true });
     rows.push(

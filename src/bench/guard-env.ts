@@ -61,17 +61,65 @@ export function benchConfig(opts: { home: string; name: string; upstream: Upstre
   return JSON.stringify(cfg, null, 2) + '\n';
 }
 
+const onInterrupt = new Set<() => void>();
+let hooked = false;
+
+/**
+ * Run `stop` if this process is interrupted (SIGINT, SIGTERM) before the returned function is
+ * called; then exit 130 or 143. A bench's daemon runs in a session of its own, out of reach of the
+ * terminal's Ctrl-C, and its relay has no stdin to lose: without this both outlive the run. Every
+ * `stop` is synchronous, so nothing of the interrupted run (a suite starting its next daemon) runs
+ * in between.
+ */
+export function stopOnInterrupt(stop: () => void): () => void {
+  if (!hooked) {
+    hooked = true;
+    const interrupted = (sig: NodeJS.Signals) => {
+      for (const f of onInterrupt) {
+        try {
+          f();
+        } catch {
+          /* stop the others all the same */
+        }
+      }
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+  }
+  onInterrupt.add(stop);
+  return () => onInterrupt.delete(stop);
+}
+
+/** SIGKILL every process whose command line holds `text` (Linux /proc; elsewhere nothing). */
+function killProcessesWith(text: string): void {
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid);
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text)) process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      /* gone, or not ours */
+    }
+  }
+}
+
 export class BenchHome {
   readonly dir: string;
   readonly home: string;
   readonly configPath: string;
   private clients: RpcClient[] = [];
+  private readonly unhook: () => void;
 
   constructor(prefix = 'mgb-') {
     // Short paths: a Unix socket path must stay under ~100 bytes.
     this.dir = mkdtempSync(join(tmpdir(), prefix));
     this.home = join(this.dir, 'home');
     this.configPath = join(this.dir, 'mcp-guard.yaml');
+    this.unhook = stopOnInterrupt(() => this.closeNow());
   }
 
   writeConfig(text: string, path = this.configPath): void {
@@ -113,7 +161,20 @@ export class BenchHome {
     return existsSync(p) ? readFileSync(p, 'utf8') : '';
   }
 
+  /**
+   * Interrupted: kill at once its bridges and its daemon (also one a bridge is starting this very
+   * moment: every process of this home has its config path in its command line), remove its files.
+   */
+  closeNow(): void {
+    this.unhook();
+    for (const c of this.clients) c.proc.kill('SIGKILL');
+    killProcessesWith(this.configPath);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Stops the daemon; removes the files unless `keep` (a kept home may be used again). */
   async close(keep = false): Promise<void> {
+    // Still stopped on an interrupt until this is done: closing takes seconds (bridges exit, the daemon stops).
     await Promise.allSettled(this.clients.map((c) => c.close()));
     const pid = this.daemonPid();
     this.cli(['stop', '--config', this.configPath]);
@@ -124,7 +185,10 @@ export class BenchHome {
         /* already gone */
       }
     }
-    if (!keep) rmSync(this.dir, { recursive: true, force: true });
+    if (!keep) {
+      rmSync(this.dir, { recursive: true, force: true });
+      this.unhook();
+    }
   }
 }
 

@@ -9,7 +9,7 @@ import { loadConfig } from '../config/loader.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../config/schema.js';
 import { control } from '../cli/control.js';
 import { RpcClient } from './rpc-client.js';
-import { BenchHome, ECHO_SERVER, RELAY, benchConfig, cpuMicros, parsePipeline, type UpstreamSpec } from './guard-env.js';
+import { BenchHome, ECHO_SERVER, RELAY, benchConfig, cpuMicros, parsePipeline, stopOnInterrupt, type UpstreamSpec } from './guard-env.js';
 import { percentile, summarize, type LatencySummary } from './stats.js';
 
 export const TARGETS = ['direct', 'proxied', 'floor'] as const;
@@ -124,15 +124,11 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
     cwd: upstream.cwd,
   });
   const targets: Target[] = [];
-  // Closes the clients opened so far (a bridge goes away with its daemon).
-  let cleanup: () => Promise<unknown> = async () => {};
-  // Interrupted (Ctrl-C, a job's timeout): stop what this run started, then exit. The daemon runs in
-  // a session of its own, out of reach of the terminal's SIGINT, and would outlive the run.
-  const interrupted = (sig: NodeJS.Signals) => {
-    relayDaemon.kill('SIGTERM');
-    void Promise.allSettled([cleanup(), home.close()]).finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  };
-  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+  // The clients opened so far but the bridges (a bridge goes away with its daemon).
+  const opened: RpcClient[] = [];
+  const unhook = stopOnInterrupt(() => {
+    for (const p of [relayDaemon, ...opened.map((c) => c.proc)]) p.kill('SIGKILL');
+  });
   try {
     await once(relayDaemon.stdout!, 'data');
     say('starting the daemon and the upstreams');
@@ -149,8 +145,6 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
       startup[name] = Math.round(performance.now() - t0);
       return c;
     };
-    const opened: RpcClient[] = [];
-    cleanup = () => Promise.allSettled(opened.map((c) => c.close()));
     const direct = await connect('direct', () => new RpcClient({ command: upstream.command, args: upstream.args, env: { ...process.env, ...(upstream.env ?? {}) }, cwd: upstream.cwd, fastPath: true, timeoutMs: initTimeoutMs }));
     const proxied = await connect('proxied', () => home.bridge('bench', { fastPath: true, timeoutMs: initTimeoutMs }));
     await (await connect('proxiedWarm', () => home.bridge('bench', { fastPath: true, timeoutMs: initTimeoutMs }))).close();
@@ -204,9 +198,9 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
       cells,
     };
   } finally {
-    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
-    await cleanup();
+    await Promise.allSettled(opened.map((c) => c.close()));
     relayDaemon.kill('SIGTERM');
+    unhook();
     await home.close();
   }
 }

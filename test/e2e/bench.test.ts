@@ -101,9 +101,31 @@ test('an interrupted bench stops the daemon and the relay it started and removes
     await new Promise((r) => setTimeout(r, 1000)); // into the measured requests
     child.kill('SIGTERM');
     assert.equal(await exited, 143);
+    // Killed, it may stay a zombie for a moment until init reaps it.
+    for (let i = 0; i < 50 && pidAlive(daemonPid); i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(pidAlive(daemonPid), false, 'the daemon is stopped');
     assert.equal(relays(), '', 'the relay is stopped');
     assert.deepEqual(readdirSync(tmp), [], 'its files are removed');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('an interrupted detection suite leaves no daemon and no files, whatever its four workers were doing', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'mg-bench-int-'));
+  try {
+    const script = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
+    const child = spawn(NODE, [script, '--no-latency', '--quick'], { env: { ...process.env, TMPDIR: tmp }, stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    // Into the scenarios, where homes are created, reused and closed concurrently.
+    for (let i = 0; i < 300 && !readdirSync(tmp).some((d) => /^mg[kac]-/.test(d)); i++) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 143);
+    const daemons = () => spawnSync('pgrep', ['-f', `main.js start --config ${tmp}`], { encoding: 'utf8' }).stdout.trim();
+    for (let i = 0; i < 50 && daemons() !== ''; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(daemons(), '', 'no daemon of the run is left');
+    assert.deepEqual(readdirSync(tmp), [], 'no home of the run is left');
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
