@@ -110,8 +110,23 @@ test('SIGKILL of the daemon under load: the database opens and verify passes on 
   try {
     const raw = new RawBridge(env, 'rec');
     await raw.initialize();
-    for (let i = 0; i < 400; i++) raw.send({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'echo', arguments: { i } } });
-    await waitFor(() => raw.lines.length > 150);
+    for (let i = 0; i < 5000; i++) raw.send({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'echo', arguments: { i } } });
+    // Killed in the middle: some batches committed (a reader sees their rows), answers still coming.
+    // Waiting for answers alone raced the first commit (50 ms after the first row) on a fast machine.
+    const committed = () => {
+      try {
+        const db = new Database(join(env.home, 'audit.db'), { readonly: true, fileMustExist: true });
+        try {
+          return (db.prepare('SELECT count(*) AS n FROM audit').get() as { n: number }).n;
+        } finally {
+          db.close();
+        }
+      } catch {
+        return 0; // not created yet
+      }
+    };
+    await waitFor(() => raw.lines.length > 150 && committed() > 0);
+    assert.ok(raw.lines.length < 5000, 'still under load when killed');
     process.kill(env.daemonPid()!, 'SIGKILL');
     await raw.exited;
     const v = env.cli(['logs', 'verify', '--json']);
