@@ -10,7 +10,9 @@ export function parseSizes(s: string): number[] {
     const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)[bB]?\s*$/.exec(x);
     if (!m) throw new Error(`bad size '${x}' (use e.g. 512,1k,10k,100k)`);
     const mult = m[2]!.toLowerCase() === 'k' ? 1024 : m[2]!.toLowerCase() === 'm' ? 1024 * 1024 : 1;
-    return Math.round(Number(m[1]) * mult);
+    const n = Math.round(Number(m[1]) * mult);
+    if (n < 1) throw new Error(`bad size '${x}' (at least 1 byte)`);
+    return n;
   });
 }
 

@@ -64,6 +64,8 @@ test('pipeline specs and generated configs', () => {
   assert.ok(cfg.servers.b.policy.rate_limit.requests_per_minute >= 1e9);
   assert.equal(cfg.servers.b.policy.permissions, undefined);
   assert.deepEqual(parseSizes('1k,10k,512'), [1024, 10240, 512]);
+  assert.throws(() => parseSizes('1k,0'), /bad size '0' \(at least 1 byte\)/);
+  assert.throws(() => parseSizes('0.0001k'), /at least 1 byte/);
 });
 
 test('case ids are unique and every category has cases of each direction it needs', () => {
