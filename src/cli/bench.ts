@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { TARGETS, runLatency } from '../bench/latency.js';
 import { renderHtml, renderTable } from '../bench/report.js';
+import { stopOnInterrupt } from '../bench/guard-env.js';
 
 export function parseSizes(s: string): number[] {
   return s.split(',').map((x) => {
@@ -65,11 +66,14 @@ export function registerBench(program: Command): void {
       const progress = tty
         ? (line: string) => process.stderr.write(`\r\x1b[K${line}`.slice(0, (process.stderr.columns || 100) + 4))
         : undefined;
+      // Registered before the run's own stops, so the line is said first (and clears the progress line).
+      const unhook = stopOnInterrupt(() => process.stderr.write(`${tty ? '\r\x1b[K' : ''}mcp-guard bench: interrupted; stopping the daemon and relay of this run\n`));
       const report = await runLatency({ requests, warmup, sizes, concurrency, pipeline: o.pipeline, server: o.server, config: o.config, tool: o.tool, arg: o.arg, progress, timeoutMs }).catch((err) => {
         if (tty) process.stderr.write('\r\x1b[K');
         fail((err as Error).message);
         throw err;
       });
+      unhook();
       if (tty) process.stderr.write('\r\x1b[K');
       if (o.html) {
         writeFileSync(o.html, renderHtml(report));

@@ -82,7 +82,9 @@ test('an interrupted bench stops the daemon and the relay it started and removes
   // The bench's private homes go under TMPDIR: a private one shows what this run left behind.
   const tmp = mkdtempSync(join(tmpdir(), 'mg-bench-int-'));
   try {
-    const child = spawn(NODE, [MAIN, 'bench', '--size', '1k', '--concurrency', '1', '-n', '1000000', '--warmup', '0'], { env: { ...process.env, TMPDIR: tmp }, stdio: 'ignore' });
+    const child = spawn(NODE, [MAIN, 'bench', '--size', '1k', '--concurrency', '1', '-n', '1000000', '--warmup', '0'], { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     let daemonPid = 0;
     for (let i = 0; i < 300 && !daemonPid; i++) {
@@ -101,6 +103,7 @@ test('an interrupted bench stops the daemon and the relay it started and removes
     await new Promise((r) => setTimeout(r, 1000)); // into the measured requests
     child.kill('SIGTERM');
     assert.equal(await exited, 143);
+    assert.match(stderr, /mcp-guard bench: interrupted; stopping the daemon and relay of this run/);
     // Killed, it may stay a zombie for a moment until init reaps it.
     for (let i = 0; i < 50 && pidAlive(daemonPid); i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(pidAlive(daemonPid), false, 'the daemon is stopped');
