@@ -1,6 +1,6 @@
 // One daemon per home directory: an exclusive lock file holding the owner's pid, created with
 // O_EXCL. A lock whose pid is gone is stale and taken over (atomically, by rename).
-import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export class AlreadyRunning extends Error {
@@ -22,12 +22,23 @@ export function readLockPid(home: string): number | undefined {
   }
 }
 
+const PROC = existsSync('/proc/self/stat');
+
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  if (!PROC) return true;
+  // A zombie (exited, not yet reaped) answers the signal but holds nothing, neither lock nor socket.
+  // A daemon's parent is gone by then, and in a container whose PID 1 does not reap it stays a
+  // zombie: `stop` waited for it until its timeout and then said the daemon was still running.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false; // gone since the signal
   }
 }
 
