@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { RpcClient, type RpcClientOptions } from './rpc-client.js';
+import { control } from '../cli/control.js';
+import { pidAlive } from '../daemon/lock.js';
 
 export const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 export const ECHO_SERVER = fileURLToPath(new URL('./echo-server.js', import.meta.url));
@@ -176,9 +178,11 @@ export class BenchHome {
   async close(keep = false): Promise<void> {
     // Still stopped on an interrupt until this is done: closing takes seconds (bridges exit, the daemon stops).
     await Promise.allSettled(this.clients.map((c) => c.close()));
+    // The daemon's own stop, without blocking this process: a suite closes several homes at once.
     const pid = this.daemonPid();
-    this.cli(['stop', '--config', this.configPath]);
     if (pid) {
+      await control(join(this.home, 'daemon.sock'), 'stop').catch(() => {});
+      for (let i = 0; i < 100 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
