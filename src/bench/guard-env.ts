@@ -183,10 +183,11 @@ export class BenchHome {
     if (pid) {
       await control(join(this.home, 'daemon.sock'), 'stop').catch(() => {});
       for (let i = 0; i < 100 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+      // Only a daemon still there: a pid gone this long may already be another process's.
       try {
-        process.kill(pid, 'SIGKILL');
+        if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
       } catch {
-        /* already gone */
+        /* gone in between */
       }
     }
     if (!keep) {
