@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { RpcClient, type RpcClientOptions } from './rpc-client.js';
 import { control } from '../cli/control.js';
-import { pidAlive } from '../daemon/lock.js';
+import { waitForExit } from '../daemon/lock.js';
 
 export const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 export const ECHO_SERVER = fileURLToPath(new URL('./echo-server.js', import.meta.url));
@@ -182,10 +182,9 @@ export class BenchHome {
     const pid = this.daemonPid();
     if (pid) {
       await control(join(this.home, 'daemon.sock'), 'stop').catch(() => {});
-      for (let i = 0; i < 100 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
-      // Only a daemon still there: a pid gone this long may already be another process's.
+      // Only a daemon still there is killed: a pid gone a while may already be another process's.
       try {
-        if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+        if (!(await waitForExit(pid, 2000))) process.kill(pid, 'SIGKILL');
       } catch {
         /* gone in between */
       }

@@ -1,6 +1,6 @@
 // `start`, `stop`, `status`, `health`, `reload`: run the daemon and ask it how it is.
 import type { Command } from 'commander';
-import { AlreadyRunning, pidAlive, readLockPid } from '../daemon/lock.js';
+import { AlreadyRunning, pidAlive, readLockPid, waitForExit } from '../daemon/lock.js';
 import { createLogger } from '../daemon/log.js';
 import { connectOrStart } from '../bridge/bridge.js';
 import { control, NoDaemon } from './control.js';
@@ -60,9 +60,7 @@ export function registerDaemonCommands(program: Command): void {
         throw err;
       }
       // The daemon drains for up to its shutdown_timeout; wait for it without needing a valid config.
-      const deadline = Date.now() + (Number(shutdownTimeoutOf(loaded.path)) + 10) * 1000;
-      while (pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      if (pidAlive(pid)) fail(`the daemon (pid ${pid}) is still running after the shutdown timeout`);
+      if (!(await waitForExit(pid, (Number(shutdownTimeoutOf(loaded.path)) + 10) * 1000))) fail(`the daemon (pid ${pid}) is still running after the shutdown timeout`);
       process.stdout.write(`mcp-guard daemon stopped (pid ${pid})\n`);
     });
 

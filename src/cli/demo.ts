@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { control } from './control.js';
-import { pidAlive } from '../daemon/lock.js';
+import { waitForExit } from '../daemon/lock.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../../mcp-guard.example.yaml', import.meta.url));
@@ -70,10 +70,7 @@ export function registerDemo(program: Command): void {
       } finally {
         await client.close().catch(() => {});
         const r = await control(loaded.socketPath, 'stop').catch(() => undefined);
-        if (r?.ok) {
-          const deadline = Date.now() + 15_000;
-          while (pidAlive(r.pid) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
-        }
+        if (r?.ok) await waitForExit(r.pid, 15_000);
         say(code === 0 ? '\ndemo finished; daemon stopped.' : '\ndemo failed; daemon stopped.');
         if (process.env.MCP_GUARD_DEMO_KEEP !== '1') rmSync(home, { recursive: true, force: true });
       }

@@ -42,6 +42,16 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** Waits up to `ms` for `pid` to be gone (see pidAlive); true if it is. */
+export async function waitForExit(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (pidAlive(pid)) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
 /** Take the lock or throw AlreadyRunning. Returns a release function. */
 export function acquireLock(home: string): () => void {
   const path = lockPath(home);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
-import { pidAlive } from '../../src/daemon/lock.js';
+import { pidAlive, waitForExit } from '../../src/daemon/lock.js';
 
 test('a running process is alive; a zombie and a reaped process are not', { skip: !existsSync('/proc/self/stat') && 'needs /proc' }, async () => {
   assert.equal(pidAlive(process.pid), true);
@@ -24,6 +24,8 @@ test('a running process is alive; a zombie and a reaped process are not', { skip
     assert.doesNotThrow(() => process.kill(zombie, 0), 'a zombie still answers signal 0');
     assert.equal(pidAlive(zombie), false);
     assert.equal(pidAlive(parent.pid!), true);
+    assert.equal(await waitForExit(zombie, 100), true, 'a zombie has exited');
+    assert.equal(await waitForExit(parent.pid!, 100), false, 'a running process has not');
   } finally {
     parent.kill('SIGKILL');
   }
