@@ -9,7 +9,7 @@ import { loadConfig } from '../config/loader.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../config/schema.js';
 import { control } from '../cli/control.js';
 import { RpcClient } from './rpc-client.js';
-import { BenchHome, ECHO_SERVER, RELAY, benchConfig, cpuMicros, parsePipeline, stopOnInterrupt, type UpstreamSpec } from './guard-env.js';
+import { BenchHome, ECHO_SERVER, RELAY, STAGES, benchConfig, cpuMicros, parsePipeline, stopOnInterrupt, type UpstreamSpec } from './guard-env.js';
 import { percentile, summarize, type LatencySummary } from './stats.js';
 
 export const TARGETS = ['direct', 'proxied', 'floor'] as const;
@@ -71,6 +71,62 @@ export interface LatencyReport {
   /** What the running daemon said about itself (status), to show which stages it had. */
   daemonStatus?: Record<string, unknown>;
   cells: CellResult[];
+  /** This run against mcp-guard's own performance targets (GOALS). */
+  goals?: GoalCheck[];
+}
+
+/** mcp-guard's performance targets, for messages of 1 KB or less (README, "Performance"). */
+export const GOALS = { maxBytes: 1024, p50Us: 150, ratio: 1.5, p99Us: 3000, reqPerS: 15_000 } as const;
+
+export interface GoalCheck {
+  goal: string;
+  /** What this run measured, formatted; '-' when it did not measure it. */
+  value: string;
+  /** undefined: this run did not measure it (see note). */
+  met?: boolean;
+  note?: string;
+}
+
+/**
+ * One run against GOALS. Latency goals are read at one request in flight (the largest size of 1 KB
+ * or less), the throughput goal at the best cell of 1 KB or less and only with every stage on.
+ * A cell with errors measures nothing.
+ */
+export function goalChecks(r: Pick<LatencyReport, 'cells' | 'pipeline'>): GoalCheck[] {
+  const small = r.cells.filter((c) => c.size <= GOALS.maxBytes);
+  const clean = (c: CellResult) => TARGETS.every((t) => c.targets[t].errors === 0);
+  const latencyGoals = [`p50 overhead <= ${GOALS.p50Us} µs`, `p50 overhead <= ${GOALS.ratio}x the relay's`, `p99 overhead <= ${GOALS.p99Us / 1000} ms`];
+  const tputGoal = `>= ${GOALS.reqPerS.toLocaleString('en-US')} req/s, every stage on`;
+  const none = (goal: string, note: string): GoalCheck => ({ goal, value: '-', note });
+  const out: GoalCheck[] = [];
+  const c1 = small.filter((c) => c.concurrency === 1).sort((a, b) => b.size - a.size)[0];
+  if (!c1) {
+    out.push(...latencyGoals.map((g) => none(g, `not measured: no cell of ${fmtSize(GOALS.maxBytes)} or less at 1 in flight`)));
+  } else if (!clean(c1)) {
+    out.push(...latencyGoals.map((g) => none(g, `not measured: requests failed at ${fmtSize(c1.size)}, 1 in flight`)));
+  } else {
+    const at = `${fmtSize(c1.size)}, 1 in flight`;
+    const floor = c1.floorOverhead.p50;
+    out.push({ goal: latencyGoals[0]!, value: `${Math.round(c1.overhead.p50)} µs`, met: c1.overhead.p50 <= GOALS.p50Us, note: `${at}; the bare relay's overhead: ${Math.round(floor)} µs` });
+    out.push(
+      Number.isFinite(c1.ratio.p50)
+        ? { goal: latencyGoals[1]!, value: `${c1.ratio.p50.toFixed(2)}x`, met: c1.ratio.p50 <= GOALS.ratio, note: at }
+        : none(latencyGoals[1]!, `not measured: the relay was no slower than direct at ${at}`),
+    );
+    const p99 = c1.overhead.p99;
+    out.push({ goal: latencyGoals[2]!, value: p99 >= 1000 ? `${(p99 / 1000).toFixed(1)} ms` : `${Math.round(p99)} µs`, met: p99 <= GOALS.p99Us, note: at });
+  }
+  if (!STAGES.every((s) => r.pipeline.includes(s))) {
+    out.push(none(tputGoal, 'not measured: the pipeline is not every stage (--pipeline all)'));
+  } else {
+    const best = small.filter(clean).sort((a, b) => b.targets.proxied.throughput - a.targets.proxied.throughput)[0];
+    if (!best) out.push(none(tputGoal, `not measured: no cell of ${fmtSize(GOALS.maxBytes)} or less without errors`));
+    else {
+      const tp = best.targets.proxied.throughput;
+      out.push({ goal: tputGoal, value: tp.toLocaleString('en-US'), met: tp >= GOALS.reqPerS, note: `${fmtSize(best.size)}, ${best.concurrency} in flight; the relay: ${best.targets.floor.throughput.toLocaleString('en-US')}` });
+    }
+  }
+  return out;
 }
 
 export function payloadText(bytes: number): string {
@@ -196,6 +252,7 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
       daemonStatus,
       startup,
       cells,
+      goals: goalChecks({ cells, pipeline: [...stages] }),
     };
   } finally {
     await Promise.allSettled(opened.map((c) => c.close()));

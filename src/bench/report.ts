@@ -1,6 +1,6 @@
 // Renders a latency report three ways: a plain table for a terminal, Markdown for REPORT.md, and a
 // self-contained HTML page with inline SVG charts (no scripts, no network) for a browser.
-import { fmtSize, TARGETS, type CellResult, type LatencyReport, type TargetName } from './latency.js';
+import { fmtSize, goalChecks, TARGETS, type CellResult, type GoalCheck, type LatencyReport, type TargetName } from './latency.js';
 
 const us = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x >= 10_000 ? `${(x / 1000).toFixed(1)}ms` : `${Math.round(x)}`);
 const num = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x.toLocaleString('en-US'));
@@ -31,6 +31,20 @@ function overheadRows(r: LatencyReport): string[][] {
   return rows;
 }
 
+const verdict = (g: GoalCheck) => (g.met === undefined ? 'not measured' : g.met ? 'met' : 'MISSED');
+const GOALS_TITLE = "Against mcp-guard's targets (messages of 1 KB or less); one run on a shared machine varies, so compare several";
+
+function goalRows(r: LatencyReport): string[][] {
+  return [['target', 'this run', 'verdict', 'where'], ...(r.goals ?? goalChecks(r)).map((g) => [g.goal, g.value, verdict(g), g.note ?? ''])];
+}
+
+/** The goals block for a terminal: goal left, figure right, verdict and where it was read. */
+function goalLines(r: LatencyReport): string {
+  const rows = goalRows(r).slice(1);
+  const w = [0, 1, 2].map((i) => Math.max(...rows.map((x) => x[i]!.length)));
+  return rows.map((x) => `  ${x[0]!.padEnd(w[0]!)}  ${x[1]!.padStart(w[1]!)}  ${x[2]!.padEnd(w[2]!)}  ${x[3]}`.trimEnd()).join('\n');
+}
+
 /** First connect, spawn to initialize answered. */
 export function startupLine(s: NonNullable<LatencyReport['startup']>): string {
   const ms = (n: number) => `${n.toLocaleString('en-US')} ms`;
@@ -55,6 +69,9 @@ export function renderTable(r: LatencyReport): string {
     '',
     'Overhead over direct in µs (proxied − direct; floor = bare byte relay − direct; ratio = overhead / floor overhead)',
     pad(overheadRows(r)),
+    '',
+    GOALS_TITLE,
+    goalLines(r),
     ...(errs.length ? ['', 'ERRORS (these cells do not measure a working path):', ...errs] : []),
     '',
   ].join('\n');
@@ -77,6 +94,10 @@ export function renderMarkdown(r: LatencyReport): string {
     'Overhead over direct (µs) and ratio to the bare byte relay (floor).',
     '',
     md(overheadRows(r)),
+    '',
+    GOALS_TITLE + '.',
+    '',
+    md(goalRows(r)),
     '',
   ].join('\n');
 }
@@ -133,9 +154,9 @@ function sweepSvg(cells: CellResult[], title: string, metric: (c: CellResult, t:
   return `<svg width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg"><text x="${L}" y="14" font-size="12" font-weight="bold">${esc(title)}</text>${yt}${xt}${lines}<text x="${(W + L) / 2}" y="${H - 4}" font-size="10" text-anchor="middle">requests in flight (one connection)</text></svg>`;
 }
 
-function htmlTable(rows: string[][]): string {
+function htmlTable(rows: string[][], numeric = (i: number) => i >= 2): string {
   const [h, ...b] = rows;
-  return `<table><thead><tr>${h!.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${b.map((r) => `<tr>${r.map((c, i) => `<td${i >= 2 ? ' class="n"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+  return `<table><thead><tr>${h!.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${b.map((r) => `<tr>${r.map((c, i) => `<td${numeric(i) ? ' class="n"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
 export function renderHtml(r: LatencyReport): string {
@@ -159,6 +180,7 @@ table{border-collapse:collapse;font-size:12px}td,th{padding:2px 8px;border-botto
 ${sweeps ? `<h2>Concurrency sweep</h2>${sweeps}` : ''}
 <h2>Latency (µs)</h2>${htmlTable(latencyRows(r))}
 <h2>Overhead over direct (µs)</h2>${htmlTable(overheadRows(r))}
+<h2>${esc(GOALS_TITLE)}</h2>${htmlTable(goalRows(r), (i) => i === 1)}
 </body></html>
 `;
 }

@@ -40,8 +40,14 @@ test('bench measures direct, proxied and the floor in every cell and writes JSON
       assert.ok(Number.isFinite(c.overhead.p50) && Number.isFinite(c.ratio.p50), 'overhead and ratio are numbers');
       assert.ok(c.targets.proxied.daemonCpuUsPerReq > 0, 'daemon CPU per request is measured');
     }
+    // The run against mcp-guard's targets: every one read from this run's 1k cells, with a verdict.
+    assert.deepEqual(rep.goals.map((g: any) => typeof g.met), ['boolean', 'boolean', 'boolean', 'boolean']);
+    assert.match(rep.goals[0].note, /^1k, 1 in flight; the bare relay's overhead: -?\d+ µs$/);
+    assert.match(r.stdout, /Against mcp-guard's targets/);
+    for (const g of rep.goals) assert.match(r.stdout, new RegExp(`^  ${g.goal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +${g.value} +(met|MISSED) +${g.note.split(';')[0]}`, 'm'));
     const page = readFileSync(html, 'utf8');
     assert.match(page, /<svg/);
+    assert.match(page, /Against mcp-guard&#39;s targets|Against mcp-guard's targets/);
     assert.doesNotMatch(page, /<script[^>]+src=/, 'the page needs no server and no network');
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { generateCorpus } from '../../bench/detection/corpus.js';
 import { allCases, type DetectionCase } from '../../bench/detection/cases.js';
 import { scoreMessageCase, scoreRate, contains, tally } from '../../bench/detection/score.js';
 import { parseSizes } from '../../src/cli/bench.js';
+import { goalChecks, type CellResult } from '../../src/bench/latency.js';
 
 test('nearest-rank percentiles', () => {
   const s = Float64Array.from({ length: 100 }, (_, i) => i + 1);
@@ -51,6 +52,53 @@ test('the PRNG and the corpus are deterministic and large enough', () => {
   assert.notEqual(JSON.stringify(generateCorpus(50, 43)), JSON.stringify(generateCorpus(50, 42)));
   const kinds = new Set(c1.map((c) => c.kind));
   for (const k of ['ids', 'git', 'logs', 'sql', 'code', 'image', 'numbers', 'phonelike', 'hashes']) assert.ok(kinds.has(k), k);
+});
+
+function cell(size: number, concurrency: number, o: { direct: number; proxied: number; floor: number; p99?: number; tput?: number; relayTput?: number; errors?: number }): CellResult {
+  const t = (p50: number, throughput: number, errors = 0) => ({ latency: { n: 100, p50, p90: p50, p99: p50 + (o.p99 ?? 0), p999: p50, max: p50, mean: p50 }, quantiles: [], throughput, errors });
+  const overhead = { p50: o.proxied - o.direct, p99: o.p99 ?? 0 };
+  const floorOverhead = { p50: o.floor - o.direct, p99: 0 };
+  return {
+    size,
+    concurrency,
+    method: 'tools/call',
+    targets: { direct: t(o.direct, 50_000), proxied: t(o.proxied, o.tput ?? 1000, o.errors), floor: t(o.floor, o.relayTput ?? 2000) },
+    overhead,
+    floorOverhead,
+    ratio: { p50: floorOverhead.p50 > 0 ? Math.round((overhead.p50 / floorOverhead.p50) * 100) / 100 : NaN, p99: NaN },
+    overheadP50RoundMedian: overhead.p50,
+  };
+}
+
+test('a run against the targets: read at 1 KB or less, latency at 1 in flight, throughput only with every stage', () => {
+  const all = ['pii', 'permissions', 'ratelimit', 'audit'];
+  const cells = [
+    cell(512, 1, { direct: 40, proxied: 150, floor: 120, p99: 2500 }),
+    cell(1024, 1, { direct: 40, proxied: 200, floor: 140, p99: 3100 }),
+    cell(1024, 64, { direct: 600, proxied: 2000, floor: 1500, tput: 16_000, relayTput: 20_000 }),
+    cell(10240, 1, { direct: 40, proxied: 100, floor: 90 }), // over 1 KB: never read
+    cell(10240, 64, { direct: 600, proxied: 2000, floor: 1500, tput: 90_000 }),
+  ];
+  const g = goalChecks({ cells, pipeline: all });
+  assert.deepEqual(g.map((x) => [x.goal, x.value, x.met]), [
+    ['p50 overhead <= 150 µs', '160 µs', false], // the largest size of 1 KB or less: 1k
+    ["p50 overhead <= 1.5x the relay's", '1.60x', false],
+    ['p99 overhead <= 3 ms', '3.1 ms', false],
+    ['>= 15,000 req/s, every stage on', '16,000', true], // 10k's 90,000 is not a 1 KB figure
+  ]);
+  assert.match(g[0]!.note!, /^1k, 1 in flight; the bare relay's overhead: 100 µs$/);
+  assert.match(g[3]!.note!, /^1k, 64 in flight; the relay: 20,000$/);
+  const met = goalChecks({ cells: [cell(1024, 1, { direct: 40, proxied: 150, floor: 110, p99: 900 })], pipeline: all });
+  assert.deepEqual(met.map((x) => [x.value, x.met]), [['110 µs', true], ['1.57x', false], ['900 µs', true], ['1,000', false]]);
+  // What a run did not measure says so, and is neither met nor missed.
+  const none = goalChecks({ cells: [cell(1024, 8, { direct: 40, proxied: 150, floor: 110 })], pipeline: ['pii'] });
+  assert.ok(none.every((x) => x.met === undefined && x.value === '-'));
+  assert.match(none[0]!.note!, /no cell of 1k or less at 1 in flight/);
+  assert.match(none[3]!.note!, /not every stage/);
+  const failed = goalChecks({ cells: [cell(1024, 1, { direct: 40, proxied: 60, floor: 110, errors: 3, tput: 99_000 })], pipeline: all });
+  assert.ok(failed.every((x) => x.met === undefined), 'a cell with errors measures nothing');
+  const noFloor = goalChecks({ cells: [cell(1024, 1, { direct: 40, proxied: 60, floor: 30 })], pipeline: all });
+  assert.equal(noFloor[1]!.met, undefined, 'no ratio when the relay was not slower than direct');
 });
 
 test('pipeline specs and generated configs', () => {
