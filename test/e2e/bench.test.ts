@@ -40,11 +40,13 @@ test('bench measures direct, proxied and the floor in every cell and writes JSON
       assert.ok(Number.isFinite(c.overhead.p50) && Number.isFinite(c.ratio.p50), 'overhead and ratio are numbers');
       assert.ok(c.targets.proxied.daemonCpuUsPerReq > 0, 'daemon CPU per request is measured');
     }
-    // The run against mcp-guard's targets: every one read from this run's 1k cells, with a verdict.
-    assert.deepEqual(rep.goals.map((g: any) => typeof g.met), ['boolean', 'boolean', 'boolean', 'boolean']);
+    // The run against mcp-guard's targets: latency read from this run's 1k cell at 1 in flight, with
+    // a verdict; throughput needs 64 in flight, which this run did not have, and says so.
+    assert.deepEqual(rep.goals.map((g: any) => typeof g.met), ['boolean', 'boolean', 'boolean', 'undefined']);
+    assert.equal(rep.goals[3].note, 'not measured: no cell of 1k or less with 64 or more in flight');
     assert.match(rep.goals[0].note, /^1k, 1 in flight; the bare relay's overhead: -?\d+ µs$/);
     assert.match(r.stdout, /Against mcp-guard's targets/);
-    for (const g of rep.goals) assert.match(r.stdout, new RegExp(`^  ${g.goal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +${g.value} +(met|MISSED) +${g.note.split(';')[0]}`, 'm'));
+    for (const g of rep.goals) assert.match(r.stdout, new RegExp(`^  ${g.goal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +${g.value} +(met|MISSED|not measured) +${g.note.split(';')[0]}`, 'm'));
     const page = readFileSync(html, 'utf8');
     assert.match(page, /<svg/);
     assert.match(page, /Against mcp-guard&#39;s targets|Against mcp-guard's targets/);

@@ -88,14 +88,17 @@ test('a run against the targets: read at 1 KB or less, latency at 1 in flight, t
   ]);
   assert.match(g[0]!.note!, /^1k, 1 in flight; the bare relay's overhead: 100 µs$/);
   assert.match(g[3]!.note!, /^1k, 64 in flight; the relay: 20,000$/);
-  const met = goalChecks({ cells: [cell(1024, 1, { direct: 40, proxied: 150, floor: 110, p99: 900 })], pipeline: all });
+  const met = goalChecks({ cells: [cell(1024, 1, { direct: 40, proxied: 150, floor: 110, p99: 900 }), cell(1024, 128, { direct: 40, proxied: 150, floor: 110 })], pipeline: all });
   assert.deepEqual(met.map((x) => [x.value, x.met]), [['110 µs', true], ['1.57x', false], ['900 µs', true], ['1,000', false]]);
   // What a run did not measure says so, and is neither met nor missed.
   const none = goalChecks({ cells: [cell(1024, 8, { direct: 40, proxied: 150, floor: 110 })], pipeline: ['pii'] });
   assert.ok(none.every((x) => x.met === undefined && x.value === '-'));
   assert.match(none[0]!.note!, /no cell of 1k or less at 1 in flight/);
   assert.match(none[3]!.note!, /not every stage/);
-  const failed = goalChecks({ cells: [cell(1024, 1, { direct: 40, proxied: 60, floor: 110, errors: 3, tput: 99_000 })], pipeline: all });
+  const quick = goalChecks({ cells: [cell(1024, 16, { direct: 40, proxied: 60, floor: 50, tput: 20_000 })], pipeline: all });
+  assert.equal(quick[3]!.met, undefined, 'throughput is read with 64 or more in flight');
+  assert.match(quick[3]!.note!, /no cell of 1k or less with 64 or more in flight/);
+  const failed = goalChecks({ cells: [cell(1024, 1, { direct: 40, proxied: 60, floor: 110, errors: 3, tput: 99_000 }), cell(1024, 64, { direct: 40, proxied: 60, floor: 110, errors: 1, tput: 99_000 })], pipeline: all });
   assert.ok(failed.every((x) => x.met === undefined), 'a cell with errors measures nothing');
   const noFloor = goalChecks({ cells: [cell(1024, 1, { direct: 40, proxied: 60, floor: 30 })], pipeline: all });
   assert.equal(noFloor[1]!.met, undefined, 'no ratio when the relay was not slower than direct');
