@@ -77,9 +77,9 @@ export function renderTable(r: LatencyReport): string {
   ].join('\n');
 }
 
-function md(rows: string[][]): string {
+function md(rows: string[][], numeric = (i: number) => i >= 3): string {
   const [h, ...b] = rows;
-  return [`| ${h!.join(' | ')} |`, `|${h!.map((_, i) => (i < 3 ? '---' : '---:')).join('|')}|`, ...b.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [`| ${h!.join(' | ')} |`, `|${h!.map((_, i) => (numeric(i) ? '---:' : '---')).join('|')}|`, ...b.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
 export function renderMarkdown(r: LatencyReport): string {
@@ -97,7 +97,7 @@ export function renderMarkdown(r: LatencyReport): string {
     '',
     GOALS_TITLE + '.',
     '',
-    md(goalRows(r)),
+    md(goalRows(r), (i) => i === 1),
     '',
   ].join('\n');
 }
