@@ -103,6 +103,7 @@ test('a run against the targets: read at 1 KB or less, latency at 1 in flight, t
   assert.match(quick[3]!.note!, /no cell of 1k or less with 64 or more in flight/);
   const failed = goalChecks({ cells: [cell(1024, 1, { direct: 40, proxied: 60, floor: 110, errors: 3, tput: 99_000 }), cell(1024, 64, { direct: 40, proxied: 60, floor: 110, errors: 1, tput: 99_000 })], pipeline: all });
   assert.ok(failed.every((x) => x.met === undefined), 'a cell with errors measures nothing');
+  assert.deepEqual([failed[0]!.note, failed[3]!.note], ['not measured: requests failed at 1k, 1 in flight', 'not measured: requests failed']);
   const noFloor = goalChecks({ cells: [cell(1024, 1, { direct: 40, proxied: 60, floor: 30 })], pipeline: all });
   assert.equal(noFloor[1]!.met, undefined, 'no ratio when the relay was not slower than direct');
 });
