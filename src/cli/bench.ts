@@ -1,6 +1,7 @@
 // `bench`: latency and throughput of the real bridge + daemon against a direct connection and a
 // bare byte relay (the floor), interleaved in one run. Tables on stdout, --json, --html FILE.
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { TARGETS, runLatency } from '../bench/latency.js';
 import { renderHtml, renderTable } from '../bench/report.js';
@@ -23,6 +24,25 @@ export function parseInts(s: string, what: string): number[] {
     if (!Number.isInteger(n) || n <= 0) throw new Error(`bad ${what} '${x}' (positive integers, comma separated)`);
     return n;
   });
+}
+
+/** A report file must be writable before a run that takes a minute, not found out after it. */
+export function checkWritable(file: string, option: string): void {
+  const path = resolve(file);
+  let isDir = false;
+  try {
+    isDir = statSync(path).isDirectory();
+    accessSync(path, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new Error(`${option} ${file}: cannot write it (${code})`);
+    try {
+      accessSync(dirname(path), constants.W_OK);
+    } catch (e) {
+      throw new Error(`${option} ${file}: cannot create it in ${dirname(path)} (${(e as NodeJS.ErrnoException).code})`);
+    }
+  }
+  if (isDir) throw new Error(`${option} ${file}: is a directory`);
 }
 
 export function registerBench(program: Command): void {
@@ -59,6 +79,8 @@ export function registerBench(program: Command): void {
         if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`bad --warmup '${o.warmup}'`);
         timeoutMs = Number(o.timeout) * 1000;
         if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) throw new Error(`bad --timeout '${o.timeout}' (seconds, more than 0)`);
+        if (o.html) checkWritable(o.html, '--html');
+        if (typeof o.json === 'string') checkWritable(o.json, '--json');
       } catch (err) {
         fail((err as Error).message);
       }
@@ -75,17 +97,22 @@ export function registerBench(program: Command): void {
       });
       unhook();
       if (tty) process.stderr.write('\r\x1b[K');
-      if (o.html) {
-        writeFileSync(o.html, renderHtml(report));
-        process.stderr.write(`HTML report: ${o.html}\n`);
-      }
+      // A file that cannot be written after all (its disk filled, its directory went away) costs
+      // that file, not the run: the table still prints, and the run exits 1.
+      const save = (file: string, what: string, text: () => string) => {
+        try {
+          writeFileSync(file, text());
+          process.stderr.write(`${what} report: ${file}\n`);
+        } catch (err) {
+          process.stderr.write(`mcp-guard bench: could not write the ${what} report to ${file}: ${(err as Error).message}\n`);
+          process.exitCode = 1;
+        }
+      };
+      if (o.html) save(o.html, 'HTML', () => renderHtml(report));
       if (o.json === true) {
         process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       } else {
-        if (typeof o.json === 'string') {
-          writeFileSync(o.json, JSON.stringify(report, null, 2) + '\n');
-          process.stderr.write(`JSON report: ${o.json}\n`);
-        }
+        if (typeof o.json === 'string') save(o.json, 'JSON', () => JSON.stringify(report, null, 2) + '\n');
         process.stdout.write(renderTable(report));
       }
       // Figures of a path that failed are not a measurement: a script or CI job must see it.

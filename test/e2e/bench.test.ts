@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,6 +86,29 @@ test('a request that is never answered counts as an error after --timeout: the r
   }
 });
 
+test('a report file that cannot be written after the run costs that file only: the table prints, exit 1', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'mg-bench-out-'));
+  const out = join(tmp, 'reports');
+  mkdirSync(out);
+  try {
+    const child = spawn(NODE, [MAIN, 'bench', '--size', '1k', '--concurrency', '1', '-n', '40', '--warmup', '5', '--html', join(out, 'r.html')], { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c: Buffer) => (stdout += c));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    // Once the run has its private home, the up-front check has passed: take the directory away.
+    for (let i = 0; i < 300 && !readdirSync(tmp).some((d) => d.startsWith('mg')); i++) await new Promise((r) => setTimeout(r, 50));
+    rmSync(out, { recursive: true });
+    assert.equal(await exited, 1, stderr);
+    assert.match(stderr, /could not write the HTML report to .*r\.html: ENOENT/);
+    assert.match(stdout, /Overhead over direct/);
+    assert.match(stdout, /Against mcp-guard's targets/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
 test('an interrupted bench stops the daemon and the relay it started and removes its files', async () => {
   // The bench's private homes go under TMPDIR: a private one shows what this run left behind.
   const tmp = mkdtempSync(join(tmpdir(), 'mg-bench-int-'));
@@ -149,6 +172,9 @@ test('bad bench options are refused with a message and exit 2', () => {
     [['--warmup', '-1'], /bad --warmup/],
     [['--timeout', '0'], /bad --timeout '0'/],
     [['--size', '1k,17m'], /--size 17m: its messages would be over mcp-guard's limit of 16,777,216 bytes/],
+    // Report files are checked before the run, not after a minute of measuring.
+    [['--html', join(tmpdir(), 'mg-no-such-dir', 'r.html')], /--html .*r\.html: cannot create it in .*mg-no-such-dir \(ENOENT\)/],
+    [['--json', tmpdir()], /--json .*: is a directory/],
   ] as const) {
     const r = bench([...args, '-n', '5']);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
