@@ -113,7 +113,7 @@ export function goalChecks(r: Pick<LatencyReport, 'cells' | 'pipeline'>): GoalCh
     out.push(
       Number.isFinite(c1.ratio.p50)
         ? { goal: latencyGoals[1]!, value: `${c1.ratio.p50.toFixed(2)}x`, met: c1.ratio.p50 <= GOALS.ratio, note: at }
-        : none(latencyGoals[1]!, `not measured: the relay was no slower than direct at ${at}`),
+        : none(latencyGoals[1]!, `not measured: mcp-guard or the relay was no slower than direct at ${at}`),
     );
     const p99ms = Math.round(c1.overhead.p99 / 10) / 100;
     out.push({ goal: latencyGoals[2]!, value: `${p99ms.toFixed(2)} ms`, met: p99ms <= GOALS.p99Us / 1000, note: at });
@@ -352,13 +352,14 @@ async function runCell(targets: Target[], method: string, params: string, size: 
     targets: res,
     overhead,
     floorOverhead,
-    ratio: { p50: ratio(overhead.p50, floorOverhead.p50), p99: ratio(overhead.p99, floorOverhead.p99) },
+    ratio: { p50: overheadRatio(overhead.p50, floorOverhead.p50), p99: overheadRatio(overhead.p99, floorOverhead.p99) },
     overheadP50RoundMedian: round1([...roundOverheads].sort((a, b) => a - b)[Math.floor(roundOverheads.length / 2)]!),
   };
 }
 
-function ratio(a: number, b: number): number {
-  if (!(b > 0)) return NaN;
+/** Overhead over the floor's overhead; none when either is below zero or the floor's is zero (noise, not a ratio). */
+export function overheadRatio(a: number, b: number): number {
+  if (!(a >= 0) || !(b > 0)) return NaN;
   return Math.round((a / b) * 100) / 100;
 }
 

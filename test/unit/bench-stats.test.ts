@@ -8,7 +8,7 @@ import { generateCorpus } from '../../bench/detection/corpus.js';
 import { allCases, type DetectionCase } from '../../bench/detection/cases.js';
 import { scoreMessageCase, scoreRate, contains, tally } from '../../bench/detection/score.js';
 import { parseSizes } from '../../src/cli/bench.js';
-import { goalChecks, type CellResult } from '../../src/bench/latency.js';
+import { goalChecks, overheadRatio, type CellResult } from '../../src/bench/latency.js';
 
 test('nearest-rank percentiles', () => {
   const s = Float64Array.from({ length: 100 }, (_, i) => i + 1);
@@ -106,6 +106,8 @@ test('a run against the targets: read at 1 KB or less, latency at 1 in flight, t
   assert.deepEqual([failed[0]!.note, failed[3]!.note], ['not measured: requests failed at 1k, 1 in flight', 'not measured: requests failed']);
   const noFloor = goalChecks({ cells: [cell(1024, 1, { direct: 40, proxied: 60, floor: 30 })], pipeline: all });
   assert.equal(noFloor[1]!.met, undefined, 'no ratio when the relay was not slower than direct');
+  // A ratio of a negative overhead (proxied faster than direct: noise) would read as a pass.
+  assert.deepEqual([overheadRatio(125, 89), overheadRatio(0, 89), overheadRatio(-3560, 1655), overheadRatio(50, 0), overheadRatio(50, -200)], [1.4, 0, NaN, NaN, NaN]);
 });
 
 test('pipeline specs and generated configs', () => {
