@@ -72,7 +72,7 @@ export interface LatencyReport {
   daemonStatus?: Record<string, unknown>;
   cells: CellResult[];
   /** This run against mcp-guard's own performance targets (GOALS). */
-  goals?: GoalCheck[];
+  goals: GoalCheck[];
 }
 
 /** mcp-guard's performance targets, for messages of 1 KB or less (README, "Performance"). */

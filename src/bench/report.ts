@@ -1,6 +1,6 @@
 // Renders a latency report three ways: a plain table for a terminal, Markdown for REPORT.md, and a
 // self-contained HTML page with inline SVG charts (no scripts, no network) for a browser.
-import { fmtSize, goalChecks, TARGETS, type CellResult, type GoalCheck, type LatencyReport, type TargetName } from './latency.js';
+import { fmtSize, TARGETS, type CellResult, type GoalCheck, type LatencyReport, type TargetName } from './latency.js';
 
 const us = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x >= 10_000 ? `${(x / 1000).toFixed(1)}ms` : `${Math.round(x)}`);
 const num = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x.toLocaleString('en-US'));
@@ -35,7 +35,7 @@ const verdict = (g: GoalCheck) => (g.met === undefined ? 'not measured' : g.met 
 const GOALS_TITLE = "Against mcp-guard's targets (messages of 1 KB or less); one run on a shared machine varies, so compare several";
 
 function goalRows(r: LatencyReport): string[][] {
-  return [['target', 'this run', 'verdict', 'where'], ...(r.goals ?? goalChecks(r)).map((g) => [g.goal, g.value, verdict(g), g.note ?? ''])];
+  return [['target', 'this run', 'verdict', 'where'], ...r.goals.map((g) => [g.goal, g.value, verdict(g), g.note ?? ''])];
 }
 
 /** The goals block for a terminal: goal left, figure right, verdict and where it was read. */
