@@ -133,9 +133,28 @@ const pem = (id: string, label: string, header: string): Rule => ({
   },
 });
 
+/**
+ * `\b` counts `_` as part of a word, so a token glued into an identifier (`ref_ghp_…_end`,
+ * `backup_AKIA…`) had no boundary and went through whole. A token is cut out of its surroundings
+ * at any character that is not a letter or a digit instead: a leading `\b` becomes a consumed
+ * boundary with the token as group 1, a trailing one a consumed boundary after it. The necessary
+ * condition (gate) stays the token itself, which also holds in raw JSON after a `\n` escape.
+ */
+function separatorBounded(pattern: string): Pick<Rule, 'pattern' | 'group' | 'boundaryGroup' | 'gate'> | undefined {
+  if (!pattern.startsWith('\\b')) return undefined;
+  let core = pattern.slice(2);
+  const trailing = core.endsWith('\\b') && !core.endsWith('\\\\b');
+  if (trailing) core = core.slice(0, -2);
+  return { pattern: `${NOT_ALNUM_BEFORE}(${core})${trailing ? NOT_ALNUM_AFTER : ''}`, group: 1, boundaryGroup: true, gate: core };
+}
+
 const prefixed = (
   id: string, type: string, description: string, pattern: string, match: string[], noMatch: string[], extra: Partial<Rule> = {},
-): Rule => ({ id, type, description, pattern, actions: SECRET, examples: { match, noMatch }, ...extra });
+): Rule => ({
+  id, type, description, pattern, actions: SECRET, examples: { match, noMatch },
+  ...(extra.group === undefined && extra.gate === undefined ? separatorBounded(pattern) : undefined),
+  ...extra,
+});
 
 const A36 = 'aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4';
 
@@ -145,7 +164,10 @@ export const RULES: readonly Rule[] = [
     id: 'email',
     type: 'email',
     description: 'Email address',
-    pattern: '\\b[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\\.[A-Za-z]{2,24}\\b',
+    // Bounded by any character that is not a letter or digit (`_` too: `ref_jane@acme.io_end`).
+    pattern: `${NOT_ALNUM_BEFORE}([A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\\.[A-Za-z]{2,24})${NOT_ALNUM_AFTER}`,
+    group: 1,
+    boundaryGroup: true,
     gate: '[A-Za-z0-9._%+-]@[A-Za-z0-9][A-Za-z0-9.-]*\\.[A-Za-z]{2}',
     shape: 'token',
     validator: 'email',
@@ -397,7 +419,8 @@ export const RULES: readonly Rule[] = [
   prefixed('aws_access_key_id', 'aws_access_key', 'AWS access key id', '\\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA)[A-Z2-7]{16}\\b',
     ['AKIAIOSFODNN7EXAMPLE', 'key=ASIAY34FZKBOKMUTVV7A'], ['AKIAIOSFODNN7EXAMPL', 'akiaiosfodnn7example', 'AKIAIOSFODNN7EXAMPLE1'], { shape: 'token' }),
   prefixed('aws_secret_access_key', 'aws_secret_key', 'AWS secret access key next to its name',
-    '(?:aws.{0,20}(?:secret|key)|secret_?access_?key)[^A-Za-z0-9/+]{1,6}([A-Za-z0-9/+]{40})\\b',
+    // The key may end in / or +, where \\b would need a letter after it: bounded by any other character.
+    '(?:aws.{0,20}(?:secret|key)|secret_?access_?key)[^A-Za-z0-9/+]{1,6}([A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+])',
     ['aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'AWS_SECRET_ACCESS_KEY: "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"'],
     ['aws_secret_access_key = ${AWS_SECRET_ACCESS_KEY}', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'],
     { flags: 'i', group: 1, entropy: 3.5, assignment: true, gate: '(?:aws|secret_?access_?key)' }),
@@ -468,11 +491,12 @@ export const RULES: readonly Rule[] = [
   prefixed('putty_private_key', 'private_key', 'PuTTY private key file', 'PuTTY-User-Key-File-\\d: [a-z0-9-]+', ['PuTTY-User-Key-File-2: ssh-rsa'], ['PuTTY User Key']),
   // ---------------------------------------------------------------- connection strings and assignments
   prefixed('database_url', 'database_url', 'Database URL with an embedded password',
-    '\\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\\+srv)?|redis|rediss|amqps?|mssql|sqlserver|clickhouse|cockroachdb|couchdb|neo4j(?:\\+s)?|jdbc:[a-z]+)://[^:/@ "\'<>]{1,128}:([^@/ "\'<>]{1,256})@[A-Za-z0-9.-]+',
+    // Not \\b before the scheme: `_` counts as a word character, and `ref_postgres://…` must match too.
+    '(?:^|[^A-Za-z0-9])(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\\+srv)?|redis|rediss|amqps?|mssql|sqlserver|clickhouse|cockroachdb|couchdb|neo4j(?:\\+s)?|jdbc:[a-z]+)://[^:/@ "\'<>]{1,128}:([^@/ "\'<>]{1,256})@[A-Za-z0-9.-]+',
     ['postgres://app:s3cr3tPa55@db.internal:5432/app', 'mongodb+srv://admin:Xy7%40pq2@cluster0.ab1cd.mongodb.net/test', 'redis://default:hunter2secret@cache:6379'],
     ['postgres://localhost:5432/app', 'postgres://user:password@localhost/db', 'mysql://root:${DB_PASSWORD}@db/app'],
     { group: 1, validator: 'url_password', gate: '(?:postgres|mysql|mariadb|mongodb|redis|amqp|mssql|sqlserver|clickhouse|cockroachdb|couchdb|neo4j|jdbc:[a-z]+)[a-z+]*://[^/@ "\'<>]{1,400}@' }),
-  prefixed('url_credentials', 'url_credentials', 'HTTP(S)/FTP URL with user:password', '\\b(?:https?|ftps?|sftp|ssh|git)://[^:/@ "\'<>]{1,128}:([^@/ "\'<>]{3,256})@[A-Za-z0-9.-]+',
+  prefixed('url_credentials', 'url_credentials', 'HTTP(S)/FTP URL with user:password', '(?:^|[^A-Za-z0-9])(?:https?|ftps?|sftp|ssh|git)://[^:/@ "\'<>]{1,128}:([^@/ "\'<>]{3,256})@[A-Za-z0-9.-]+',
     ['https://deploy:gh7Kq2mZ9x@git.example.com/repo.git'], ['https://example.com:8443/path', 'https://user:pass@example.com'],
     { group: 1, validator: 'url_password', gate: '(?:https?|ftps?|sftp|ssh|git)://[^/@ "\'<>]{1,400}@' }),
   prefixed('generic_password_assignment', 'password', 'password / passwd / pwd assignment with a credential-like value',

@@ -47,6 +47,39 @@ test('a card number inside a tool name blocks the request (`_` before the digits
   assert.deepEqual(v.block.data, { types: ['credit_card'], direction: 'request' });
 });
 
+test('a token glued into an identifier with `_` is found (`\\b` counts `_` as part of a word)', () => {
+  const glued = [
+    ['ref_ghp_aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4_end', 'github_token'],
+    ['backup_AKIAZ3MXQ7RTWY4PLK2N_old', 'aws_access_key'],
+    ['x_sk_live_51HxQ2kL9mN3pR7sT0vW4yZ8a_y', 'stripe_key'],
+    ['cfg_npm_aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4_v2', 'npm_token'],
+    ['ref_postgres://app:Xk9vQ2mPz7LwR4tY@db.internal:5432/prod', 'database_url'],
+    ['ref_https://deploy:gh7Kq2mZ9x@git.example.com/repo.git', 'url_credentials'],
+  ];
+  for (const [text, type] of glued) {
+    const r = inspectMessage(call('echo', { t: text }), 'request', det);
+    assert.equal(r.action, 'block', text);
+    assert.ok(r.blockedTypes!.includes(type!), `${text}: ${r.blockedTypes}`);
+  }
+  const mail = inspectMessage(call('echo', { t: 'ref_jane.doe@acme-widgets.io_end' }), 'request', det);
+  assert.equal(mail.action, 'modify');
+  assert.ok(!JSON.stringify(mail.message).includes('jane.doe@acme-widgets.io'));
+  // A boundary is still needed where letters or digits run on: these are not tokens.
+  for (const text of ['monkey-0123456789abcdef0123456789abcdef', 'npm_install_aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4', 'xAKIAZ3MXQ7RTWY4PLK2N']) {
+    assert.equal(inspectMessage(call('echo', { t: text }), 'request', det).action, 'allow', text);
+  }
+});
+
+test('an AWS secret key that ends in / or + is found (there is no \\b after those)', () => {
+  for (const key of ['wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKE/', 'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKE+']) {
+    for (const text of [`aws_secret_access_key = ${key}`, `aws_secret_access_key = ${key} and more`, `AWS_SECRET_ACCESS_KEY=${key}_old`]) {
+      const r = inspectMessage(call('echo', { t: text }), 'request', det);
+      assert.equal(r.action, 'block', text);
+      assert.deepEqual(r.blockedTypes, ['aws_secret_key'], text);
+    }
+  }
+});
+
 test('tool names, resource URIs and prompt names are redacted where the action is a rewrite; envelope fields block', () => {
   const d = compileDetector(PiiSchema.parse({ actions: { credit_card: { request: 'redact' } } }), KEY);
   const r1 = inspectMessage(call('lookup_4111111111111111'), 'request', d);
