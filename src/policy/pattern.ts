@@ -132,7 +132,9 @@ export function nfkc(s: string): string {
 
 // Controls, format characters (zero-width, bidi), lone surrogates, line/paragraph separators.
 const NAME_FORBIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
-const NAME_INVISIBLE = /[\p{Cf}\s]/gu;
+// Stripped for deny lists: format characters, whitespace, and the other default-ignorable code points
+// (the combining grapheme joiner, Hangul fillers, variation selectors) that render as nothing.
+const NAME_INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}\s]/gu;
 
 export type NameCheck = { ok: true; value: string; forDeny: string[] } | { ok: false; reason: string };
 

@@ -64,6 +64,9 @@ test('tools: case and Unicode variants of a denied name are denied', () => {
     '\u202ewrite_file', // bidi override
     'write_file\u0000',
     'write_file\n',
+    'writ\u034fe_file', // combining grapheme joiner (default-ignorable, not a format character)
+    'write_file\ufe0f', // variation selector
+    'write\u3164_file', // Hangul filler
     'EXEC'.toLowerCase() === 'exec' ? 'wrıte_file'.replace('ı', 'i') : '',
   ].filter(Boolean)) {
     denied(p.checkTool(v));
