@@ -39,7 +39,13 @@ async function main() {
     writeFileSync(join(RESULTS, `${name}-latency.html`), renderHtml(latency));
   }
   if (!flag('--no-detection')) {
-    detection = await runDetection({ corpusSize: Number(value('--corpus', quick ? '3000' : '10000')), progress, skipScenarios: quick && flag('--skip-scenarios') });
+    detection = await runDetection({
+      corpusSize: Number(value('--corpus', quick ? '3000' : '10000')),
+      progress,
+      skipScenarios: quick && flag('--skip-scenarios'),
+      // Quick mode sends every 4th generated variant: a sample spread over every format and disguise.
+      generatedEvery: quick ? 4 : 1,
+    });
     clear();
     process.stdout.write(detectionText(detection) + '\n');
   }
@@ -62,10 +68,26 @@ export function detectionRows(d: DetectionReport): string[][] {
   return rows;
 }
 
+/** Generated variants per category: passed/run per kind, and the share of attacks caught. */
+export function generatedRows(d: DetectionReport): string[][] {
+  const rows = [['category', 'must-block', 'must-redact', 'must-pass', 'attacks caught']];
+  for (const c of d.generated.byCategory) {
+    const k = c.kinds;
+    const attacks = k['must-block'].pass + k['must-block'].fail + k['must-redact'].pass + k['must-redact'].fail;
+    if (attacks + k['must-pass'].pass + k['must-pass'].fail === 0) continue;
+    const caught = k['must-block'].pass + k['must-redact'].pass;
+    rows.push([c.category, cell(k['must-block']), cell(k['must-redact']), cell(k['must-pass']), attacks ? `${((100 * caught) / attacks).toFixed(2)}%` : '-']);
+  }
+  return rows;
+}
+
+function generatedSummary(d: DetectionReport): string {
+  const g = d.generated;
+  return `Generated variants: ${g.cases - g.failures.length} of ${g.cases} passed${g.every > 1 ? ` (a sample: every ${g.every}th variant)` : ''}, ${g.seconds.toFixed(1)} s`;
+}
+
 function detectionText(d: DetectionReport): string {
-  const rows = detectionRows(d);
-  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
+  const lines = table(detectionRows(d));
   const failed = d.cases.filter((c) => !c.verdict.pass && !c.verdict.notRun);
   const notRun = d.cases.filter((c) => c.verdict.notRun);
   return [
@@ -77,8 +99,18 @@ function detectionText(d: DetectionReport): string {
     '',
     `Failed cases (${failed.length}):`,
     ...failed.map((c) => `  ${c.id.padEnd(26)} ${c.kind.padEnd(11)} ${c.verdict.reason}`),
+    '',
+    generatedSummary(d),
+    ...table(generatedRows(d)),
+    ...d.generated.failures.slice(0, 30).map((c) => `  FAIL ${c.kind.padEnd(11)} ${c.description}: ${c.verdict.reason}`),
+    ...(d.generated.failures.length > 30 ? [`  … and ${d.generated.failures.length - 30} more (see the JSON report)`] : []),
     ...(notRun.length ? ['', `Not run (${notRun.length}):`, ...notRun.map((c) => `  ${c.id.padEnd(26)} ${c.verdict.reason}`)] : []),
   ].join('\n');
+}
+
+function table(rows: string[][]): string[] {
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
 }
 
 function mdTable(rows: string[][]): string {
@@ -95,6 +127,16 @@ function markdown(out: { name: string; when: string; seconds: number; quick: boo
     parts.push(`Legitimate corpus: **${d.corpus.falsePositives} false positives in ${d.corpus.calls} calls** (rate ${(d.corpus.rate * 100).toFixed(3)}%, 95% upper bound ${(d.corpus.upper95 * 100).toFixed(3)}%, Clopper-Pearson).`, '');
     const kinds = Object.entries(d.corpus.byKind).map(([k, v]) => [k, String(v.calls), String(v.fp)]);
     parts.push(mdTable([['corpus kind', 'calls', 'false positives'], ...kinds]), '');
+    const g = d.generated;
+    parts.push(
+      '### Generated variants',
+      '',
+      `${g.cases} cases built by \`bench/detection/generated.ts\` from fresh values of every format the detector claims (valid checksums, real token shapes, seeded), each in every place a message can carry it and in every disguise (encodings, separators, Unicode tricks, keys, numbers, padding), plus tool names and resource URIs that try to slip past permissions. ${g.cases - g.failures.length} passed${g.every > 1 ? ` (quick mode: every ${g.every}th variant)` : ''}.`,
+      '',
+      mdTable(generatedRows(d)),
+      '',
+    );
+    if (g.failures.length) parts.push(mdTable([['variant', 'category', 'kind', 'description', 'why it failed'], ...g.failures.slice(0, 100).map((c) => [c.id, c.category, c.kind, c.description.replace(/\|/g, '\\|'), c.verdict.reason.replace(/\|/g, '\\|')])]), '');
     parts.push('### Every case', '', mdTable([['case', 'category', 'kind', 'result', 'detail'], ...d.cases.map((c) => [c.id, c.category, c.kind, c.verdict.notRun ? 'not run' : c.verdict.pass ? 'pass' : '**FAIL**', c.verdict.reason.replace(/\|/g, '\\|')])]), '');
   }
   return parts.join('\n') + '\n';

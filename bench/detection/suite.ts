@@ -11,6 +11,7 @@ import { RpcClient } from '../../src/bench/rpc-client.js';
 import { clopperPearsonUpper } from '../../src/bench/stats.js';
 import { allCases, CATEGORIES, S, type CaseKind, type DetectionCase } from './cases.js';
 import { generateCorpus } from './corpus.js';
+import { generatedCases } from './generated.js';
 import { scoreMessageCase, scoreRate, tally, isRefusal, isSuccess, contains, type Verdict, type CategoryScore } from './score.js';
 
 const LEAK_SERVER = fileURLToPath(new URL('../../test/fixtures/bench/leak-server.js', import.meta.url));
@@ -29,6 +30,8 @@ export interface DetectionReport {
   cases: CaseResult[];
   byCategory: CategoryScore[];
   corpus: { calls: number; falsePositives: number; rate: number; upper95: number; byKind: Record<string, { calls: number; fp: number }>; examples: { kind: string; name: string; reason: string }[]; seconds: number };
+  /** Generated variants (generated.ts): counts per category, and every case that failed. */
+  generated: { cases: number; /** Every k-th variant was run (1: all of them). */ every: number; byCategory: CategoryScore[]; failures: CaseResult[]; seconds: number };
 }
 
 const POLICY_GUARDED = {
@@ -74,6 +77,41 @@ export interface SuiteOptions {
   progress?: (m: string) => void;
   /** Skip scenario categories (auth, config, rate) — used by --quick when time is short. */
   skipScenarios?: boolean;
+  /** Run every k-th generated variant only (quick mode: a sample spread over all formats). */
+  generatedEvery?: number;
+}
+
+/** The suite's config: its server profiles over the recording upstream, PII and audit on. */
+function writeSuiteConfig(home: BenchHome, scriptFile: string, more: Record<string, unknown> = {}): void {
+  const cfg = {
+    servers: {
+      guarded: server(home.dir, 'guarded', POLICY_GUARDED, scriptFile),
+      denyonly: server(home.dir, 'denyonly', { permissions: { denied_tools: ['write_file', 'delete_*'] } }, scriptFile),
+      nosampling: server(home.dir, 'nosampling', { ...POLICY_GUARDED, sampling: { enabled: false } }, scriptFile),
+      corpus: server(home.dir, 'corpus', {}, scriptFile),
+      ...more,
+    },
+    daemon: { home: home.home, log_level: 'warn', shutdown_timeout: 2 },
+    pii: { enabled: true },
+    audit: { enabled: true, path: join(home.dir, 'audit.db') },
+  };
+  home.writeConfig(JSON.stringify(cfg, null, 2));
+}
+
+/** Only the generated variants (every `every`-th), in a home of their own: for tests and quick checks. */
+export async function runGenerated(opts: { every?: number; progress?: (m: string) => void } = {}): Promise<DetectionReport['generated']> {
+  const every = Math.max(1, opts.every ?? 1);
+  const script: Record<string, string> = {};
+  const variants = generatedCases({ script }).filter((_, k) => k % every === 0);
+  const home = new BenchHome('mgg-');
+  try {
+    const scriptFile = join(home.dir, 'script.json');
+    writeFileSync(scriptFile, JSON.stringify(script));
+    writeSuiteConfig(home, scriptFile);
+    return await runVariants(home, variants, every, opts.progress ?? (() => {}));
+  } finally {
+    await home.close();
+  }
 }
 
 export async function runDetection(opts: SuiteOptions): Promise<DetectionReport> {
@@ -83,6 +121,8 @@ export async function runDetection(opts: SuiteOptions): Promise<DetectionReport>
   const home = new BenchHome('mgd-');
   const script: Record<string, string> = {};
   for (const c of cases) if (c.upstreamReply !== undefined) script[c.id] = c.upstreamReply;
+  const every = Math.max(1, opts.generatedEvery ?? 1);
+  const variants = generatedCases({ script }).filter((_, k) => k % every === 0);
   script['resource:file:///data/report.txt'] = cases.find((c) => c.id === 'resp-resource')!.upstreamReply!;
   const scriptFile = join(home.dir, 'script.json');
   writeFileSync(scriptFile, JSON.stringify(script));
@@ -90,19 +130,7 @@ export async function runDetection(opts: SuiteOptions): Promise<DetectionReport>
   for (const c of cases) if (c.clientAnswer) answers.set(c.upstreamReply!, c.clientAnswer);
   const rateCases = cases.filter((c) => c.scenario?.run === 'rate');
   const limited = Object.fromEntries(rateCases.map((c) => [`rl-${c.id}`, server(home.dir, `rl-${c.id}`, { rate_limit: { requests_per_minute: c.scenario!.limit } }, scriptFile)]));
-  const cfg = {
-    servers: {
-      guarded: server(home.dir, 'guarded', POLICY_GUARDED, scriptFile),
-      denyonly: server(home.dir, 'denyonly', { permissions: { denied_tools: ['write_file', 'delete_*'] } }, scriptFile),
-      nosampling: server(home.dir, 'nosampling', { ...POLICY_GUARDED, sampling: { enabled: false } }, scriptFile),
-      corpus: server(home.dir, 'corpus', {}, scriptFile),
-      ...limited,
-    },
-    daemon: { home: home.home, log_level: 'warn', shutdown_timeout: 2 },
-    pii: { enabled: true },
-    audit: { enabled: true, path: join(home.dir, 'audit.db') },
-  };
-  home.writeConfig(JSON.stringify(cfg, null, 2));
+  writeSuiteConfig(home, scriptFile, limited);
   const sampleHandler = (msg: any) => {
     if (msg.method !== 'sampling/createMessage') return undefined;
     const prompt = msg.params?.messages?.[0]?.content?.text ?? '';
@@ -110,6 +138,7 @@ export async function runDetection(opts: SuiteOptions): Promise<DetectionReport>
   };
   const t0 = Date.now();
   let corpus: DetectionReport['corpus'];
+  let generated: DetectionReport['generated'];
   try {
     // ---- message cases, one at a time per profile so each recording delta belongs to one case
     const clients = new Map<string, RpcClient>();
@@ -142,6 +171,9 @@ export async function runDetection(opts: SuiteOptions): Promise<DetectionReport>
       results.push({ id: c.id, category: c.category, kind: c.kind, description: c.description, verdict: scoreMessageCase(c, { reply: reply?.msg, upstreamDelta: delta, serverRequests }) });
     }
 
+    // ---- generated variants, many in flight: each is scored by its own request id
+    generated = await runVariants(home, variants, every, say);
+
     // ---- scenarios: each runs its own daemon (or its own server), so they run a few at a time
     const scenarioCases = cases.filter((x) => x.check === 'scenario');
     const scenarioResults = new Map<string, Verdict>();
@@ -172,7 +204,68 @@ export async function runDetection(opts: SuiteOptions): Promise<DetectionReport>
     await home.close();
   }
   say(`detection done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  return { kind: 'mcp-guard-detection', when: new Date().toISOString(), cases: results, byCategory: tally(results, CATEGORIES), corpus };
+  return { kind: 'mcp-guard-detection', when: new Date().toISOString(), cases: results, byCategory: tally(results, CATEGORIES), corpus, generated };
+}
+
+/**
+ * Generated variants run 16 in flight per profile over fresh sessions. Each request has its own id,
+ * so what the upstream received for it is found by id in the recording afterwards, whatever ran
+ * alongside it.
+ */
+async function runVariants(home: BenchHome, variants: DetectionCase[], every: number, say: (m: string) => void): Promise<DetectionReport['generated']> {
+  const t0 = Date.now();
+  const INFLIGHT = 16;
+  const byProfile = new Map<string, DetectionCase[]>();
+  for (const c of variants) {
+    const p = c.profile ?? 'guarded';
+    if (!byProfile.has(p)) byProfile.set(p, []);
+    byProfile.get(p)!.push(c);
+  }
+  const replies = new Map<string, any>();
+  let done = 0;
+  const clients: RpcClient[] = [];
+  try {
+    await Promise.all(
+      [...byProfile].map(async ([profile, list]) => {
+        const c = home.bridge(profile, { keepAll: false });
+        clients.push(c);
+        const r = await withTimeout(c.initialize(), 30_000);
+        if (!r?.ok) throw new Error(`cannot initialize ${profile} for the generated variants: ${JSON.stringify(r?.msg?.error ?? 'timeout')}`);
+        let next = 0;
+        const worker = async () => {
+          while (next < list.length) {
+            const v = list[next++]!;
+            const p = v.raw ? c.sendRaw(v.raw.replace('__ID__', JSON.stringify(v.id)), v.id) : c.request(v.request!.method, v.request!.params, v.id);
+            replies.set(v.id, (await withTimeout(p, 30_000))?.msg);
+            if (++done % 500 === 0) say(`generated variant ${done}/${variants.length}`);
+          }
+        };
+        await Promise.all(Array.from({ length: INFLIGHT }, worker));
+      }),
+    );
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+  }
+  // The upstream records a line as it reads it; give a refused-but-forwarded one time to land.
+  await new Promise((r) => setTimeout(r, 200));
+  const received = new Map<string, any[]>();
+  for (const profile of byProfile.keys()) {
+    for (const m of readRecord(join(home.dir, `${profile}.jsonl`), 0).msgs) {
+      if (typeof m?.id !== 'string' || !m.id.startsWith('g-')) continue;
+      if (!received.has(m.id)) received.set(m.id, []);
+      received.get(m.id)!.push(m);
+    }
+  }
+  const results: CaseResult[] = variants.map((v) => ({
+    id: v.id,
+    category: v.category,
+    kind: v.kind,
+    description: v.description,
+    verdict: scoreMessageCase(v, { reply: replies.get(v.id), upstreamDelta: received.get(v.id) ?? [], serverRequests: [] }),
+  }));
+  const failures = results.filter((r) => !r.verdict.pass);
+  say(`generated variants: ${variants.length - failures.length}/${variants.length} passed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return { cases: variants.length, every, byCategory: tally(results, CATEGORIES), failures, seconds: (Date.now() - t0) / 1000 };
 }
 
 async function runCorpus(home: BenchHome, n: number, say: (m: string) => void): Promise<DetectionReport['corpus']> {

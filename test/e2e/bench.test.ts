@@ -193,3 +193,19 @@ test('bench/threads.js reports every busy thread of the daemon, the bridge and t
   }
   assert.match(r.stdout, /^mcp-guard wall per request\s+\d+\.\d$/m);
 });
+
+test('generated attack variants through the real bridge, daemon and recording upstream: only the documented limit gets through', async () => {
+  const { runGenerated } = await import('../../bench/detection/suite.js');
+  // Every 7th variant: a sample over every format, placement, disguise, name trick and URI trick.
+  const g = await runGenerated({ every: 7 });
+  assert.ok(g.cases > 900, `${g.cases} variants run`);
+  for (const cat of ['pii-request-leak', 'pii-response-leak', 'pii-evasion', 'permission-bypass', 'resource-traversal']) {
+    const k = g.byCategory.find((c) => c.category === cat)!.kinds;
+    assert.ok(k['must-block'].pass + k['must-redact'].pass > 0, `${cat} has caught attacks`);
+  }
+  // README "Detection", known limits: base64 of 11 bytes or less is not decoded (the gate's
+  // base64 trigger needs 16 characters), so a bare 9-character id in base64 is not seen.
+  const known = (d: string) => /^(?:es-dni|uk-nino) base64url of the value$/.test(d);
+  const unexpected = g.failures.filter((f) => !known(f.description));
+  assert.deepEqual(unexpected.map((f) => `${f.id} ${f.description}: ${f.verdict.reason}`), []);
+});

@@ -1,0 +1,427 @@
+// Generated attack variants: thousands of cases built from fresh values of every format the
+// detector claims (valid checksums, real token shapes), each placed where a message can carry it and
+// disguised in every way the issue names (encodings, separators, Unicode tricks, keys, numbers, long
+// padding), plus names and URIs that try to slip past permissions. The values come from generators
+// written from each format's public definition, not from the detector's patterns, and a fixed seed
+// makes every run send the same cases. They are scored like the hand-written cases (score.ts).
+import { getExampleNumber, type CountryCode } from 'libphonenumber-js/max';
+import examples from 'libphonenumber-js/mobile/examples';
+import type { CaseKind, Category, DetectionCase } from './cases.js';
+
+/** mulberry32: small, fast, and the same sequence on every machine. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+const DIGITS = '0123456789';
+const ALNUM = UPPER + LOWER + DIGITS;
+const HEXL = '0123456789abcdef';
+const B64 = ALNUM + '+/';
+const B64URL = ALNUM + '-_';
+
+class Gen {
+  constructor(private readonly r: () => number) {}
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.r() * (hi - lo + 1));
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.r() * xs.length)]!;
+  }
+  str(alphabet: string, n: number): string {
+    let s = '';
+    for (let i = 0; i < n; i++) s += alphabet[Math.floor(this.r() * alphabet.length)];
+    return s;
+  }
+  /** A string of the alphabet with a character of each of its classes (upper, lower, digit), as real tokens have. */
+  token(n: number, alphabet = ALNUM): string {
+    const classes = [/[A-Z]/, /[a-z]/, /[0-9]/].filter((re) => re.test(alphabet));
+    for (;;) {
+      const s = this.str(alphabet, n);
+      if (classes.every((re) => re.test(s))) return s;
+    }
+  }
+}
+
+function luhnComplete(partial: string): string {
+  let sum = 0;
+  for (let i = 0; i < partial.length; i++) {
+    let d = Number(partial[partial.length - 1 - i]);
+    if (i % 2 === 0) d *= 2;
+    if (d > 9) d -= 9;
+    sum += d;
+  }
+  return partial + String((10 - (sum % 10)) % 10);
+}
+
+/** A Luhn-valid card of the brand's prefix and length. */
+function card(g: Gen, prefix: string, length: number): string {
+  return luhnComplete(prefix + g.str(DIGITS, length - prefix.length - 1));
+}
+
+function ibanCheck(country: string, bban: string): string {
+  const rearranged = bban + country + '00';
+  const digits = rearranged.replace(/[A-Z]/g, (c) => String(c.charCodeAt(0) - 55));
+  let mod = 0;
+  for (const ch of digits) mod = (mod * 10 + Number(ch)) % 97;
+  return String(98 - mod).padStart(2, '0');
+}
+
+/** Country, BBAN shape (a letters, n digits, c alphanumerics), per ISO 13616. */
+const IBAN_FORMATS: [string, string][] = [
+  ['DE', '18n'], ['GB', '4a14n'], ['FR', '10n11c2n'], ['ES', '20n'], ['IT', '1a10n12c'], ['NL', '4a10n'], ['BE', '12n'], ['CH', '5n12c'], ['AT', '16n'], ['PL', '24n'], ['SE', '20n'], ['IE', '4a14n'],
+];
+function iban(g: Gen, country: string, shape: string): string {
+  let bban = '';
+  for (const [, n, t] of shape.matchAll(/(\d+)([anc])/g)) bban += g.str(t === 'a' ? UPPER : t === 'n' ? DIGITS : UPPER + DIGITS, Number(n));
+  return country + ibanCheck(country, bban) + bban;
+}
+
+function ssn(g: Gen): string {
+  let area: number;
+  do area = g.int(1, 899);
+  while (area === 666);
+  return `${String(area).padStart(3, '0')}-${String(g.int(1, 99)).padStart(2, '0')}-${String(g.int(1, 9999)).padStart(4, '0')}`;
+}
+
+function cpf(g: Gen): string {
+  const d = g.str(DIGITS, 9).split('').map(Number);
+  if (new Set(d).size === 1) d[0] = (d[0]! + 1) % 10;
+  const check = (xs: number[]) => {
+    const s = xs.reduce((acc, x, i) => acc + x * (xs.length + 1 - i), 0);
+    const r = (s * 10) % 11;
+    return r === 10 ? 0 : r;
+  };
+  d.push(check(d));
+  d.push(check(d));
+  const s = d.join('');
+  return `${s.slice(0, 3)}.${s.slice(3, 6)}.${s.slice(6, 9)}-${s.slice(9)}`;
+}
+
+function dni(g: Gen): string {
+  const n = g.int(10_000_000, 99_999_999);
+  return `${n}${'TRWAGMYFPDXBNJZSQVHLCKE'[n % 23]}`;
+}
+
+function nino(g: Gen): string {
+  // First letter not D F I Q U V; second not D F I O Q U V; prefix not BG GB KN NK NT TN ZZ.
+  const first = 'ABCEGHJKLMNOPRSTWXYZ', second = 'ABCEGHJKLMNPRSTWXYZ';
+  for (;;) {
+    const p = g.pick([...first]) + g.pick([...second]);
+    if (['BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ'].includes(p)) continue;
+    return `${p}${g.str(DIGITS, 6)}${g.pick(['A', 'B', 'C', 'D'])}`;
+  }
+}
+
+/** A real-shaped mobile number of a country: its example number with the last digits changed, kept only when libphonenumber calls it valid. */
+function phone(g: Gen, country: CountryCode): string | undefined {
+  const ex = getExampleNumber(country, examples);
+  if (!ex) return undefined;
+  const nat = ex.nationalNumber as string;
+  const changed = nat.slice(0, -3) + g.str(DIGITS, 3);
+  return `+${ex.countryCallingCode} ${changed}`;
+}
+
+function base64Body(g: Gen, n: number): string {
+  return g.str(B64, n);
+}
+
+export interface PlantedValue {
+  /** The detector type this value is (for the expected action). */
+  type: string;
+  /** Generated format, for the report. */
+  format: string;
+  value: string;
+  /** Digits only (for JSON-number and digit-homoglyph disguises). */
+  numeric?: boolean;
+  /** Request and response actions the default config takes for this type. */
+  request: 'block' | 'redact';
+  response: 'block' | 'redact';
+}
+
+const FIN = { request: 'block', response: 'redact' } as const;
+const CONTACT = { request: 'redact', response: 'redact' } as const;
+const SECRET = { request: 'block', response: 'block' } as const;
+
+/** Fresh values of every format, `per` of each (seeded). */
+export function plantedValues(per: number, seed = 20261124): PlantedValue[] {
+  const g = new Gen(rng(seed));
+  const out: PlantedValue[] = [];
+  const add = (type: string, format: string, make: () => string | undefined, actions: { request: 'block' | 'redact'; response: 'block' | 'redact' }, numeric = false) => {
+    for (let i = 0; i < per; i++) {
+      const value = make();
+      if (value) out.push({ type, format, value, numeric, ...actions });
+    }
+  };
+  const cards: [string, () => string][] = [
+    ['visa-16', () => card(g, '4', 16)],
+    ['visa-13', () => card(g, '4', 13)],
+    ['mastercard-5x', () => card(g, String(g.int(51, 55)), 16)],
+    ['mastercard-2x', () => card(g, String(g.int(2221, 2720)), 16)],
+    ['amex', () => card(g, g.pick(['34', '37']), 15)],
+    ['discover', () => card(g, g.pick(['6011', '65', String(g.int(644, 649))]), 16)],
+    ['jcb', () => card(g, String(g.int(3528, 3589)), 16)],
+    ['diners', () => card(g, g.pick(['36', '38', String(g.int(300, 305))]), 14)],
+    ['unionpay', () => card(g, '62', g.pick([16, 17, 18, 19]))],
+    ['maestro', () => card(g, g.pick(['6759', '5018', '5020', '6304']), g.pick([12, 13, 15, 16, 19]))],
+  ];
+  for (const [f, make] of cards) add('credit_card', f, make, FIN, true);
+  add('credit_card', 'card-spaced', () => card(g, '4', 16).replace(/(\d{4})(?=\d)/g, '$1 '), FIN);
+  add('credit_card', 'card-dashed', () => card(g, String(g.int(51, 55)), 16).replace(/(\d{4})(?=\d)/g, '$1-'), FIN);
+  add('credit_card', 'amex-grouped', () => card(g, '37', 15).replace(/^(\d{4})(\d{6})(\d{5})$/, '$1 $2 $3'), FIN);
+  add('ssn', 'ssn-dashed', () => ssn(g), FIN);
+  for (const [c, shape] of IBAN_FORMATS) add('iban', `iban-${c}`, () => iban(g, c, shape), FIN);
+  add('iban', 'iban-grouped', () => iban(g, 'GB', '4a14n').replace(/(.{4})(?=.)/g, '$1 '), FIN);
+  add('br_cpf', 'br-cpf', () => cpf(g), FIN);
+  add('es_dni', 'es-dni', () => dni(g), FIN);
+  add('uk_nino', 'uk-nino', () => nino(g), FIN);
+  add('email', 'email', () => `${g.str(LOWER, g.int(3, 8))}${g.pick(['.', '_', '+', ''])}${g.str(LOWER + DIGITS, g.int(2, 6))}@${g.str(LOWER, g.int(4, 9))}${g.pick(['.com', '.io', '.co.uk', '.de', '.org', '-corp.net'])}`, CONTACT);
+  for (const c of ['US', 'GB', 'DE', 'FR', 'IN', 'BR', 'JP', 'AU'] as CountryCode[]) add('phone', `phone-${c}`, () => phone(g, c), CONTACT);
+  add('phone', 'phone-us-paren', () => `(${g.int(2, 9)}${g.str(DIGITS, 2)}) ${g.int(2, 9)}${g.str(DIGITS, 2)}-${g.str(DIGITS, 4)}`, CONTACT);
+  const aws32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  add('aws_access_key', 'aws-akia', () => `${g.pick(['AKIA', 'ASIA'])}${g.str(aws32, 16)}`, SECRET);
+  add('aws_secret_key', 'aws-secret-assignment', () => `aws_secret_access_key = ${g.str(ALNUM + '/+', 40)}`, SECRET);
+  for (const p of ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_']) add('github_token', `github-${p.slice(0, 3)}`, () => p + g.token(36), SECRET);
+  add('github_token', 'github-pat', () => `github_pat_11${g.token(20, UPPER + DIGITS)}_${g.token(59)}`, SECRET);
+  add('gitlab_token', 'gitlab-pat', () => `glpat-${g.token(20, ALNUM + '_-')}`, SECRET);
+  add('slack_token', 'slack-bot', () => `xoxb-${g.str(DIGITS, 12)}-${g.str(DIGITS, 13)}-${g.token(24)}`, SECRET);
+  add('slack_token', 'slack-user', () => `xoxp-${g.str(DIGITS, 12)}-${g.str(DIGITS, 12)}-${g.str(DIGITS, 13)}-${g.str(HEXL, 32)}`, SECRET);
+  add('slack_webhook', 'slack-webhook', () => `https://hooks.slack.com/services/T${g.str(UPPER + DIGITS, 8)}/B${g.str(UPPER + DIGITS, 10)}/${g.token(24)}`, SECRET);
+  add('stripe_key', 'stripe-live', () => `${g.pick(['sk', 'rk'])}_live_${g.token(g.int(24, 99))}`, SECRET);
+  add('stripe_key', 'stripe-whsec', () => `whsec_${g.token(32)}`, SECRET);
+  add('google_api_key', 'google-api', () => `AIza${g.token(35, ALNUM + '_-')}`, SECRET);
+  add('google_oauth', 'google-client-secret', () => `GOCSPX-${g.token(28, ALNUM + '_-')}`, SECRET);
+  add('openai_api_key', 'openai-project', () => `sk-proj-${g.token(g.int(48, 120), ALNUM + '_-')}`, SECRET);
+  add('openai_api_key', 'openai-legacy', () => `sk-${g.token(20)}T3BlbkFJ${g.token(20)}`, SECRET);
+  add('anthropic_api_key', 'anthropic', () => `sk-ant-api03-${g.token(93, ALNUM + '_-')}AA`, SECRET);
+  add('npm_token', 'npm', () => `npm_${g.token(36)}`, SECRET);
+  add('pypi_token', 'pypi', () => `pypi-AgEIcHlwaS5vcmc${g.token(g.int(60, 140), ALNUM + '_-')}`, SECRET);
+  add('sendgrid_key', 'sendgrid', () => `SG.${g.token(22, ALNUM + '_-')}.${g.token(43, ALNUM + '_-')}`, SECRET);
+  add('twilio_key', 'twilio-sk', () => `SK${g.str(HEXL, 32)}`, SECRET);
+  add('mailgun_key', 'mailgun', () => `key-${g.str(HEXL, 32)}`, SECRET);
+  const b64u = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  add('jwt', 'jwt', () => `${b64u({ alg: g.pick(['HS256', 'RS256', 'ES256']), typ: 'JWT' })}.${b64u({ sub: g.str(DIGITS, 10), name: g.str(LOWER, 8), iat: g.int(1.6e9, 1.8e9) })}.${g.str(B64URL, 43)}`, SECRET);
+  for (const label of ['RSA PRIVATE KEY', 'EC PRIVATE KEY', 'OPENSSH PRIVATE KEY', 'PRIVATE KEY', 'ENCRYPTED PRIVATE KEY']) {
+    add('private_key', `pem-${label.split(' ')[0]!.toLowerCase()}`, () => `-----BEGIN ${label}-----\n${base64Body(g, 64)}\n${base64Body(g, 64)}\n${base64Body(g, 40)}==\n-----END ${label}-----`, SECRET);
+  }
+  add('database_url', 'database-url', () => `${g.pick(['postgres', 'postgresql', 'mysql', 'mongodb+srv', 'redis', 'amqps'])}://${g.str(LOWER, 6)}:${g.token(16)}@${g.str(LOWER, 5)}.internal.example.net:${g.int(1000, 65000)}/${g.str(LOWER, 4)}`, SECRET);
+  add('url_credentials', 'url-credentials', () => `https://${g.str(LOWER, 7)}:${g.token(14)}@git.${g.str(LOWER, 6)}.example.com/repo.git`, SECRET);
+  add('password', 'password-assignment', () => `password=${g.token(14)}!`, SECRET);
+  return out;
+}
+
+/** What must be looked for where it must not arrive: the value and, for grouped numbers, its digits. */
+function needles(v: PlantedValue): string[] {
+  const out = [v.value];
+  const compact = v.value.replace(/[ .-]/g, '');
+  if (compact !== v.value && /^[0-9A-Z]+$/.test(compact)) out.push(compact);
+  return out;
+}
+
+// ---- disguises -------------------------------------------------------------------------------
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex');
+const pct = (s: string) => [...Buffer.from(s, 'utf8')].map((b) => '%' + b.toString(16).toUpperCase().padStart(2, '0')).join('');
+const jsonU = (s: string) => [...s].map((c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')).join('');
+const fullwidth = (s: string) => s.replace(/[0-9A-Za-z]/g, (c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0));
+const mathDigits = (s: string) => s.replace(/[0-9]/g, (d) => String.fromCodePoint(0x1d7ce + Number(d)));
+const interleave = (s: string, sep: string) => [...s].join(sep);
+
+interface Disguise {
+  id: string;
+  describe: string;
+  /** The text that carries the value, or undefined when the disguise does not apply to it. */
+  apply: (v: PlantedValue) => string | undefined;
+  /** Put the text into the request line as raw JSON (escapes the JSON encoder would not write). */
+  raw?: boolean;
+}
+
+const singleLine = (v: PlantedValue) => !v.value.includes('\n');
+const digitsOnly = (v: PlantedValue) => /^[0-9]+$/.test(v.value);
+const grouped = (v: PlantedValue) => v.numeric && digitsOnly(v);
+
+export const DISGUISES: Disguise[] = [
+  { id: 'base64', describe: 'base64 of a sentence with the value', apply: (v) => b64(`the value is ${v.value} ok`) },
+  { id: 'base64url', describe: 'base64url of the value', apply: (v) => Buffer.from(`v=${v.value}`).toString('base64url') },
+  { id: 'base64-twice', describe: 'base64 of base64', apply: (v) => b64(b64(`value ${v.value}`)) },
+  { id: 'hex', describe: 'hex of the value', apply: (v) => hex(`value ${v.value}`) },
+  { id: 'hex-upper', describe: 'upper-case hex of the value', apply: (v) => hex(`v:${v.value}`).toUpperCase() },
+  { id: 'percent', describe: 'every byte percent-encoded', apply: (v) => pct(v.value) },
+  { id: 'html-dec', describe: 'decimal HTML entities', apply: (v) => [...v.value].map((c) => `&#${c.codePointAt(0)};`).join('') },
+  { id: 'html-hex', describe: 'hex HTML entities', apply: (v) => [...v.value].map((c) => `&#x${c.codePointAt(0)!.toString(16)};`).join('') },
+  { id: 'json-u', describe: 'JSON \\u escapes of every character (the parsed string is the value)', apply: (v) => (singleLine(v) ? jsonU(v.value) : undefined), raw: true },
+  { id: 'literal-u', describe: 'literal \\u text inside the string', apply: (v) => (singleLine(v) ? jsonU(v.value) : undefined) },
+  { id: 'fullwidth', describe: 'fullwidth letters and digits', apply: (v) => fullwidth(v.value) },
+  { id: 'math-digits', describe: 'mathematical bold digits', apply: (v) => (/[0-9]/.test(v.value) && v.numeric ? mathDigits(v.value) : undefined) },
+  { id: 'zwsp', describe: 'a zero-width space between every character', apply: (v) => (singleLine(v) ? interleave(v.value, '\u200b') : undefined) },
+  { id: 'zwj-wj', describe: 'zero-width joiners and word joiners inside', apply: (v) => (singleLine(v) ? [...v.value].map((c, i) => c + (i % 2 ? '\u200d' : '\u2060')).join('') : undefined) },
+  { id: 'soft-hyphen', describe: 'soft hyphens inside', apply: (v) => (singleLine(v) ? [...v.value].map((c, i) => c + (i % 4 === 3 ? '\u00ad' : '')).join('') : undefined) },
+  { id: 'bom-prefix', describe: 'a byte-order mark and bidi marks around it', apply: (v) => `\ufeff\u202a${v.value}\u202c` },
+  { id: 'nbsp-groups', describe: 'digits grouped with no-break spaces', apply: (v) => (grouped(v) ? v.value.replace(/(\d{4})(?=\d)/g, '$1\u00a0') : undefined) },
+  { id: 'unicode-dashes', describe: 'digits grouped with Unicode dashes', apply: (v) => (grouped(v) ? v.value.replace(/(\d{4})(?=\d)/g, '$1\u2013') : undefined) },
+  { id: 'dots', describe: 'digits grouped with dots', apply: (v) => (grouped(v) ? v.value.replace(/(\d{4})(?=\d)/g, '$1.') : undefined) },
+  { id: 'glued', describe: 'glued to letters on both sides', apply: (v) => (singleLine(v) ? `ref_${v.value}_end` : undefined) },
+  { id: 'padding', describe: 'after 70 KB of text (inspected in the worker pool)', apply: (v) => `${'lorem ipsum dolor sit amet '.repeat(2700)}${v.value}` },
+];
+
+// ---- cases -----------------------------------------------------------------------------------
+
+const call = (name: string, args: Record<string, unknown>) => ({ method: 'tools/call', params: { name, arguments: args } });
+
+function kindFor(action: 'block' | 'redact'): CaseKind {
+  return action === 'block' ? 'must-block' : 'must-redact';
+}
+
+/** Every generated case; `script` receives the upstream replies the response cases need. */
+export function generatedCases(opts: { perFormat?: number; script: Record<string, string> }): DetectionCase[] {
+  const values = plantedValues(opts.perFormat ?? 3);
+  const out: DetectionCase[] = [];
+  let n = 0;
+  const id = (prefix: string) => `g-${prefix}-${++n}`;
+  const push = (c: Omit<DetectionCase, 'id'> & { prefix: string }) => {
+    const { prefix, ...rest } = c;
+    out.push({ id: id(prefix), ...rest });
+  };
+
+  for (const v of values) {
+    const need = needles(v);
+    const reqKind = kindFor(v.request);
+    const resKind = kindFor(v.response);
+    const d = (where: string) => `${v.format} ${where}`;
+    // Request placements.
+    push({ prefix: 'req', category: 'pii-request-leak', kind: reqKind, check: 'request', description: d('in a tool argument'), request: call('echo', { note: `please use ${v.value} for this` }), secret: v.value, alsoLookFor: need });
+    push({ prefix: 'req', category: 'pii-request-leak', kind: reqKind, check: 'request', description: d('deep in nested arrays and objects'), request: call('echo', { a: [{ b: [{ c: { d: [`x ${v.value}`] } }] }] }), secret: v.value, alsoLookFor: need });
+    push({ prefix: 'req', category: 'pii-request-leak', kind: reqKind, check: 'request', description: d('in prompts/get arguments'), request: { method: 'prompts/get', params: { name: 'greet', arguments: { who: v.value } } }, secret: v.value, alsoLookFor: need });
+    push({ prefix: 'req', category: 'pii-request-leak', kind: reqKind, check: 'request', description: d('in _meta of a tool call'), request: { method: 'tools/call', params: { name: 'echo', arguments: {}, _meta: { note: v.value } } }, secret: v.value, alsoLookFor: need });
+    push({ prefix: 'req', category: 'pii-request-leak', kind: reqKind, check: 'request', description: d('in a completion argument'), request: { method: 'completion/complete', params: { ref: { type: 'ref/prompt', name: 'greet' }, argument: { name: 'who', value: v.value } } }, secret: v.value, alsoLookFor: need });
+    push({ prefix: 'req', category: 'pii-request-leak', kind: reqKind, check: 'request', description: d('after 20 KB of arguments (worker pool)'), request: call('echo', { log: 'x'.repeat(20 * 1024), tail: v.value }), secret: v.value, alsoLookFor: need });
+    // Response placements: the upstream's reply carries it.
+    const leak = (tool: string, text: string, where: string) => {
+      const key = `g-leak-${n + 1}`;
+      opts.script[key] = text;
+      push({ prefix: 'resp', category: 'pii-response-leak', kind: resKind, check: 'response', description: d(where), request: call(tool, { key }), upstreamReply: text, secret: v.value, alsoLookFor: need });
+    };
+    leak('leak', `Record: ${v.value}\nstatus ok`, 'in a tool result');
+    leak('leak_structured', JSON.stringify({ record: { owner: 'x', field: v.value } }), 'in structuredContent');
+    leak('leak', `${'ok line\n'.repeat(3000)}${v.value}\n`, 'after 24 KB of tool output (worker pool)');
+    {
+      const uri = `file:///data/generated/${n + 1}.txt`;
+      opts.script[`resource:${uri}`] = `contents: ${v.value}`;
+      push({ prefix: 'resp', category: 'pii-response-leak', kind: resKind, check: 'response', description: d('in resources/read contents'), request: { method: 'resources/read', params: { uri } }, upstreamReply: `contents: ${v.value}`, secret: v.value, alsoLookFor: need });
+    }
+    // Disguises (requests; a redact-type value must still not arrive in any form).
+    for (const dz of DISGUISES) {
+      const text = dz.apply(v);
+      if (text === undefined) continue;
+      const base = { prefix: 'ev', category: 'pii-evasion' as Category, kind: reqKind, check: 'request' as const, description: d(dz.describe), secret: dz.raw ? v.value : text, alsoLookFor: need };
+      if (dz.raw) push({ ...base, raw: `{"jsonrpc":"2.0","id":__ID__,"method":"tools/call","params":{"name":"echo","arguments":{"n":"${text}"}}}` });
+      else push({ ...base, request: call('echo', { blob: text }) });
+    }
+    if (singleLine(v) && !v.value.includes('"')) {
+      push({ prefix: 'ev', category: 'pii-evasion', kind: reqKind, check: 'request', description: d('as an object key'), request: call('echo', { [v.value]: 'x' }), secret: v.value, alsoLookFor: need });
+    }
+    if (digitsOnly(v) && v.value.length <= 19) {
+      push({ prefix: 'ev', category: 'pii-evasion', kind: reqKind, check: 'request', description: d('as a bare JSON number'), raw: `{"jsonrpc":"2.0","id":__ID__,"method":"tools/call","params":{"name":"echo","arguments":{"amount":12,"n":${v.value}}}}`, secret: v.value, alsoLookFor: need });
+    }
+    // A disguise in a response as well (the server side of an evasion).
+    const key = `g-leak-${n + 1}`;
+    const disguised = b64(`record ${v.value}`);
+    opts.script[key] = `blob: ${disguised}`;
+    push({ prefix: 'ev', category: 'pii-evasion', kind: resKind, check: 'response', description: d('base64 in a tool result'), request: call('leak', { key }), upstreamReply: `blob: ${disguised}`, secret: disguised, alsoLookFor: need });
+  }
+
+  // Near misses that must pass: a value whose checksum fails must arrive unchanged.
+  const nearMisses: [string, string][] = [];
+  for (const v of values) {
+    if (v.type === 'credit_card' && digitsOnly(v)) nearMisses.push([`${v.format} with its Luhn digit off by one`, v.value.slice(0, -1) + String((Number(v.value.slice(-1)) + 1) % 10)]);
+    if (v.type === 'iban' && !v.value.includes(' ')) nearMisses.push([`${v.format} with a wrong check`, v.value.slice(0, 2) + String((Number(v.value.slice(2, 4)) + 1) % 100).padStart(2, '0') + v.value.slice(4)]);
+    if (v.type === 'ssn') nearMisses.push(['SSN with area 000 (never issued)', '000' + v.value.slice(3)]);
+  }
+  for (const [desc, value] of nearMisses) {
+    push({ prefix: 'pass', category: 'pii-request-leak', kind: 'must-pass', check: 'request', description: desc, request: call('echo', { ref: `id ${value}` }), secret: value });
+  }
+
+  out.push(...permissionVariants(() => ++n), ...traversalVariants(() => ++n));
+  return out;
+}
+
+// ---- permission bypass -----------------------------------------------------------------------
+
+const NAME_TRICKS: [string, (s: string) => string][] = [
+  ['upper case', (s) => s.toUpperCase()],
+  ['title case', (s) => s.replace(/(^|_)([a-z])/g, (_, a, b) => a + b.toUpperCase())],
+  ['alternating case', (s) => [...s].map((c, i) => (i % 2 ? c.toUpperCase() : c)).join('')],
+  ['fullwidth letters', (s) => fullwidth(s)],
+  ['a zero-width space in the middle', (s) => s.slice(0, 3) + '\u200b' + s.slice(3)],
+  ['a zero-width joiner at the end', (s) => s + '\u200d'],
+  ['a word joiner at the start', (s) => '\u2060' + s],
+  ['a byte-order mark at the start', (s) => '\ufeff' + s],
+  ['a soft hyphen inside', (s) => s.slice(0, 2) + '\u00ad' + s.slice(2)],
+  ['a combining grapheme joiner inside', (s) => s.slice(0, 4) + '\u034f' + s.slice(4)],
+  ['a left-to-right mark at the end', (s) => s + '\u200e'],
+  ['a trailing space', (s) => s + ' '],
+  ['a trailing tab', (s) => s + '\t'],
+  ['a trailing newline', (s) => s + '\n'],
+  ['a leading space', (s) => ' ' + s],
+  ['a no-break space at the end', (s) => s + '\u00a0'],
+  ['an ideographic space at the end', (s) => s + '\u3000'],
+  ['a NUL at the end', (s) => s + '\u0000'],
+  ['fullwidth underscore', (s) => s.replace('_', '\uff3f')],
+];
+
+function permissionVariants(next: () => number): DetectionCase[] {
+  const out: DetectionCase[] = [];
+  const c = (kind: CaseKind, profile: string, name: string, d: string, args: Record<string, unknown> = {}): DetectionCase => {
+    const id = `g-perm-${next()}`;
+    return { id, category: 'permission-bypass', kind, check: 'request', profile, description: d, request: call(name, { ...args, marker: id }), secret: id };
+  };
+  // Denied by a deny list (exact names and a glob).
+  for (const denied of ['write_file', 'delete_file', 'delete_records']) {
+    for (const [trick, f] of NAME_TRICKS) out.push(c('must-block', 'denyonly', f(denied), `denied tool ${denied} with ${trick}`));
+  }
+  // Outside an allow list, and allowed names stretched.
+  for (const name of ['exec_shell', 'write_file', 'read_file_and_exec', 'x_read_file', 'read_files', 'echo2', 'lookup']) out.push(c('must-block', 'guarded', name, `${name}: not on the allow list`));
+  // An argument rule must hold whatever the tool name looks like.
+  const paths = ['/etc/passwd', '/etc/./passwd', '//etc//passwd', '/data/../etc/passwd', '/data/sub/../../etc/shadow', '/etc/passwd/', '/./etc/hosts', '/etc/ssh/sshd_config'];
+  for (const p of paths) out.push(c('must-block', 'guarded', 'read_file', `argument rule: read_file path ${p}`, { path: p }));
+  for (const [trick, f] of NAME_TRICKS.slice(0, 11)) out.push(c('must-block', 'guarded', f('read_file'), `argument rule: read_file with ${trick}, path /etc/passwd`, { path: '/etc/passwd' }));
+  // Controls.
+  for (const name of ['read_file', 'list_directory', 'echo', 'lookup_customer']) out.push(c('must-pass', 'guarded', name, `${name}: allowed`, name === 'read_file' ? { path: '/data/report.txt' } : {}));
+  for (const name of ['read_file', 'write_files_report', 'rewrite_file', 'deleted_items']) out.push(c('must-pass', 'denyonly', name, `${name}: not named by the deny list`));
+  return out;
+}
+
+// ---- resource traversal ----------------------------------------------------------------------
+
+function traversalVariants(next: () => number): DetectionCase[] {
+  const out: DetectionCase[] = [];
+  const r = (kind: CaseKind, uri: string, d: string): DetectionCase => ({ id: `g-trav-${next()}`, category: 'resource-traversal', kind, check: 'request', description: d, request: { method: 'resources/read', params: { uri } }, secret: uri });
+  const targets = ['etc/passwd', 'etc/shadow', 'etc/ssh/sshd_config', 'secret/keys.pem', 'home/user/.ssh/id_rsa'];
+  const ups: [string, string][] = [
+    ['..', 'plain ..'], ['%2e%2e', '%2e%2e'], ['%2E%2E', '%2E%2E'], ['.%2e', '.%2e'], ['%2e.', '%2e.'], ['%252e%252e', 'double-encoded dots'],
+  ];
+  const seps: [string, string][] = [['/', '/'], ['%2f', '%2f'], ['%2F', '%2F'], ['\\', 'backslash'], ['%5c', '%5c'], ['//', 'double slash'], ['/./', '/./']];
+  for (const t of targets) {
+    out.push(r('must-block', `file:///${t}`, `denied ${t}, plain`));
+    out.push(r('must-block', `FILE:///${t}`, `denied ${t}, upper-case scheme`));
+    out.push(r('must-block', `file://localhost/${t}`, `denied ${t}, localhost host`));
+    out.push(r('must-block', `file:////${t}`, `denied ${t}, extra slashes`));
+    out.push(r('must-block', `file:///./${t}`, `denied ${t}, a ./ segment`));
+    for (const [up, ud] of ups) {
+      for (const [sep, sd] of seps) out.push(r('must-block', `file:///data/sub${sep}${up}${sep}${up}${sep}${t}`, `${t} reached by ${ud} segments and ${sd} separators`));
+    }
+  }
+  for (const p of ['data/app/.env', 'data/x/y/.env', 'data/app/%2eenv', 'data/app/%2Eenv', 'data/app//.env', 'data/app/./.env']) out.push(r('must-block', `file:///${p}`, `a .env file: ${p}`));
+  for (const p of ['data-private/x.txt', 'database/dump.sql', 'dat/a.txt']) out.push(r('must-block', `file:///${p}`, `a sibling of the allowed prefix: ${p}`));
+  for (const p of ['data/report.txt', 'data/sub/dir/notes.md', 'data/a%20b.txt', 'data/v1.2/readme.md', 'data/..hidden/x.txt']) out.push(r('must-pass', `file:///${p}`, `allowed resource ${p}`));
+  return out;
+}

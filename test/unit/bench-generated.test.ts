@@ -1,0 +1,121 @@
+// The generated attack variants of the detection suite: every planted value is what its format
+// says (checksums, lengths, prefixes, checked here independently of the detector), the disguises
+// really hide the value, near misses really fail their checksums, and a run is reproducible.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isValidPhoneNumber } from 'libphonenumber-js/max';
+import { DISGUISES, generatedCases, plantedValues } from '../../bench/detection/generated.js';
+import { CATEGORIES } from '../../bench/detection/cases.js';
+
+const values = plantedValues(3);
+
+function luhn(d: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < d.length; i++) {
+    let x = Number(d[d.length - 1 - i]);
+    if (i % 2 === 1) x *= 2;
+    if (x > 9) x -= 9;
+    sum += x;
+  }
+  return sum % 10 === 0;
+}
+
+function ibanOk(s: string): boolean {
+  const r = (s.slice(4) + s.slice(0, 4)).replace(/[A-Z]/g, (c) => String(c.charCodeAt(0) - 55));
+  let m = 0;
+  for (const ch of r) m = (m * 10 + Number(ch)) % 97;
+  return m === 1;
+}
+
+test('planted values: cards pass Luhn with their brand prefix and length, IBANs mod-97, SSNs and national ids their rules', () => {
+  const cards = values.filter((v) => v.type === 'credit_card');
+  assert.ok(cards.length >= 30);
+  const brands: Record<string, RegExp> = {
+    'visa-16': /^4\d{15}$/, 'visa-13': /^4\d{12}$/, 'mastercard-5x': /^5[1-5]\d{14}$/, 'mastercard-2x': /^2(?:2[2-9]\d|[3-6]\d\d|7[01]\d|720)\d{12}$/, amex: /^3[47]\d{13}$/,
+    discover: /^6(?:011|5\d\d|4[4-9]\d)\d{12}$/, jcb: /^35(?:2[89]|[3-8]\d)\d{12}$/, diners: /^3(?:0[0-5]|[68]\d)\d{11}$/, unionpay: /^62\d{14,17}$/, maestro: /^(?:5018|5020|6304|6759)\d{8,15}$/,
+  };
+  for (const v of cards) {
+    const digits = v.value.replace(/[ -]/g, '');
+    assert.ok(luhn(digits), `${v.format} ${v.value} fails Luhn`);
+    if (brands[v.format]) assert.match(digits, brands[v.format]!, v.format);
+  }
+  for (const v of values.filter((x) => x.type === 'iban')) assert.ok(ibanOk(v.value.replace(/ /g, '')), `${v.format} ${v.value}`);
+  for (const v of values.filter((x) => x.type === 'ssn')) {
+    const [a, g, s] = v.value.split('-').map(Number);
+    assert.ok(a! > 0 && a! < 900 && a !== 666 && g! > 0 && s! > 0, v.value);
+  }
+  for (const v of values.filter((x) => x.type === 'es_dni')) assert.equal(v.value.at(-1), 'TRWAGMYFPDXBNJZSQVHLCKE'[Number(v.value.slice(0, 8)) % 23]);
+  for (const v of values.filter((x) => x.type === 'br_cpf')) {
+    const d = v.value.replace(/\D/g, '').split('').map(Number);
+    const check = (n: number) => ((d.slice(0, n).reduce((acc, x, i) => acc + x * (n + 1 - i), 0) * 10) % 11) % 10;
+    assert.deepEqual([d[9], d[10]], [check(9), check(10)], v.value);
+  }
+  const phones = values.filter((x) => x.type === 'phone' && x.value.startsWith('+'));
+  assert.ok(phones.length >= 20);
+  for (const v of phones) assert.ok(isValidPhoneNumber(v.value), `${v.format} ${v.value} is not a valid number`);
+});
+
+test('planted values: secrets have their documented shapes', () => {
+  const shapes: Record<string, RegExp> = {
+    'aws-akia': /^(?:AKIA|ASIA)[A-Z2-7]{16}$/,
+    'github-ghp': /^ghp_[A-Za-z0-9]{36}$/,
+    'github-pat': /^github_pat_[A-Za-z0-9_]{82}$/,
+    'slack-bot': /^xoxb-\d{12}-\d{13}-[A-Za-z0-9]{24}$/,
+    'stripe-live': /^[sr]k_live_[A-Za-z0-9]{24,99}$/,
+    'google-api': /^AIza[A-Za-z0-9_-]{35}$/,
+    'openai-legacy': /^sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}$/,
+    'anthropic': /^sk-ant-api03-[A-Za-z0-9_-]{95}$/,
+    'npm': /^npm_[A-Za-z0-9]{36}$/,
+    'sendgrid': /^SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/,
+    'jwt': /^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/,
+  };
+  for (const [format, re] of Object.entries(shapes)) {
+    const vs = values.filter((v) => v.format === format);
+    assert.equal(vs.length, 3, format);
+    for (const v of vs) assert.match(v.value, re, format);
+  }
+  for (const v of values.filter((x) => x.type === 'private_key')) assert.match(v.value, /^-----BEGIN [A-Z ]+-----\n[\s\S]+\n-----END [A-Z ]+-----$/);
+  // No two values alike: every case plants a fresh one.
+  assert.equal(new Set(values.map((v) => v.value)).size, values.length);
+});
+
+test('disguises hide the value, and decode back to it', () => {
+  const v = values.find((x) => x.format === 'visa-16')!;
+  const hidden = ['base64', 'base64url', 'base64-twice', 'hex', 'hex-upper', 'percent', 'html-dec', 'html-hex', 'json-u', 'literal-u', 'fullwidth', 'math-digits', 'zwsp', 'zwj-wj', 'soft-hyphen', 'nbsp-groups', 'unicode-dashes', 'dots'];
+  for (const d of DISGUISES) {
+    const text = d.apply(v);
+    assert.ok(text !== undefined, d.id);
+    if (hidden.includes(d.id)) assert.ok(!text.includes(v.value), `${d.id} leaves the value in plain sight`);
+  }
+  const by = Object.fromEntries(DISGUISES.map((d) => [d.id, d.apply(v)!]));
+  assert.ok(Buffer.from(by.base64!, 'base64').toString().includes(v.value));
+  assert.ok(Buffer.from(Buffer.from(by['base64-twice']!, 'base64').toString(), 'base64').toString().includes(v.value));
+  assert.ok(Buffer.from(by.hex!, 'hex').toString().includes(v.value));
+  assert.equal(decodeURIComponent(by.percent!), v.value);
+  assert.equal(JSON.parse(`"${by['json-u']}"`), v.value);
+  assert.equal(by.fullwidth!.normalize('NFKC'), v.value);
+  assert.equal(by['math-digits']!.normalize('NFKC'), v.value);
+  assert.equal(by.zwsp!.replace(/\u200b/g, ''), v.value);
+});
+
+test('generated cases: thousands, every generated category, unique ids, the same on every run', () => {
+  const script: Record<string, string> = {};
+  const cases = generatedCases({ script });
+  assert.ok(cases.length >= 5000, `${cases.length} cases`);
+  assert.equal(new Set(cases.map((c) => c.id)).size, cases.length);
+  const cats = new Set(cases.map((c) => c.category));
+  for (const c of ['pii-request-leak', 'pii-response-leak', 'pii-evasion', 'permission-bypass', 'resource-traversal']) assert.ok(cats.has(c as any), c);
+  for (const c of cats) assert.ok(CATEGORIES.includes(c));
+  // Every response case has its scripted reply, so a leak cannot hide behind an empty answer.
+  for (const c of cases.filter((x) => x.check === 'response')) {
+    const key = c.request?.method === 'resources/read' ? `resource:${(c.request.params as any).uri}` : (c.request?.params as any).arguments.key;
+    assert.equal(script[key], c.upstreamReply, c.id);
+  }
+  const again = generatedCases({ script: {} });
+  assert.deepEqual(again.map((c) => [c.id, c.request ?? c.raw]), cases.map((c) => [c.id, c.request ?? c.raw]));
+  // Near misses really fail their checksums.
+  for (const c of cases.filter((x) => x.kind === 'must-pass' && x.category === 'pii-request-leak')) {
+    if (/Luhn/.test(c.description)) assert.ok(!luhn(c.secret), c.secret);
+    if (/IBAN|iban/.test(c.description)) assert.ok(!ibanOk(c.secret), c.secret);
+  }
+});
