@@ -12,6 +12,7 @@ import { clopperPearsonUpper } from '../../src/bench/stats.js';
 import { allCases, CATEGORIES, S, type CaseKind, type DetectionCase } from './cases.js';
 import { generateCorpus } from './corpus.js';
 import { generatedCases } from './generated.js';
+import { runAuthVariants } from './auth-variants.js';
 import { scoreMessageCase, scoreRate, tally, isRefusal, isSuccess, contains, type Verdict, type CategoryScore } from './score.js';
 
 const LEAK_SERVER = fileURLToPath(new URL('../../test/fixtures/bench/leak-server.js', import.meta.url));
@@ -108,10 +109,20 @@ export async function runGenerated(opts: { every?: number; progress?: (m: string
     const scriptFile = join(home.dir, 'script.json');
     writeFileSync(scriptFile, JSON.stringify(script));
     writeSuiteConfig(home, scriptFile);
-    return await runVariants(home, variants, every, opts.progress ?? (() => {}));
+    const g = await runVariants(home, variants, every, opts.progress ?? (() => {}));
+    return withAuthVariants(g, await runAuthVariants(LEAK_SERVER, opts.progress));
   } finally {
     await home.close();
   }
+}
+
+/** The generated report with the auth variants (all of them, never sampled) added in. */
+function withAuthVariants(g: DetectionReport['generated'], auth: CaseResult[]): DetectionReport['generated'] {
+  const byCategory = g.byCategory.map((c) => {
+    if (c.category !== 'auth-bypass') return c;
+    return tally(auth, ['auth-bypass'])[0]!;
+  });
+  return { ...g, cases: g.cases + auth.length, byCategory, failures: [...g.failures, ...auth.filter((r) => !r.verdict.pass)] };
 }
 
 export async function runDetection(opts: SuiteOptions): Promise<DetectionReport> {
@@ -172,7 +183,7 @@ export async function runDetection(opts: SuiteOptions): Promise<DetectionReport>
     }
 
     // ---- generated variants, many in flight: each is scored by its own request id
-    generated = await runVariants(home, variants, every, say);
+    generated = withAuthVariants(await runVariants(home, variants, every, say), await runAuthVariants(LEAK_SERVER, say));
 
     // ---- scenarios: each runs its own daemon (or its own server), so they run a few at a time
     const scenarioCases = cases.filter((x) => x.check === 'scenario');

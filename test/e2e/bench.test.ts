@@ -194,12 +194,16 @@ test('bench/threads.js reports every busy thread of the daemon, the bridge and t
   assert.match(r.stdout, /^mcp-guard wall per request\s+\d+\.\d$/m);
 });
 
-test('generated attack variants through the real bridge, daemon and recording upstream: only the documented limit gets through', async () => {
+test('generated attack variants through the real bridge, daemon and recording upstream (and raw hellos for auth): only the documented limit gets through', async () => {
   const { runGenerated } = await import('../../bench/detection/suite.js');
   // Every 7th variant: a sample over every format, placement, disguise, name trick and URI trick.
   const g = await runGenerated({ every: 7 });
   assert.ok(g.cases > 900, `${g.cases} variants run`);
-  for (const cat of ['pii-request-leak', 'pii-response-leak', 'pii-evasion', 'permission-bypass', 'resource-traversal']) {
+  // The auth variants (forged, tampered, revoked and stolen keys and tokens on raw hellos) all run.
+  const auth = g.byCategory.find((c) => c.category === 'auth-bypass')!.kinds;
+  assert.ok(auth['must-block'].pass + auth['must-block'].fail >= 50, 'auth variants ran');
+  assert.equal(auth['must-pass'].pass, 2, 'the valid key and the valid token are accepted');
+  for (const cat of ['pii-request-leak', 'pii-response-leak', 'pii-evasion', 'permission-bypass', 'resource-traversal', 'auth-bypass']) {
     const k = g.byCategory.find((c) => c.category === cat)!.kinds;
     assert.ok(k['must-block'].pass + k['must-redact'].pass > 0, `${cat} has caught attacks`);
   }
