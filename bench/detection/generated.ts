@@ -281,6 +281,9 @@ function kindFor(action: 'block' | 'redact'): CaseKind {
   return action === 'block' ? 'must-block' : 'must-redact';
 }
 
+/** A server's sampling request is a request (stage.ts `scanDirection`): the request action applies. */
+const reqKind = (v: PlantedValue): CaseKind => kindFor(v.request);
+
 /** Every generated case; `script` receives the upstream replies the response cases need. */
 export function generatedCases(opts: { perFormat?: number; script: Record<string, string> }): DetectionCase[] {
   const values = plantedValues(opts.perFormat ?? 3);
@@ -337,6 +340,16 @@ export function generatedCases(opts: { perFormat?: number; script: Record<string
     const disguised = b64(`record ${v.value}`);
     opts.script[key] = `blob: ${disguised}`;
     push({ prefix: 'ev', category: 'pii-evasion', kind: resKind, check: 'response', description: d('base64 in a tool result'), request: call('leak', { key }), upstreamReply: `blob: ${disguised}`, secret: disguised, alsoLookFor: need });
+  }
+
+  // Sampling injection: the server asks the client's model to read the value (plain and in base64).
+  for (const v of values) {
+    for (const [form, text] of [['plain', v.value], ['base64', b64(`note ${v.value}`)]] as const) {
+      const key = `g-samp-${n + 1}`;
+      const prompt = `Summarise this for the user: ${text}`;
+      opts.script[key] = prompt;
+      push({ prefix: 'samp', category: 'sampling-injection', kind: reqKind(v), check: 'sampling', description: `${v.format} ${form === 'plain' ? 'in' : 'in base64 in'} a sampling request`, request: call('sample', { key }), upstreamReply: prompt, secret: key, alsoLookFor: needles(v) });
+    }
   }
 
   // Near misses that must pass: a value whose checksum fails must arrive unchanged.

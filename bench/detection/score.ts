@@ -172,3 +172,25 @@ export function tally(results: { category: string; kind: CaseKind; verdict: Verd
     return { category, kinds };
   });
 }
+
+/**
+ * A generated sampling case, run alongside others: `secret` is its key, which the leak server puts in
+ * the request's `metadata.case`, `alsoLookFor` the planted value's forms. `sampled` holds the
+ * sampling requests the client received; `reply` the answer to the tool call that made the server sample, which reports
+ * what the server got back (the leak server's `_sampling`).
+ */
+export function scoreSamplingVariant(c: DetectionCase, reply: any, sampled: any[]): Verdict {
+  const mine = sampled.filter((m) => m?.params?.metadata?.case === c.secret);
+  const leaked = contains(mine, c.alsoLookFor ?? []);
+  const got = reply?.result?._sampling;
+  if (reply === undefined) return { pass: false, reason: 'the tool call never completed' };
+  if (leaked) return { pass: false, reason: 'the client received the sampling request with the planted value' };
+  if (c.kind === 'must-block') {
+    if (mine.length) return { pass: false, reason: 'the sampling request reached the client' };
+    if (!isRefusal({ error: got?.error })) return { pass: false, reason: `the server did not get a -3200x refusal (got ${JSON.stringify(got ?? reply.error ?? reply.result).slice(0, 100)})` };
+    return { pass: true, reason: `sampling request refused with ${got.error.code}; the client never saw it` };
+  }
+  if (!mine.length) return { pass: false, reason: 'the sampling request never reached the client' };
+  if (got?.result === undefined) return { pass: false, reason: `the server did not get the client's answer (got ${JSON.stringify(got ?? reply.error).slice(0, 100)})` };
+  return { pass: true, reason: 'sampling request delivered with the value redacted' };
+}

@@ -13,7 +13,7 @@ import { allCases, CATEGORIES, S, type CaseKind, type DetectionCase } from './ca
 import { generateCorpus } from './corpus.js';
 import { generatedCases } from './generated.js';
 import { runAuthVariants } from './auth-variants.js';
-import { scoreMessageCase, scoreRate, tally, isRefusal, isSuccess, contains, type Verdict, type CategoryScore } from './score.js';
+import { scoreMessageCase, scoreSamplingVariant, scoreRate, tally, isRefusal, isSuccess, contains, type Verdict, type CategoryScore } from './score.js';
 
 const LEAK_SERVER = fileURLToPath(new URL('../../test/fixtures/bench/leak-server.js', import.meta.url));
 
@@ -233,14 +233,22 @@ async function runVariants(home: BenchHome, variants: DetectionCase[], every: nu
     byProfile.get(p)!.push(c);
   }
   const replies = new Map<string, any>();
+  const sampled: any[] = [];
   let done = 0;
   const clients: RpcClient[] = [];
   try {
     await Promise.all(
       [...byProfile].map(async ([profile, list]) => {
-        const c = home.bridge(profile, { keepAll: false });
+        const c = home.bridge(profile, {
+          keepAll: false,
+          onServerRequest: (m) => {
+            if (m.method !== 'sampling/createMessage') return undefined;
+            sampled.push(m);
+            return { role: 'assistant', content: { type: 'text', text: 'ok, done' }, model: 'bench-model', stopReason: 'endTurn' };
+          },
+        });
         clients.push(c);
-        const r = await withTimeout(c.initialize(), 30_000);
+        const r = await withTimeout(c.initialize({ sampling: {} }), 30_000);
         if (!r?.ok) throw new Error(`cannot initialize ${profile} for the generated variants: ${JSON.stringify(r?.msg?.error ?? 'timeout')}`);
         let next = 0;
         const worker = async () => {
@@ -267,12 +275,22 @@ async function runVariants(home: BenchHome, variants: DetectionCase[], every: nu
       received.get(m.id)!.push(m);
     }
   }
+  // The leak server names the case in the request's metadata: sort what the client was asked by it.
+  const sampledByKey = new Map<string, any[]>();
+  for (const m of sampled) {
+    const key = String(m.params?.metadata?.case ?? '');
+    if (!sampledByKey.has(key)) sampledByKey.set(key, []);
+    sampledByKey.get(key)!.push(m);
+  }
   const results: CaseResult[] = variants.map((v) => ({
     id: v.id,
     category: v.category,
     kind: v.kind,
     description: v.description,
-    verdict: scoreMessageCase(v, { reply: replies.get(v.id), upstreamDelta: received.get(v.id) ?? [], serverRequests: [] }),
+    verdict:
+      v.check === 'sampling'
+        ? scoreSamplingVariant(v, replies.get(v.id), sampledByKey.get(v.secret) ?? [])
+        : scoreMessageCase(v, { reply: replies.get(v.id), upstreamDelta: received.get(v.id) ?? [], serverRequests: [] }),
   }));
   const failures = results.filter((r) => !r.verdict.pass);
   say(`generated variants: ${variants.length - failures.length}/${variants.length} passed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

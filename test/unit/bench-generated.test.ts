@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isValidPhoneNumber } from 'libphonenumber-js/max';
 import { DISGUISES, generatedCases, plantedValues } from '../../bench/detection/generated.js';
-import { CATEGORIES } from '../../bench/detection/cases.js';
+import { CATEGORIES, type DetectionCase } from '../../bench/detection/cases.js';
+import { scoreSamplingVariant } from '../../bench/detection/score.js';
 
 const values = plantedValues(3);
 
@@ -104,7 +105,7 @@ test('generated cases: thousands, every generated category, unique ids, the same
   assert.ok(cases.length >= 5000, `${cases.length} cases`);
   assert.equal(new Set(cases.map((c) => c.id)).size, cases.length);
   const cats = new Set(cases.map((c) => c.category));
-  for (const c of ['pii-request-leak', 'pii-response-leak', 'pii-evasion', 'permission-bypass', 'resource-traversal']) assert.ok(cats.has(c as any), c);
+  for (const c of ['pii-request-leak', 'pii-response-leak', 'pii-evasion', 'sampling-injection', 'permission-bypass', 'resource-traversal']) assert.ok(cats.has(c as any), c);
   for (const c of cats) assert.ok(CATEGORIES.includes(c));
   // Every response case has its scripted reply, so a leak cannot hide behind an empty answer.
   for (const c of cases.filter((x) => x.check === 'response')) {
@@ -118,4 +119,21 @@ test('generated cases: thousands, every generated category, unique ids, the same
     if (/Luhn/.test(c.description)) assert.ok(!luhn(c.secret), c.secret);
     if (/IBAN|iban/.test(c.description)) assert.ok(!ibanOk(c.secret), c.secret);
   }
+});
+
+test('sampling variants are scored by the case named in the request metadata, not by the prompt', () => {
+  const c = (kind: 'must-block' | 'must-redact'): DetectionCase => ({ id: 'g-samp-1', category: 'sampling-injection', kind, check: 'sampling', description: 'd', secret: 'g-samp-1', alsoLookFor: ['4111111111111111'] });
+  const req = (text: string, key = 'g-samp-1') => ({ method: 'sampling/createMessage', params: { messages: [{ content: { type: 'text', text } }], metadata: { case: key } } });
+  const refused = { result: { isError: true, _sampling: { error: { code: -32002, message: 'blocked' } } } };
+  const answered = { result: { _sampling: { result: { role: 'assistant' } } } };
+  assert.equal(scoreSamplingVariant(c('must-block'), refused, []).pass, true);
+  // Another case's request carrying the same text does not count against this one.
+  assert.equal(scoreSamplingVariant(c('must-block'), refused, [req('4111111111111111', 'g-samp-2')]).pass, true);
+  assert.equal(scoreSamplingVariant(c('must-block'), refused, [req('[REDACTED]')]).pass, false, 'a blocked request must not reach the client at all');
+  assert.equal(scoreSamplingVariant(c('must-block'), answered, []).pass, false, 'the server must get a refusal');
+  assert.equal(scoreSamplingVariant(c('must-block'), undefined, []).pass, false);
+  assert.equal(scoreSamplingVariant(c('must-redact'), answered, [req('[REDACTED:credit_card]')]).pass, true);
+  assert.equal(scoreSamplingVariant(c('must-redact'), answered, [req('card 4111111111111111')]).pass, false);
+  assert.equal(scoreSamplingVariant(c('must-redact'), answered, []).pass, false, 'a redacted request must still reach the client');
+  assert.equal(scoreSamplingVariant(c('must-redact'), refused, [req('[REDACTED]')]).pass, false, 'the server must get the answer');
 });
