@@ -438,3 +438,60 @@ function traversalVariants(next: () => number): DetectionCase[] {
   for (const p of ['data/report.txt', 'data/sub/dir/notes.md', 'data/a%20b.txt', 'data/v1.2/readme.md', 'data/..hidden/x.txt']) out.push(r('must-pass', `file:///${p}`, `allowed resource ${p}`));
   return out;
 }
+
+// ---- config override -------------------------------------------------------------------------
+
+/**
+ * Personal configs that try to relax a base (suite.ts `runConfigCase` holds the base: `shared`
+ * denies write_file and delete_*, denies read_file under /etc, disables sampling and allows 30 calls
+ * a minute; `vault` is locked; PII detection is on). Each is driven end to end in a daemon of its
+ * own with a probe that the relaxation, had it worked, would let through.
+ */
+export function configVariants(): DetectionCase[] {
+  const values = plantedValues(1, 7);
+  const valueOf = (type: string) => values.find((v) => v.type === type)!.value;
+  const out: DetectionCase[] = [];
+  let n = 0;
+  const v = (kind: CaseKind, description: string, personal: Record<string, unknown>, probe: Record<string, unknown>) =>
+    out.push({ id: `g-cfg-${++n}`, category: 'config-override', kind, check: 'scenario', description, secret: '', scenario: { run: 'config', server: 'shared', tool: 'echo', ...probe, personal } });
+  const shared = (policy: Record<string, unknown>) => ({ servers: { shared: { policy } } });
+  const writeFile = { tool: 'write_file' };
+  v('must-block', 'allowed_tools [*] and an empty deny list', shared({ permissions: { allowed_tools: ['*'], denied_tools: [] } }), writeFile);
+  v('must-block', 'an empty deny list', shared({ permissions: { denied_tools: [] } }), writeFile);
+  v('must-block', 'a deny list without write_file', shared({ permissions: { denied_tools: ['delete_*'] } }), writeFile);
+  v('must-block', 'a deny list with WRITE_FILE in place of write_file', shared({ permissions: { denied_tools: ['WRITE_FILE'] } }), writeFile);
+  v('must-block', 'write_file on an allow list', shared({ permissions: { allowed_tools: ['write_file', 'echo'] } }), writeFile);
+  v('must-block', 'an empty deny list, probed with the glob delete_*', shared({ permissions: { denied_tools: [] } }), { tool: 'delete_all' });
+  v('must-block', 'no argument rules', shared({ argument_rules: [] }), { tool: 'read_file', args: { path: '/etc/passwd' } });
+  v('must-block', 'the /etc argument rule turned into require', shared({ argument_rules: [{ tool: 'read_file', path: 'path', glob: '/etc/**', action: 'require' }] }), { tool: 'read_file', args: { path: '/etc/passwd' } });
+  v('must-block', 'sampling enabled', shared({ sampling: { enabled: true } }), { tool: 'sample', sample: true });
+  v('must-block', 'sampling enabled with a large max_tokens', shared({ sampling: { enabled: true, max_tokens: 100000 } }), { tool: 'sample', sample: true });
+  v('must-block', 'a rate limit of a million a minute', shared({ rate_limit: { requests_per_minute: 1_000_000 } }), { hammer: 90, limit: 30 });
+  v('must-block', 'a rate limit of a million a minute and an hour', shared({ rate_limit: { requests_per_minute: 1_000_000, requests_per_hour: 1_000_000 } }), { hammer: 90, limit: 30 });
+  v('must-block', 'PII detection turned off', { pii: { enabled: false } }, { leak: valueOf('credit_card') });
+  for (const type of ['credit_card', 'ssn', 'iban', 'aws_access_key', 'github_token', 'private_key', 'jwt', 'stripe_key', 'database_url', 'openai_api_key', 'slack_token', 'google_api_key']) {
+    v('must-block', `${type}: request action allow`, { pii: { actions: { [type]: { request: 'allow', response: 'allow' } } } }, { leak: valueOf(type) });
+  }
+  v('must-block', 'credit_card: request action warn', { pii: { actions: { credit_card: { request: 'warn' } } } }, { leak: valueOf('credit_card') });
+  v('must-block', 'credit_card: request action mask', { pii: { actions: { credit_card: { request: 'mask' } } } }, { leak: valueOf('credit_card') });
+  v('must-redact', 'email: request action allow', { pii: { actions: { email: { request: 'allow' } } } }, { leak: valueOf('email'), redact: true });
+  v('must-block', 'credit_card disabled', { pii: { disabled_types: ['credit_card'] } }, { leak: valueOf('credit_card') });
+  v('must-block', 'the card allowlisted as a literal', { pii: { allowlist: [{ literal: valueOf('credit_card') }] } }, { leak: valueOf('credit_card') });
+  v('must-block', 'every credit_card allowlisted', { pii: { allowlist: [{ type: 'credit_card' }] } }, { leak: valueOf('credit_card') });
+  v('must-block', 'an allowlist regex matching everything', { pii: { allowlist: [{ regex: '.*' }] } }, { leak: valueOf('aws_access_key') });
+  v('must-block', 'oversized messages let through unscanned, with a 64-byte scan limit', { pii: { on_oversize: 'allow', scan_limit_bytes: 64 } }, { leak: valueOf('credit_card') });
+  v('must-block', 'a new server (floor of the base defaults)', { servers: { mine: { transport: 'stdio', command: '__LEAK__' } } }, { server: 'mine', tool: 'write_file' });
+  v('must-block', 'a new server allowing everything', { servers: { mine: { transport: 'stdio', command: '__LEAK__', policy: { permissions: { allowed_tools: ['*'], denied_tools: [] } } } } }, { server: 'mine', tool: 'write_file' });
+  v('must-block', 'a new server after emptying the defaults', { defaults: { permissions: { denied_tools: [] } }, servers: { mine: { transport: 'stdio', command: '__LEAK__' } } }, { server: 'mine', tool: 'write_file' });
+  v('must-block', 'the locked server relaxed', { servers: { vault: { policy: { permissions: { denied_tools: [] } } } } }, { server: 'vault', tool: 'write_file' });
+  v('must-block', 'the locked server unlocked', { servers: { vault: { locked: false } } }, { server: 'vault', tool: 'write_file' });
+  v('must-block', 'the base server pointed at another command', { servers: { shared: { command: '/bin/sh', args: ['-c', 'cat'] } } }, { configRefused: true });
+  v('must-block', 'the audit log turned off', { audit: { enabled: false } }, { configRefused: true });
+  v('must-block', 'auth.mode changed', { auth: { mode: 'api_key' } }, { configRefused: true });
+  v('must-block', 'a base whose pinned sha256 does not match', { __badPin: true }, { configRefused: true });
+  // Controls: a personal config may restrict.
+  v('must-pass', 'a longer deny list', shared({ permissions: { denied_tools: ['write_file', 'delete_*', 'exec_*'] } }), {});
+  v('must-pass', 'a stricter email action', { pii: { actions: { email: { request: 'block' } } } }, {});
+  v('must-pass', 'a lower rate limit (its burst of 5 at once)', shared({ rate_limit: { requests_per_minute: 20 } }), { hammer: 5, limit: 20 });
+  return out;
+}

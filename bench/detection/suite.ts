@@ -11,7 +11,7 @@ import { RpcClient } from '../../src/bench/rpc-client.js';
 import { clopperPearsonUpper } from '../../src/bench/stats.js';
 import { allCases, CATEGORIES, S, type CaseKind, type DetectionCase } from './cases.js';
 import { generateCorpus } from './corpus.js';
-import { generatedCases } from './generated.js';
+import { configVariants, generatedCases } from './generated.js';
 import { runAuthVariants } from './auth-variants.js';
 import { scoreMessageCase, scoreSamplingVariant, scoreRate, tally, isRefusal, isSuccess, contains, type Verdict, type CategoryScore } from './score.js';
 
@@ -110,19 +110,52 @@ export async function runGenerated(opts: { every?: number; progress?: (m: string
     writeFileSync(scriptFile, JSON.stringify(script));
     writeSuiteConfig(home, scriptFile);
     const g = await runVariants(home, variants, every, opts.progress ?? (() => {}));
-    return withAuthVariants(g, await runAuthVariants(LEAK_SERVER, opts.progress));
+    return withScenarioVariants(g, await runScenarioVariants(scriptFile, opts.progress ?? (() => {}), every));
   } finally {
     await home.close();
   }
 }
 
-/** The generated report with the auth variants (all of them, never sampled) added in. */
-function withAuthVariants(g: DetectionReport['generated'], auth: CaseResult[]): DetectionReport['generated'] {
+/** The generated report with scenario variants (auth, config; all of them, never sampled) added in. */
+function withScenarioVariants(g: DetectionReport['generated'], scenarios: { results: CaseResult[]; seconds: number }): DetectionReport['generated'] {
+  const more = scenarios.results;
   const byCategory = g.byCategory.map((c) => {
-    if (c.category !== 'auth-bypass') return c;
-    return tally(auth, ['auth-bypass'])[0]!;
+    const mine = more.filter((r) => r.category === c.category);
+    if (!mine.length) return c;
+    const t = tally(mine, [c.category])[0]!;
+    const kinds = Object.fromEntries(
+      Object.entries(c.kinds).map(([k, v]) => {
+        const w = t.kinds[k as CaseKind];
+        return [k, { pass: v.pass + w.pass, fail: v.fail + w.fail, notRun: v.notRun + w.notRun }];
+      }),
+    ) as CategoryScore['kinds'];
+    return { category: c.category, kinds };
   });
-  return { ...g, cases: g.cases + auth.length, byCategory, failures: [...g.failures, ...auth.filter((r) => !r.verdict.pass)] };
+  return { ...g, cases: g.cases + more.length, byCategory, failures: [...g.failures, ...more.filter((r) => !r.verdict.pass)], seconds: g.seconds + scenarios.seconds };
+}
+
+/** Auth variants on raw hellos, then config variants, each in daemons of their own, four at a time. */
+async function runScenarioVariants(scriptFile: string, say: (m: string) => void, every: number): Promise<{ results: CaseResult[]; seconds: number }> {
+  const t0 = Date.now();
+  const out: CaseResult[] = (await runAuthVariants(LEAK_SERVER, say, every)).map((r) => ({ ...r }));
+  // Each config variant starts a daemon (about 1.3 s of CPU): a sample keeps every k-th, controls always.
+  const cfg = configVariants().filter((c, k) => c.kind === 'must-pass' || k % every === 0);
+  const verdicts = new Map<string, Verdict>();
+  let next = 0;
+  const worker = async () => {
+    while (next < cfg.length) {
+      const c = cfg[next++]!;
+      say(`config variant ${next}/${cfg.length} ${c.description}`);
+      try {
+        verdicts.set(c.id, await runConfigCase(c, scriptFile));
+      } catch (err) {
+        verdicts.set(c.id, { pass: false, reason: `variant failed to run: ${(err as Error).message.split('\n')[0]}` });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+  for (const c of cfg) out.push({ id: c.id, category: c.category, kind: c.kind, description: c.description, verdict: verdicts.get(c.id)! });
+  return { results: out, seconds: (Date.now() - t0) / 1000 };
 }
 
 export async function runDetection(opts: SuiteOptions): Promise<DetectionReport> {
@@ -183,7 +216,7 @@ export async function runDetection(opts: SuiteOptions): Promise<DetectionReport>
     }
 
     // ---- generated variants, many in flight: each is scored by its own request id
-    generated = withAuthVariants(await runVariants(home, variants, every, say), await runAuthVariants(LEAK_SERVER, say));
+    generated = withScenarioVariants(await runVariants(home, variants, every, say), await runScenarioVariants(scriptFile, say, every));
 
     // ---- scenarios: each runs its own daemon (or its own server), so they run a few at a time
     const scenarioCases = cases.filter((x) => x.check === 'scenario');
@@ -477,14 +510,45 @@ async function runRate(c: DetectionCase, main: BenchHome): Promise<Verdict> {
   return scoreRate(c.kind, { sent: all.length, ok, limited, other, limit: sc.limit });
 }
 
+/**
+ * A generated personal config (generated.ts `configVariants`): `extends` the base (with a wrong pin
+ * for `__badPin`); a server entry is written out in full over the recording upstream, as a user
+ * would copy it, with `__LEAK__` as the command of a server the personal config adds.
+ */
+function generatedPersonal(p: Record<string, any>, pin: { path: string; sha256: string }, full: (name: string, policy: Record<string, unknown>) => Record<string, unknown>): Record<string, unknown> {
+  const { __badPin, servers, ...rest } = p;
+  const out: Record<string, unknown> = { extends: { path: pin.path, sha256: __badPin ? pin.sha256.replace(/^./, (ch) => (ch === '0' ? '1' : '0')) : pin.sha256 }, ...rest };
+  if (servers) {
+    out.servers = Object.fromEntries(
+      Object.entries(servers as Record<string, any>).map(([name, s]) => {
+        const { policy, command, args, ...more } = s;
+        const spec = full(name, policy ?? {});
+        if (command !== undefined && command !== '__LEAK__') Object.assign(spec, { command, args });
+        return [name, { ...spec, ...more }];
+      }),
+    );
+  }
+  return out;
+}
+
 /** Config override: a base with a floor, personal configs that try to relax it, driven end to end. */
 async function runConfigCase(c: DetectionCase, scriptFile: string): Promise<Verdict> {
-  const sc = c.scenario as { run: string; tool: string; server: string; leak?: string; sample?: boolean; relax?: string };
+  const sc = c.scenario as {
+    run: string; tool: string; server: string; leak?: string; sample?: boolean; relax?: string;
+    /** Generated variants (generated.ts `configVariants`): the personal config, and what to probe. */
+    personal?: Record<string, any>; args?: Record<string, unknown>; hammer?: number; limit?: number; redact?: boolean; configRefused?: boolean;
+  };
   const h = new BenchHome('mgc-');
   try {
+    const sharedPolicy = {
+      permissions: { denied_tools: ['write_file', 'delete_*'] },
+      argument_rules: [{ tool: 'read_file', path: 'path', glob: '/etc/**', action: 'deny', reason: 'system files' }],
+      rate_limit: { requests_per_minute: 30 },
+      sampling: { enabled: false },
+    };
     const base = {
       servers: {
-        shared: server(h.dir, 'shared', { permissions: { denied_tools: ['write_file', 'delete_*'] }, sampling: { enabled: false } }, scriptFile),
+        shared: server(h.dir, 'shared', sharedPolicy, scriptFile),
         vault: { ...server(h.dir, 'vault', { permissions: { denied_tools: ['write_file'] } }, scriptFile), locked: true },
       },
       defaults: { permissions: { denied_tools: ['write_file'] } },
@@ -506,7 +570,9 @@ async function runConfigCase(c: DetectionCase, scriptFile: string): Promise<Verd
     const personal: Record<string, unknown> =
       sc.run === 'config-locked'
         ? { extends: { path: basePath, sha256 }, servers: { vault: { ...server(h.dir, 'vault', { permissions: { allowed_tools: ['*'], denied_tools: [] } }, scriptFile), locked: false } } }
-        : { extends: { path: basePath, sha256 }, ...(relax[String(sc.relax)] ?? {}) };
+        : sc.personal
+          ? generatedPersonal(sc.personal, { path: basePath, sha256 }, (name, policy) => server(h.dir, name, policy, scriptFile))
+          : { extends: { path: basePath, sha256 }, ...(relax[String(sc.relax)] ?? {}) };
     personal.daemon = { home: h.home, log_level: 'warn', shutdown_timeout: 1 };
     h.writeConfig(JSON.stringify(personal, null, 2));
     // Is `extends` merged at all in this build? A personal config that only extends must show the base's servers.
@@ -526,14 +592,32 @@ async function runConfigCase(c: DetectionCase, scriptFile: string): Promise<Verd
       refusedConfig = (err as Error).message.split('\n')[0];
     }
     if (refusedConfig) {
-      return c.kind === 'must-block' ? { pass: true, reason: `the relaxing config is refused: ${refusedConfig.slice(0, 120)}` } : { pass: false, reason: `config refused: ${refusedConfig.slice(0, 120)}` };
+      if (c.kind !== 'must-block') return { pass: false, reason: `config refused: ${refusedConfig.slice(0, 120)}` };
+      // Refused because it relaxes the base, not because the variant itself is broken.
+      if (sc.personal && !/personal config|locked|sha-?256|cannot/i.test(refusedConfig)) return { pass: false, reason: `config refused for another reason: ${refusedConfig.slice(0, 120)}` };
+      return { pass: true, reason: `the relaxing config is refused: ${refusedConfig.slice(0, 120)}` };
     }
+    if (sc.configRefused) return { pass: false, reason: 'the config was accepted' };
     const cl = h.bridge(sc.server, { keepAll: true, onServerRequest: (m) => (m.method === 'sampling/createMessage' ? { role: 'assistant', content: { type: 'text', text: 'ok' }, model: 'm' } : undefined) });
     const init = await withTimeout(cl.initialize({ sampling: {} }), 20_000);
     if (!init?.ok) return c.kind === 'must-block' ? { pass: true, reason: `session refused: ${JSON.stringify(init?.msg?.error)}` } : { pass: false, reason: `session refused: ${JSON.stringify(init?.msg?.error)}` };
-    const args = sc.leak ? { note: `value ${sc.leak}` } : sc.sample ? { key: 'cfg-sample' } : { hello: 'world' };
+    if (sc.hammer) {
+      const all = await Promise.all(Array.from({ length: sc.hammer }, (_, k) => withTimeout(cl.request('tools/call', { name: 'echo', arguments: { k } }), 20_000)));
+      let ok = 0, limited = 0, other = 0;
+      for (const r of all) {
+        if (isSuccess(r?.msg)) ok++;
+        else if (r?.msg?.error?.code === -32003) limited++;
+        else other++;
+      }
+      return scoreRate(c.kind, { sent: all.length, ok, limited, other, limit: sc.limit ?? 30 });
+    }
+    const args = sc.leak ? { note: `value ${sc.leak}` } : sc.sample ? { key: 'cfg-sample' } : (sc.args ?? { hello: 'world' });
     const r = (await withTimeout(cl.request('tools/call', { name: sc.tool, arguments: args }), 15_000))?.msg;
     const rec = readRecord(join(h.dir, `${sc.server}.jsonl`), 0).msgs;
+    if (sc.redact && c.kind === 'must-redact') {
+      if (contains(rec, [sc.leak!])) return { pass: false, reason: 'the planted value reached the upstream' };
+      return isSuccess(r) ? { pass: true, reason: 'forwarded with the value redacted' } : { pass: false, reason: `expected the call redacted, got ${JSON.stringify(r?.error ?? 'no reply')}` };
+    }
     if (c.kind === 'must-pass') return isSuccess(r) && !r.result?.isError ? { pass: true, reason: 'allowed call works' } : { pass: false, reason: `allowed call failed: ${JSON.stringify(r?.error ?? 'no reply')}` };
     if (sc.sample) {
       const sawSampling = cl.received.some((m) => m?.method === 'sampling/createMessage');
@@ -541,7 +625,7 @@ async function runConfigCase(c: DetectionCase, scriptFile: string): Promise<Verd
       return !sawSampling && upstreamRefused ? { pass: true, reason: 'sampling stays disabled' } : { pass: false, reason: `sampling ${sawSampling ? 'reached the client' : 'was not refused to the upstream'}` };
     }
     if (sc.leak && contains(rec, [sc.leak])) return { pass: false, reason: 'the planted value reached the upstream' };
-    if (!sc.leak && rec.some((m) => m.method === 'tools/call' && m.params?.name === sc.tool)) return { pass: false, reason: `${sc.tool} reached the upstream` };
+    if (!sc.leak && rec.some((m) => m.method === 'tools/call' && m.params?.name === sc.tool && JSON.stringify(m.params?.arguments) === JSON.stringify(args))) return { pass: false, reason: `${sc.tool} reached the upstream` };
     return isRefusal(r) ? { pass: true, reason: `refused with ${r.error.code}` } : { pass: false, reason: `expected a refusal, got ${r?.error ? r.error.code : 'success'}` };
   } finally {
     await h.close();
