@@ -139,6 +139,16 @@ const NAME_INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}\s]/gu;
 export type NameCheck = { ok: true; value: string; forDeny: string[] } | { ok: false; reason: string };
 
 /**
+ * The one form of a name that its case, width and invisible variants share (NFKC, lower case,
+ * invisible characters and whitespace removed): what a per-tool rate limit counts under, so that
+ * `Echo`, `ｅｃｈｏ`, `echo ` and `ec\u200bho` all draw on the limit of `echo`.
+ */
+export function nameKey(name: string): string {
+  const n = nfkc(name);
+  return (ASCII_PRINTABLE.test(n) && !n.includes(' ') ? n : n.replace(NAME_INVISIBLE, '')).toLowerCase();
+}
+
+/**
  * Normalises a tool or prompt name. `value` (NFKC) is what allow lists see; `forDeny` holds every
  * form a deny list must also see (NFKC and with invisible characters removed).
  */

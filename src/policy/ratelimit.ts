@@ -8,7 +8,7 @@
 // 10 (burst) + 10 (refill) = 20, and in any 60 s window at most 70: the limit plus the burst.
 // Refill is continuous: limit / window tokens per ms.
 import type { RateLimit } from '../config/policy-schema.js';
-import { nfkc } from './pattern.js';
+import { nameKey } from './pattern.js';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
@@ -150,7 +150,7 @@ export class RateLimiter {
   }
 }
 
-/** A policy's rate limits, compiled: tool names keyed by their NFKC lower-case form. */
+/** A policy's rate limits, compiled: tool names keyed by `nameKey` (NFKC, lower case, no invisibles). */
 export interface CompiledRateLimit {
   rpm?: number;
   rph?: number;
@@ -160,8 +160,8 @@ export interface CompiledRateLimit {
 export function compileRateLimit(r: RateLimit | undefined): CompiledRateLimit {
   const tools = new Map<string, { rpm?: number; rph?: number; name: string }>();
   for (const [name, l] of Object.entries(r?.tool_limits ?? {})) {
-    // Case and width variants of a name share one limit (and the stricter value if both are set).
-    const k = nfkc(name).toLowerCase();
+    // Case, width and invisible variants of a name share one limit (the stricter value if both are set).
+    const k = nameKey(name);
     const prev = tools.get(k);
     const rpm = prev?.rpm === undefined ? l.requests_per_minute : Math.min(prev.rpm, l.requests_per_minute ?? Infinity);
     const rph = prev?.rph === undefined ? l.requests_per_hour : Math.min(prev.rph, l.requests_per_hour ?? Infinity);
@@ -213,7 +213,7 @@ function buildSpecs(server: string, identity: string, r: CompiledRateLimit, tool
   if (r.rph !== undefined)
     specs.push({ key: base + 'h', limit: r.rph, windowMs: HOUR_MS, label: `rate_limit.requests_per_hour (${r.rph})` });
   if (r.tools.size > 0 && typeof toolName === 'string') {
-    const k = nfkc(toolName).toLowerCase();
+    const k = nameKey(toolName);
     const t = r.tools.get(k);
     if (t) {
       const where = `rate_limit.tool_limits.${t.name}`;

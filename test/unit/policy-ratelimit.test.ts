@@ -104,3 +104,14 @@ test('full idle buckets are evicted', () => {
   assert.equal(lim.sweep(3_600_000), 1000);
   assert.equal(lim.size, 0);
 });
+
+test('a per-tool limit counts every way of writing the tool name: case, width, spaces, invisible characters', () => {
+  const lim = new RateLimiter();
+  const names = ['search_files', 'SEARCH_FILES', 'Search_Files', 'ｓｅａｒｃｈ_files', 'search_files ', ' search_files', 'search\u200b_files', 'search_files\u00ad', 'search\u034f_files', 'search_files\ufe0f'];
+  let ok = 0;
+  for (let i = 0; i < 40; i++) if (lim.take(limitSpecs('fs', 'u', rl, names[i % names.length]), 0).ok) ok++;
+  // One bucket for all of them: its burst, and not one more.
+  assert.equal(ok, bucketCapacity(10));
+  // Other names keep their own (server-wide) limit only.
+  assert.ok(lim.take(limitSpecs('fs', 'u', rl, 'search_filez'), 0).ok);
+});
