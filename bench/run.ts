@@ -133,7 +133,7 @@ function markdown(out: { name: string; when: string; seconds: number; quick: boo
     parts.push(
       '### Generated variants',
       '',
-      `${g.cases} cases built by \`bench/detection/generated.ts\` from fresh values of every format the detector claims (valid checksums, real token shapes, seeded), each in every place a message can carry it and in every disguise (encodings, separators, Unicode tricks, keys, numbers, padding), plus tool names and resource URIs that try to slip past permissions, and (\`bench/detection/auth-variants.ts\`) forged, tampered, expired, revoked and stolen API keys and tokens sent in raw hellos to api_key and oauth daemons. ${g.cases - g.failures.length} passed${g.every > 1 ? ` (quick mode: every ${g.every}th message variant; the auth and config variants run in the full mode only)` : ''}.`,
+      `${g.cases} cases built by \`bench/detection/generated.ts\` from fresh values of every format the detector claims (valid checksums, real token shapes, seeded), each in every place a message can carry it and in every disguise (encodings, separators, Unicode tricks, keys, numbers, padding), plus tool names and resource URIs that try to slip past permissions, and (\`bench/detection/auth-variants.ts\`) forged, tampered, expired, revoked and stolen API keys and tokens sent in raw hellos to api_key and oauth daemons; personal configs that try to relax a base; and one identity hammering rate limits in every shape. ${g.cases - g.failures.length} passed${g.every > 1 ? ` (quick mode: every ${g.every}th message variant; the auth and config variants run in the full mode only)` : ''}.`,
       '',
       mdTable(generatedRows(d)),
       '',

@@ -495,3 +495,43 @@ export function configVariants(): DetectionCase[] {
   v('must-pass', 'a lower rate limit (its burst of 5 at once)', shared({ rate_limit: { requests_per_minute: 20 } }), { hammer: 5, limit: 20 });
   return out;
 }
+
+// ---- rate-limit evasion ----------------------------------------------------------------------
+
+export interface RateVariant {
+  sessions: number;
+  perSession: number;
+  /** Per-minute limit the probe is scored against (the server's, or `echo`'s tool limit). */
+  limit: number;
+  /** Set: the limit is a tool limit on `echo` (the server allows a million a minute). */
+  toolLimit?: boolean;
+  /** Tool names the calls cycle through (default: echo). */
+  names?: string[];
+  sequential?: boolean;
+  /** Cycle through tools/call, resources/read and prompts/get. */
+  mixed?: boolean;
+}
+
+/**
+ * One caller hammering a limit in every shape: a burst, a steady stream, the same identity split
+ * over 2 to 8 sessions, calls spread over methods, and a per-tool limit approached under every way
+ * of writing the tool's name. Each variant has a server (so a bucket) of its own.
+ */
+export function rateVariants(): DetectionCase[] {
+  const out: DetectionCase[] = [];
+  let n = 0;
+  const v = (kind: CaseKind, description: string, r: RateVariant) =>
+    out.push({ id: `g-rate-${++n}`, category: 'rate-limit-evasion', kind, check: 'scenario', description, secret: '', scenario: { run: 'rate-variant', ...r } });
+  const tricks = ['echo', 'ECHO', 'Echo', 'ｅｃｈｏ', 'echo ', ' echo', 'echo\t', 'ec\u200bho', 'echo\u00ad', 'ec\u034fho', 'echo\ufe0f', 'ｅcho'];
+  v('must-block', '150 calls at once from one session, 60/min', { sessions: 1, perSession: 150, limit: 60 });
+  v('must-block', '150 calls one after another, 60/min', { sessions: 1, perSession: 150, limit: 60, sequential: true });
+  v('must-block', '150 calls split over 2 sessions of one identity, 60/min', { sessions: 2, perSession: 75, limit: 60 });
+  v('must-block', '160 calls split over 4 sessions, 60/min', { sessions: 4, perSession: 40, limit: 60 });
+  v('must-block', '160 calls split over 8 sessions, 60/min', { sessions: 8, perSession: 20, limit: 60 });
+  v('must-block', '150 calls spread over tools/call, resources/read and prompts/get, 60/min', { sessions: 3, perSession: 50, limit: 60, mixed: true });
+  v('must-block', '120 calls at a tool limit of 12/min under 12 spellings of its name', { sessions: 1, perSession: 120, limit: 12, toolLimit: true, names: tricks });
+  v('must-block', '120 calls at a tool limit of 12/min, 12 spellings over 4 sessions', { sessions: 4, perSession: 30, limit: 12, toolLimit: true, names: tricks });
+  v('must-pass', '8 calls under 60/min', { sessions: 1, perSession: 8, limit: 60 });
+  v('must-pass', 'other tools beside a tool limit of 12/min', { sessions: 1, perSession: 30, limit: 12, toolLimit: true, names: ['read_file', 'list_directory', 'lookup'] });
+  return out;
+}

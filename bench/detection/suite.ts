@@ -7,11 +7,11 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchHome } from '../../src/bench/guard-env.js';
-import { RpcClient } from '../../src/bench/rpc-client.js';
+import { RpcClient, type RpcReply } from '../../src/bench/rpc-client.js';
 import { clopperPearsonUpper } from '../../src/bench/stats.js';
 import { allCases, CATEGORIES, S, type CaseKind, type DetectionCase } from './cases.js';
 import { generateCorpus } from './corpus.js';
-import { configVariants, generatedCases } from './generated.js';
+import { configVariants, generatedCases, rateVariants, type RateVariant } from './generated.js';
 import { runAuthVariants } from './auth-variants.js';
 import { scoreMessageCase, scoreSamplingVariant, scoreRate, tally, isRefusal, isSuccess, contains, type Verdict, type CategoryScore } from './score.js';
 
@@ -136,6 +136,67 @@ function withScenarioVariants(g: DetectionReport['generated'], scenarios: { resu
   return { ...g, cases: g.cases + more.length, byCategory, failures: [...g.failures, ...more.filter((r) => !r.verdict.pass)], seconds: g.seconds + scenarios.seconds };
 }
 
+/**
+ * Rate-limit variants: one daemon, a server (so a bucket) per variant, run one at a time so that each
+ * finishes within seconds of its start (a slow run would be refilled, at one token a second for 60/min).
+ */
+export async function runRateVariants(scriptFile: string, say: (m: string) => void = () => {}, pick: (c: DetectionCase) => boolean = () => true): Promise<CaseResult[]> {
+  const variants = rateVariants().filter(pick);
+  const h = new BenchHome('mgr-');
+  const results: CaseResult[] = [];
+  try {
+    const servers = Object.fromEntries(
+      variants.map((c, i) => {
+        const r = c.scenario as unknown as RateVariant;
+        const rate = r.toolLimit ? { requests_per_minute: 1_000_000, tool_limits: { echo: { requests_per_minute: r.limit } } } : { requests_per_minute: r.limit };
+        return [`rl${i}`, server(h.dir, `rl${i}`, { rate_limit: rate }, scriptFile)];
+      }),
+    );
+    h.writeConfig(JSON.stringify({ servers, daemon: { home: h.home, log_level: 'warn', shutdown_timeout: 1 }, pii: { enabled: true }, audit: { enabled: false } }));
+    for (const [i, c] of variants.entries()) {
+      say(`rate variant ${i + 1}/${variants.length} ${c.description}`);
+      const r = c.scenario as unknown as RateVariant;
+      const clients: RpcClient[] = [];
+      let verdict: Verdict;
+      try {
+        for (let k = 0; k < r.sessions; k++) {
+          const cl = h.bridge(`rl${i}`);
+          clients.push(cl);
+          const init = await withTimeout(cl.initialize(), 20_000);
+          if (!init?.ok) throw new Error(`session ${k + 1} failed: ${JSON.stringify(init?.msg?.error ?? 'timeout')}`);
+        }
+        const names = r.names ?? ['echo'];
+        let j = 0;
+        const one = (cl: RpcClient) => {
+          const k = j++;
+          if (r.mixed && k % 3 === 1) return cl.request('resources/read', { uri: `file:///data/r${k}.txt` });
+          if (r.mixed && k % 3 === 2) return cl.request('prompts/get', { name: 'greet', arguments: { k: String(k) } });
+          return cl.request('tools/call', { name: names[k % names.length], arguments: { k } });
+        };
+        const replies: (RpcReply | undefined)[] = [];
+        await Promise.all(
+          clients.map(async (cl) => {
+            if (r.sequential) for (let k = 0; k < r.perSession; k++) replies.push(await withTimeout(one(cl), 20_000));
+            else replies.push(...(await Promise.all(Array.from({ length: r.perSession }, () => withTimeout(one(cl), 20_000)))));
+          }),
+        );
+        const ok = replies.filter((x) => isSuccess(x?.msg) && !x!.msg.result?.isError).length;
+        const limited = replies.filter((x) => x?.msg?.error?.code === -32003).length;
+        // Names the proxy refuses outright (invisible characters) are not a way past the limit: only successes count.
+        verdict = scoreRate(c.kind, { sent: replies.length, ok, limited, other: c.kind === 'must-pass' ? replies.length - ok - limited : 0, limit: r.limit });
+      } catch (err) {
+        verdict = { pass: false, reason: `variant failed to run: ${(err as Error).message.split('\n')[0]}` };
+      } finally {
+        await Promise.all(clients.map((cl) => cl.close()));
+      }
+      results.push({ id: c.id, category: c.category, kind: c.kind, description: c.description, verdict });
+    }
+  } finally {
+    await h.close();
+  }
+  return results;
+}
+
 /** Auth variants on raw hellos, then config variants, each in daemons of their own, four at a time. */
 async function runScenarioVariants(scriptFile: string, say: (m: string) => void, every: number): Promise<{ results: CaseResult[]; seconds: number }> {
   const t0 = Date.now();
@@ -160,6 +221,7 @@ async function runScenarioVariants(scriptFile: string, say: (m: string) => void,
   };
   await Promise.all(Array.from({ length: 3 }, worker));
   const out: CaseResult[] = [...(await auth)];
+  if (every === 1) out.push(...(await runRateVariants(scriptFile, say)));
   for (const c of cfg) out.push({ id: c.id, category: c.category, kind: c.kind, description: c.description, verdict: verdicts.get(c.id)! });
   return { results: out, seconds: (Date.now() - t0) / 1000 };
 }

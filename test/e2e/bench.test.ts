@@ -215,3 +215,20 @@ test('generated attack variants through the real bridge, daemon and recording up
   const unexpected = g.failures.filter((f) => !known(f.description));
   assert.deepEqual(unexpected.map((f) => `${f.id} ${f.description}: ${f.verdict.reason}`), []);
 });
+
+test('generated rate-limit variants: one identity split over sessions, and a tool limit under every spelling of its name, stay within the limit', async () => {
+  const { runRateVariants } = await import('../../bench/detection/suite.js');
+  const dir = mkdtempSync(join(tmpdir(), 'mg-rate-'));
+  try {
+    const script = join(dir, 'script.json');
+    writeFileSync(script, '{}');
+    const wanted = /split over 2 sessions|12 spellings of its name|8 calls under|other tools beside/;
+    const r = await runRateVariants(script, () => {}, (c) => wanted.test(c.description));
+    assert.equal(r.length, 4);
+    assert.deepEqual(r.filter((x) => !x.verdict.pass).map((x) => `${x.description}: ${x.verdict.reason}`), []);
+    // The limits really were reached (not a pass by an empty run).
+    for (const x of r.filter((y) => y.kind === 'must-block')) assert.match(x.verdict.reason, /got -32003/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
