@@ -44,7 +44,7 @@ async function main() {
       progress,
       skipScenarios: quick && flag('--skip-scenarios'),
       // Quick mode sends every 8th generated message variant (a sample spread over every format and
-      // disguise) and leaves out the auth and config variants, which start a dozen daemons.
+      // disguise) and leaves out the auth, config and rate variants, which start daemons and sessions.
       generatedEvery: quick ? 8 : 1,
       scenarioVariants: !quick,
     });
@@ -85,7 +85,7 @@ export function generatedRows(d: DetectionReport): string[][] {
 
 function generatedSummary(d: DetectionReport): string {
   const g = d.generated;
-  return `Generated variants: ${g.cases - g.failures.length} of ${g.cases} passed${g.every > 1 ? ` (a sample: every ${g.every}th message variant; auth and config variants only in the full run)` : ''}, ${g.seconds.toFixed(1)} s`;
+  return `Generated variants: ${g.cases - g.failures.length} of ${g.cases} passed${g.every > 1 ? ` (a sample: every ${g.every}th message variant; auth, config and rate variants only in the full run)` : ''}, ${g.seconds.toFixed(1)} s`;
 }
 
 function detectionText(d: DetectionReport): string {
@@ -133,7 +133,7 @@ function markdown(out: { name: string; when: string; seconds: number; quick: boo
     parts.push(
       '### Generated variants',
       '',
-      `${g.cases} cases built by \`bench/detection/generated.ts\` from fresh values of every format the detector claims (valid checksums, real token shapes, seeded), each in every place a message can carry it and in every disguise (encodings, separators, Unicode tricks, keys, numbers, padding), plus tool names and resource URIs that try to slip past permissions, and (\`bench/detection/auth-variants.ts\`) forged, tampered, expired, revoked and stolen API keys and tokens sent in raw hellos to api_key and oauth daemons; personal configs that try to relax a base; and one identity hammering rate limits in every shape. ${g.cases - g.failures.length} passed${g.every > 1 ? ` (quick mode: every ${g.every}th message variant; the auth and config variants run in the full mode only)` : ''}.`,
+      `${g.cases} cases built by \`bench/detection/generated.ts\` from fresh values of every format the detector claims (valid checksums, real token shapes, seeded), each in every place a message can carry it and in every disguise (encodings, separators, Unicode tricks, keys, numbers, padding), plus tool names and resource URIs that try to slip past permissions, and (\`bench/detection/auth-variants.ts\`) forged, tampered, expired, revoked and stolen API keys and tokens sent in raw hellos to api_key and oauth daemons; personal configs that try to relax a base; and one identity hammering rate limits in every shape. ${g.cases - g.failures.length} passed${g.every > 1 ? ` (quick mode: every ${g.every}th message variant; the auth, config and rate variants run in the full mode only)` : ''}.`,
       '',
       mdTable(generatedRows(d)),
       '',
