@@ -148,7 +148,7 @@ export async function runAuthVariants(leakServer: string, say: (m: string) => vo
   await withDaemon(
     { mode: 'api_key', roles: { dev: {} } },
     leakServer,
-    (h) => {
+    async (h) => {
       key = keyOf(h, 'bench');
       revoked = keyOf(h, 'gone');
       const rv = h.cli(['keys', 'revoke', 'gone', '--config', h.configPath]);
@@ -159,7 +159,7 @@ export async function runAuthVariants(leakServer: string, say: (m: string) => vo
         other.writeConfig(JSON.stringify({ servers: {}, daemon: { home: other.home }, auth: { mode: 'api_key', roles: { dev: {} } } }));
         foreign = keyOf(other, 'bench');
       } finally {
-        void other.close();
+        await other.close();
       }
     },
     async (h, sock) => {

@@ -282,7 +282,7 @@ function kindFor(action: 'block' | 'redact'): CaseKind {
 }
 
 /** A server's sampling request is a request (stage.ts `scanDirection`): the request action applies. */
-const reqKind = (v: PlantedValue): CaseKind => kindFor(v.request);
+const requestKindOf = (v: PlantedValue): CaseKind => kindFor(v.request);
 
 /** Every generated case; `script` receives the upstream replies the response cases need. */
 export function generatedCases(opts: { perFormat?: number; script: Record<string, string> }): DetectionCase[] {
@@ -348,7 +348,7 @@ export function generatedCases(opts: { perFormat?: number; script: Record<string
       const key = `g-samp-${n + 1}`;
       const prompt = `Summarise this for the user: ${text}`;
       opts.script[key] = prompt;
-      push({ prefix: 'samp', category: 'sampling-injection', kind: reqKind(v), check: 'sampling', description: `${v.format} ${form === 'plain' ? 'in' : 'in base64 in'} a sampling request`, request: call('sample', { key }), upstreamReply: prompt, secret: key, alsoLookFor: needles(v) });
+      push({ prefix: 'samp', category: 'sampling-injection', kind: requestKindOf(v), check: 'sampling', description: `${v.format} ${form === 'plain' ? 'in' : 'in base64 in'} a sampling request`, request: call('sample', { key }), upstreamReply: prompt, secret: key, alsoLookFor: needles(v) });
     }
   }
 

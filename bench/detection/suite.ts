@@ -118,7 +118,7 @@ export async function runGenerated(opts: { every?: number; progress?: (m: string
   }
 }
 
-/** The generated report with scenario variants (auth, config; all of them, never sampled) added in. */
+/** The generated report with the scenario variants (auth, config, rate) added in, per category. */
 function withScenarioVariants(g: DetectionReport['generated'], scenarios: { results: CaseResult[]; seconds: number }): DetectionReport['generated'] {
   const more = scenarios.results;
   const byCategory = g.byCategory.map((c) => {
@@ -197,7 +197,10 @@ export async function runRateVariants(scriptFile: string, say: (m: string) => vo
   return results;
 }
 
-/** Auth variants on raw hellos, then config variants, each in daemons of their own, four at a time. */
+/**
+ * Auth variants on raw hellos alongside config variants (each in a daemon of its own, three at a
+ * time); then, in a full run, the rate variants.
+ */
 async function runScenarioVariants(scriptFile: string, say: (m: string) => void, every: number): Promise<{ results: CaseResult[]; seconds: number }> {
   const t0 = Date.now();
   // The auth variants run alongside the config variants: both mostly wait for daemons to start.
