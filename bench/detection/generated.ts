@@ -7,18 +7,7 @@
 import { getExampleNumber, type CountryCode } from 'libphonenumber-js/max';
 import examples from 'libphonenumber-js/mobile/examples';
 import type { CaseKind, Category, DetectionCase } from './cases.js';
-
-/** mulberry32: small, fast, and the same sequence on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../src/bench/stats.js';
 
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
@@ -153,7 +142,7 @@ const SECRET = { request: 'block', response: 'block' } as const;
 
 /** Fresh values of every format, `per` of each (seeded). */
 export function plantedValues(per: number, seed = 20261124): PlantedValue[] {
-  const g = new Gen(rng(seed));
+  const g = new Gen(prng(seed));
   const out: PlantedValue[] = [];
   const add = (type: string, format: string, make: () => string | undefined, actions: { request: 'block' | 'redact'; response: 'block' | 'redact' }, numeric = false) => {
     for (let i = 0; i < per; i++) {
