@@ -145,9 +145,9 @@ export async function runRateVariants(scriptFile: string, say: (m: string) => vo
   const h = new BenchHome('mgr-');
   const results: CaseResult[] = [];
   try {
+    const specs = variants.map((c) => c.scenario as unknown as RateVariant);
     const servers = Object.fromEntries(
-      variants.map((c, i) => {
-        const r = c.scenario as unknown as RateVariant;
+      specs.map((r, i) => {
         const rate = r.toolLimit ? { requests_per_minute: 1_000_000, tool_limits: { echo: { requests_per_minute: r.limit } } } : { requests_per_minute: r.limit };
         return [`rl${i}`, server(h.dir, `rl${i}`, { rate_limit: rate }, scriptFile)];
       }),
@@ -155,7 +155,7 @@ export async function runRateVariants(scriptFile: string, say: (m: string) => vo
     h.writeConfig(JSON.stringify({ servers, daemon: { home: h.home, log_level: 'warn', shutdown_timeout: 1 }, pii: { enabled: true }, audit: { enabled: false } }));
     for (const [i, c] of variants.entries()) {
       say(`rate variant ${i + 1}/${variants.length} ${c.description}`);
-      const r = c.scenario as unknown as RateVariant;
+      const r = specs[i]!;
       const clients: RpcClient[] = [];
       let verdict: Verdict;
       try {
@@ -672,7 +672,8 @@ async function runConfigCase(c: DetectionCase, scriptFile: string): Promise<Verd
     if (sc.configRefused) return { pass: false, reason: 'the config was accepted' };
     const cl = h.bridge(sc.server, { keepAll: true, onServerRequest: (m) => (m.method === 'sampling/createMessage' ? { role: 'assistant', content: { type: 'text', text: 'ok' }, model: 'm' } : undefined) });
     const init = await withTimeout(cl.initialize({ sampling: {} }), 20_000);
-    if (!init?.ok) return c.kind === 'must-block' ? { pass: true, reason: `session refused: ${JSON.stringify(init?.msg?.error)}` } : { pass: false, reason: `session refused: ${JSON.stringify(init?.msg?.error)}` };
+    // A generated variant is stopped by the merged config or at load, never by a session that fails to start.
+    if (!init?.ok) return c.kind === 'must-block' && !sc.personal ? { pass: true, reason: `session refused: ${JSON.stringify(init?.msg?.error)}` } : { pass: false, reason: `session refused: ${JSON.stringify(init?.msg?.error)}` };
     if (sc.hammer) {
       const all = await Promise.all(Array.from({ length: sc.hammer }, (_, k) => withTimeout(cl.request('tools/call', { name: 'echo', arguments: { k } }), 20_000)));
       let ok = 0, limited = 0, other = 0;
