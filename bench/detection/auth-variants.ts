@@ -89,7 +89,7 @@ function score(kind: CaseKind, o: Outcome, marker: string, secrets: string[], re
   if (reached) return { pass: false, reason: `a call reached the upstream (hello ${o.hello?.ok ? 'accepted' : 'refused'})` };
   if (o.hello && !o.hello.ok) return { pass: true, reason: `hello refused with ${o.hello.code}` };
   const code = o.call?.error?.code;
-  if (typeof code === 'number' && code <= -32001 && code >= -32009) return { pass: true, reason: `call refused with ${code}` };
+  if (typeof code === 'number' && code <= -32003 && code >= -32019) return { pass: true, reason: `call refused with ${code}` };
   return { pass: false, reason: `expected a refusal, got ${o.failed ?? (o.call ? JSON.stringify(o.call).slice(0, 120) : 'nothing')}` };
 }
 

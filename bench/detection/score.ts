@@ -19,7 +19,7 @@ export interface Verdict {
 
 export const isRefusal = (reply: any): boolean => {
   const code = reply?.error?.code;
-  return typeof code === 'number' && code <= -32001 && code >= -32009;
+  return typeof code === 'number' && code <= -32003 && code >= -32019;
 };
 export const isSuccess = (reply: any): boolean => reply !== undefined && reply.error === undefined && reply.result !== undefined;
 
@@ -144,15 +144,15 @@ export function scoreMessageCase(c: DetectionCase, o: MessageOutcome): Verdict {
   }
 }
 
-/** Rate-limit scenario: successes must stay within limit plus burst allowance; the rest -32003. */
+/** Rate-limit scenario: successes must stay within limit plus burst allowance; the rest -32009. */
 export function scoreRate(kind: CaseKind, r: { sent: number; ok: number; limited: number; other: number; limit: number }): Verdict {
   const allowance = Math.max(10, Math.ceil(r.limit * 0.2));
   if (kind === 'must-pass') {
     return r.ok === r.sent ? { pass: true, reason: `${r.ok}/${r.sent} succeeded` } : { pass: false, reason: `${r.ok}/${r.sent} succeeded, ${r.limited} rate-limited, ${r.other} other errors` };
   }
   if (r.ok > r.limit + allowance) return { pass: false, reason: `${r.ok} of ${r.sent} calls got through a ${r.limit}/min limit (allowed at most ${r.limit + allowance})` };
-  if (r.other > 0) return { pass: false, reason: `${r.other} calls failed with something other than -32003` };
-  return { pass: true, reason: `${r.ok} of ${r.sent} got through, ${r.limited} got -32003` };
+  if (r.other > 0) return { pass: false, reason: `${r.other} calls failed with something other than -32009` };
+  return { pass: true, reason: `${r.ok} of ${r.sent} got through, ${r.limited} got -32009` };
 }
 
 export interface CategoryScore {

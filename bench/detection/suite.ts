@@ -181,7 +181,7 @@ export async function runRateVariants(scriptFile: string, say: (m: string) => vo
           }),
         );
         const ok = replies.filter((x) => isSuccess(x?.msg) && !x!.msg.result?.isError).length;
-        const limited = replies.filter((x) => x?.msg?.error?.code === -32003).length;
+        const limited = replies.filter((x) => x?.msg?.error?.code === -32009).length;
         // Names the proxy refuses outright (invisible characters) are not a way past the limit: only successes count.
         verdict = scoreRate(c.kind, { sent: replies.length, ok, limited, other: c.kind === 'must-pass' ? replies.length - ok - limited : 0, limit: r.limit });
       } catch (err) {
@@ -513,7 +513,7 @@ async function authAttempt(c: DetectionCase, auth: Record<string, unknown>, scri
       return { pass: true, reason: 'accepted; the credential never reached the upstream' };
     }
     if (contains(rec, secrets)) return { pass: false, reason: 'the credential reached the upstream' };
-    if (!isRefusal(reply)) return { pass: false, reason: `expected -32004, got ${reply?.error ? reply.error.code : 'success'}` };
+    if (!isRefusal(reply)) return { pass: false, reason: `expected -32010, got ${reply?.error ? reply.error.code : 'success'}` };
     if (rec.some((m) => m.method === 'tools/call')) return { pass: false, reason: 'a call reached the upstream' };
     return { pass: true, reason: `refused with ${reply.error.code}` };
   } finally {
@@ -575,7 +575,7 @@ async function runRate(c: DetectionCase, main: BenchHome): Promise<Verdict> {
   let ok = 0, limited = 0, other = 0;
   for (const r of all) {
     if (isSuccess(r?.msg)) ok++;
-    else if (r?.msg?.error?.code === -32003) limited++;
+    else if (r?.msg?.error?.code === -32009) limited++;
     else other++;
   }
   await Promise.all(clients.map((cl) => cl.close()));
@@ -679,7 +679,7 @@ async function runConfigCase(c: DetectionCase, scriptFile: string): Promise<Verd
       let ok = 0, limited = 0, other = 0;
       for (const r of all) {
         if (isSuccess(r?.msg)) ok++;
-        else if (r?.msg?.error?.code === -32003) limited++;
+        else if (r?.msg?.error?.code === -32009) limited++;
         else other++;
       }
       return scoreRate(c.kind, { sent: all.length, ok, limited, other, limit: sc.limit ?? 30 });

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { LineSplitter } from '../protocol/framing.js';
 import { hop } from '../protocol/hops.js';
 import { WIRE_VERSION, type Credentials, type HelloReply } from '../protocol/hello.js';
-import { ErrorCode, GuardError, renderError, type JsonRpcId } from '../protocol/errors.js';
+import { NotAuthenticated, RelayedRefusal, UpstreamUnavailable, renderError, type ErrorCodeValue, type GuardError, type JsonRpcId, type RefusalKind } from '../protocol/errors.js';
 import type { Located } from '../config/locate.js';
 import { peekMessage } from '../protocol/id.js';
 
@@ -18,7 +18,7 @@ export interface BridgeOptions {
   loaded: Located;
   server: string;
   credentials?: Credentials;
-  /** Set when the bridge could not load the client's credential: answer -32004 with this reason and exit 1. */
+  /** Set when the bridge could not load the client's credential: answer `unauthenticated` with this reason and exit 1. */
   refuse?: string;
   /** How long to wait for a daemon to come up, in ms. */
   timeoutMs: number;
@@ -58,11 +58,11 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
   stdin.on('data', onStdin);
   const stdinDone = new Promise<void>((r) => stdin.once('end', () => ((stdinEnded = true), r())));
 
-  const fail = (message: string, code: number = ErrorCode.UpstreamUnavailable): Promise<number> => {
-    stderr.write(`mcp-guard: ${message}\n`);
+  const fail = (err: GuardError): Promise<number> => {
+    stderr.write(`mcp-guard: ${err.message}\n`);
     // Answer what the client already asked, and whatever it asks in the next moment, then exit.
     const answer = () => {
-      for (const id of pending.values()) stdout.write(Buffer.concat([renderError(id, new GuardError(code, `mcp-guard: ${message}`, { server: opts.server })), Buffer.from('\n')]));
+      for (const id of pending.values()) stdout.write(Buffer.concat([renderError(id, err), Buffer.from('\n')]));
       pending.clear();
     };
     answer();
@@ -80,13 +80,14 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
     });
   };
 
-  if (opts.refuse !== undefined) return fail(opts.refuse, ErrorCode.NotAuthenticated);
+  const unavailable = (why: string) => new UpstreamUnavailable(opts.server, why);
+  if (opts.refuse !== undefined) return fail(new NotAuthenticated(opts.refuse));
 
   let conn: Socket;
   try {
     conn = await connectOrStart(opts.loaded, opts.timeoutMs);
   } catch (err) {
-    return fail(await explainStartFailure(opts.loaded, err as Error));
+    return fail(unavailable(await explainStartFailure(opts.loaded, err as Error)));
   }
 
   const hello = { mcpGuard: WIRE_VERSION, type: 'connect', server: opts.server, credentials: opts.credentials, client: { pid: process.pid } };
@@ -97,11 +98,11 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
     [reply, rest] = await readReply(conn);
   } catch (err) {
     conn.destroy();
-    return fail(`the daemon did not answer the hello (${(err as Error).message})`);
+    return fail(unavailable(`the daemon did not answer the hello (${(err as Error).message})`));
   }
   if (!reply.ok) {
     conn.destroy();
-    return fail(reply.error, reply.code);
+    return fail(new RelayedRefusal(reply.code as ErrorCodeValue, (reply.kind ?? 'upstream_unavailable') as RefusalKind, reply.error));
   }
 
   // Piping: bytes go through unchanged; responses are watched only to forget answered ids.
@@ -134,7 +135,7 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
     conn.on('close', () => {
       stdin.off('data', onStdin);
       if (stdinEnded) return resolve(0);
-      fail('the mcp-guard daemon went away; pending requests were failed. Reconnect to start it again.').then(resolve);
+      fail(unavailable('the mcp-guard daemon went away; pending requests were failed. Reconnect to start it again.')).then(resolve);
     });
   });
 }

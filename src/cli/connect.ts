@@ -28,7 +28,7 @@ export function registerConnect(program: Command): void {
       const timeout = Number(opts.timeout);
       if (!Number.isFinite(timeout) || timeout <= 0) fail(`--timeout must be a positive number of seconds, not '${opts.timeout}'`, 2);
       const credentials: Credentials = {};
-      // A credential that cannot be loaded is answered as a refusal (-32004) on the client's
+      // A credential that cannot be loaded is answered as an unauthenticated refusal on the client's
       // pending requests by the bridge, not by exiting before the client hears anything.
       let refuse: string | undefined;
       if (opts.keyFile) {

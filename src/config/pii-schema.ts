@@ -33,7 +33,7 @@ export const PiiSchema = z.strictObject({
   allowlist: z.array(AllowlistEntrySchema).default([]),
   /** Types disabled entirely (rule ids or types). */
   disabled_types: z.array(z.string()).default([]),
-  /** Messages larger than this are not scanned: blocked with -32006 unless on_oversize is allow. */
+  /** Messages larger than this are not scanned: blocked with too_large (-32012) unless on_oversize is allow. */
   scan_limit_bytes: z.number().int().positive().default(16 * 1024 * 1024),
   on_oversize: z.enum(['block', 'allow']).default('block'),
   /** Worker threads of the inspection pool; 0 picks from the core count. */

@@ -14,7 +14,7 @@ export const ServerFields = z.strictObject({
     url: z.string().url().optional(),
     upstream_auth_token: z.string().optional(),
     headers: z.record(z.string(), z.string()).default({}),
-    /** Time an upstream request may take before the client gets -32005. 0 disables. */
+    /** Time an upstream request may take before the client gets upstream_unavailable (-32011). 0 disables. */
     request_timeout_ms: z.number().int().nonnegative().default(0),
     /** Time the upstream may take to start (spawn or connect). */
     connect_timeout_ms: z.number().int().positive().default(30_000),

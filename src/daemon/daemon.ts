@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { LineSplitter, LineWriter } from '../protocol/framing.js';
 import { hop } from '../protocol/hops.js';
 import { MAX_HELLO_BYTES, parseHello, type Hello, type HelloReply } from '../protocol/hello.js';
-import { ErrorCode } from '../protocol/errors.js';
+import { GuardError, InternalError, InvalidRequest, MessageTooLarge, NotAuthenticated, UnknownServer, UpstreamUnavailable } from '../protocol/errors.js';
+import { peekOversizeId } from '../protocol/id.js';
 import type { LoadedConfig } from '../config/loader.js';
 import type { Logger } from './log.js';
 import { acquireLock, AlreadyRunning } from './lock.js';
@@ -204,7 +205,7 @@ export class Daemon {
 
   private accept(sock: Socket): void {
     let buf: Buffer = Buffer.alloc(0);
-    const timer = setTimeout(() => this.refuse(sock, ErrorCode.NotAuthenticated, 'no hello within 10 s'), HELLO_TIMEOUT_MS);
+    const timer = setTimeout(() => this.refuse(sock, new NotAuthenticated('no hello within 10 s')), HELLO_TIMEOUT_MS);
     const onData = (chunk: Buffer) => {
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
       const nl = buf.indexOf(0x0a);
@@ -212,7 +213,7 @@ export class Daemon {
         if (buf.length > MAX_HELLO_BYTES) {
           sock.off('data', onData);
           clearTimeout(timer);
-          this.refuse(sock, ErrorCode.MessageInvalid, 'hello too large');
+          this.refuse(sock, new MessageTooLarge('hello too large', MAX_HELLO_BYTES));
         }
         return;
       }
@@ -225,12 +226,12 @@ export class Daemon {
       try {
         hello = parseHello(buf.subarray(0, nl));
       } catch (err) {
-        this.refuse(sock, ErrorCode.InvalidRequest, (err as Error).message);
+        this.refuse(sock, new InvalidRequest((err as Error).message));
         return;
       }
       this.onHello(sock, hello, buf.subarray(nl + 1)).catch((err) => {
         this.log.error('hello handling failed', { error: (err as Error).message });
-        this.refuse(sock, -32603, 'internal error in mcp-guard; see the daemon log');
+        this.refuse(sock, new InternalError());
       });
     };
     sock.on('data', onData);
@@ -241,8 +242,8 @@ export class Daemon {
     sock.write(JSON.stringify(r) + '\n');
   }
 
-  private refuse(sock: Socket, code: number, error: string): void {
-    this.reply(sock, { ok: false, code, error });
+  private refuse(sock: Socket, err: GuardError): void {
+    this.reply(sock, { ok: false, code: err.code, kind: err.kind, error: err.message });
     sock.end();
   }
 
@@ -263,28 +264,26 @@ export class Daemon {
         return;
       case 'reload': {
         const result = await this.guard.reload();
-        this.reply(sock, result.ok ? { ok: true, pid: process.pid } : { ok: false, code: ErrorCode.InvalidRequest, error: result.error });
+        this.reply(sock, result.ok ? { ok: true, pid: process.pid } : { ok: false, code: new InvalidRequest(result.error).code, kind: 'invalid_request', error: result.error });
         sock.end();
         return;
       }
       case 'connect':
         break;
     }
-    if (this.stopping) return this.refuse(sock, ErrorCode.UpstreamUnavailable, 'mcp-guard is shutting down');
-    const snap = this.guard.snapshot();
-    const server = snap.config.servers[hello.server];
-    if (!server) {
-      const known = Object.keys(snap.config.servers);
-      return this.refuse(sock, ErrorCode.NotAuthenticated, `unknown server '${hello.server}' (configured: ${known.length ? known.join(', ') : 'none'}) in ${snap.path}`);
-    }
+    if (this.stopping) return this.refuse(sock, new UpstreamUnavailable(hello.server, 'mcp-guard is shutting down; reconnect in a moment'));
+    // Authenticate first: who may not connect learns nothing of which servers exist.
     let identity: Identity;
     try {
       identity = await this.guard.authenticate(sock, hello.credentials, hello.server);
       // Credentials end here: the hello object is not kept, and nothing of it goes upstream.
       delete hello.credentials;
     } catch (err) {
-      return this.refuse(sock, ErrorCode.NotAuthenticated, (err as Error).message);
+      return this.refuse(sock, new NotAuthenticated((err as Error).message));
     }
+    const snap = this.guard.snapshot();
+    const server = snap.config.servers[hello.server];
+    if (!server) return this.refuse(sock, new UnknownServer(hello.server, Object.keys(snap.config.servers), snap.path));
     const out = new LineWriter(sock, 'daemon-to-client');
     const link: ClientLink = { send: (line) => out.push(line), close: () => sock.end() };
     const session = this.openSession(hello.server, identity, link);
@@ -292,7 +291,7 @@ export class Daemon {
     const maxBytes = snap.config.daemon.max_message_bytes;
     const splitter = new LineSplitter(maxBytes, {
       line: (l) => session.fromClientLine(l),
-      oversize: (n) => session.clientOversize(n, maxBytes),
+      oversize: (n, edges) => session.clientOversize(n, maxBytes, peekOversizeId(edges) ?? null),
     });
     if (rest.length) splitter.push(rest);
     sock.on('data', (c: Buffer) => {

@@ -1,7 +1,7 @@
 // The `pii` stage: gate on the raw bytes (synchronous, no promise when clean), then full inspection
 // inline for small messages or in the pool for large ones, mapped to a Verdict and audit note.
 import type { PiiConfig } from '../config/pii-schema.js';
-import { ContentBlocked, ErrorCode, GuardError, MessageInvalid } from '../protocol/errors.js';
+import { ContentBlocked, InspectionFailed, MessageTooLarge } from '../protocol/errors.js';
 import type { MessageContext, Stage, Verdict } from '../session/stage.js';
 import { compileDetector, type ScanDirection } from './detector.js';
 import { compileGate } from './gate.js';
@@ -45,12 +45,7 @@ export function detectionStage(opts: DetectionStageOptions): Stage {
       ctx.audit.stage = 'pii';
       if (res.reason) {
         ctx.audit.reason = res.reason;
-        return {
-          block: new GuardError(ErrorCode.ContentBlocked, `Blocked by mcp-guard: the ${direction} could not be inspected (${res.reason}).`, {
-            types: [],
-            direction,
-          }),
-        };
+        return { block: new InspectionFailed('pii', `failed: ${res.reason}`) };
       }
       return { block: new ContentBlocked(res.blockedTypes ?? [], direction) };
     }
@@ -76,7 +71,7 @@ export function detectionStage(opts: DetectionStageOptions): Stage {
         ctx.audit.stage = 'pii';
         ctx.audit.reason = 'message over scan limit';
         return {
-          block: new MessageInvalid(
+          block: new MessageTooLarge(
             `Blocked by mcp-guard: the message is ${ctx.line.length} bytes, over the scan limit of ${pii.scan_limit_bytes} bytes.`,
             pii.scan_limit_bytes,
           ),

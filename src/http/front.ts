@@ -15,6 +15,22 @@ import type { Logger } from '../daemon/log.js';
 import type { Identity } from '../identity/identity.js';
 import type { Credentials } from '../protocol/hello.js';
 import type { ClientLink } from '../session/session.js';
+import {
+  BadTransport,
+  DuplicateId,
+  GuardError,
+  InternalError,
+  InvalidRequest,
+  MessageTooLarge,
+  NotAuthenticated,
+  ParseError,
+  RateLimited,
+  SessionNotFound,
+  UnknownServer,
+  UpstreamUnavailable,
+  renderError,
+  type JsonRpcId,
+} from '../protocol/errors.js';
 import { bearerOf, sameSecret } from './token.js';
 
 /** What the front needs of a daemon session. */
@@ -114,17 +130,6 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
   return front;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly rpcCode = -32000,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
 class Front implements HttpFront {
   private server!: Server;
   private readonly table = new Map<string, HttpSession>();
@@ -166,7 +171,7 @@ class Front implements HttpFront {
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((err) => {
         this.opts.log.error('http front: request failed', { error: (err as Error).message });
-        if (!res.headersSent) sendRpcError(res, 500, null, -32603, 'internal error in mcp-guard; see the daemon log');
+        if (!res.headersSent) sendRefusal(res, null, new InternalError());
         else res.destroy();
       });
     };
@@ -257,19 +262,18 @@ class Front implements HttpFront {
       const wk = '/.well-known/oauth-protected-resource';
       if (path === wk || path.startsWith(wk + '/')) return this.resourceMetadata(req, res, path.slice(wk.length));
       const m = /^\/mcp\/([^/]+)\/?$/.exec(path);
-      if (!m) throw new HttpError(404, `no such endpoint; MCP servers are at /mcp/<server>`);
+      if (!m) throw new BadTransport(404, 'no such endpoint; MCP servers are at /mcp/<server>');
       let server: string;
       try {
         server = decodeURIComponent(m[1]!);
       } catch {
-        throw new HttpError(404, 'bad server name');
+        throw new BadTransport(404, 'bad server name');
       }
       await this.mcp(req, res, server);
     } catch (err) {
-      if (err instanceof HttpError) {
+      if (err instanceof GuardError) {
         if (res.headersSent) return void res.destroy();
-        for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
-        return sendRpcError(res, err.status, null, err.rpcCode, err.message);
+        return sendRefusal(res, null, err);
       }
       throw err;
     }
@@ -279,12 +283,12 @@ class Front implements HttpFront {
   private checkHost(req: IncomingMessage): void {
     if (!this.loopback) return;
     const host = req.headers.host;
-    if (!host) throw new HttpError(400, 'missing Host header');
+    if (!host) throw new BadTransport(400, 'missing Host header');
     let hostname: string;
     try {
       hostname = new URL(`http://${host}`).hostname;
     } catch {
-      throw new HttpError(400, 'bad Host header');
+      throw new BadTransport(400, 'bad Host header');
     }
     if (isLoopbackHost(hostname)) return;
     for (const o of this.http.allowed_origins) {
@@ -294,7 +298,7 @@ class Front implements HttpFront {
         /* not a URL: ignore */
       }
     }
-    throw new HttpError(403, `Host '${host}' is not allowed on a loopback listener (DNS rebinding protection); add its origin to daemon.http.allowed_origins`);
+    throw new BadTransport(403, `Host '${host}' is not allowed on a loopback listener (DNS rebinding protection); add its origin to daemon.http.allowed_origins`);
   }
 
   /** Returns the origin to echo for CORS when it is allowed and cross-origin; throws 403 otherwise. */
@@ -306,11 +310,11 @@ class Front implements HttpFront {
     try {
       u = new URL(origin);
     } catch {
-      throw new HttpError(403, `Origin '${origin}' is not allowed`);
+      throw new BadTransport(403, `Origin '${origin}' is not allowed`);
     }
     if (u.host === req.headers.host) return undefined; // same origin
     if (isLoopbackHost(u.hostname)) return origin;
-    throw new HttpError(403, `Origin '${origin}' is not allowed; add it to daemon.http.allowed_origins`);
+    throw new BadTransport(403, `Origin '${origin}' is not allowed; add it to daemon.http.allowed_origins`);
   }
 
   private baseUrl(req: IncomingMessage): string {
@@ -320,11 +324,11 @@ class Front implements HttpFront {
   /** RFC 9728 protected-resource metadata, published when OAuth is on. */
   private resourceMetadata(req: IncomingMessage, res: ServerResponse, suffix: string): void {
     const cfg = this.opts.config();
-    if (cfg.auth.mode !== 'oauth' || !cfg.auth.oauth) throw new HttpError(404, 'OAuth is not enabled on this mcp-guard');
-    if (req.method !== 'GET') throw new HttpError(405, 'use GET', -32000, { Allow: 'GET' });
+    if (cfg.auth.mode !== 'oauth' || !cfg.auth.oauth) throw new BadTransport(404, 'OAuth is not enabled on this mcp-guard');
+    if (req.method !== 'GET') throw new BadTransport(405, 'use GET', { Allow: 'GET' });
     const m = /^\/mcp\/([^/]+)\/?$/.exec(suffix);
-    if (suffix && suffix !== '/' && !m) throw new HttpError(404, 'no such resource');
-    if (m && !cfg.servers[decodeURIComponent(m[1]!)]) throw new HttpError(404, 'no such server');
+    // The same answer for every server name: metadata is public, and must not tell which servers exist.
+    if (suffix && suffix !== '/' && !m) throw new BadTransport(404, 'no such resource');
     const base = this.baseUrl(req);
     const body = {
       resource: m ? `${base}/mcp/${m[1]}` : base,
@@ -350,7 +354,7 @@ class Front implements HttpFront {
 
   private async identify(req: IncomingMessage, server: string, existing?: HttpSession): Promise<{ identity: Identity; tokenHash: string }> {
     const bearer = bearerOf(req.headers.authorization);
-    if (!bearer) throw new HttpError(401, 'authentication required: send Authorization: Bearer <token>', -32004, this.challenge(req, server));
+    if (!bearer) throw new NotAuthenticated('authentication required: send Authorization: Bearer <token>', { headers: this.challenge(req, server) });
     const tokenHash = createHash('sha256').update(bearer).digest('hex');
     // The token that opened a session is not re-verified on every request of that session.
     if (existing && existing.tokenHash === tokenHash) return { identity: existing.identity, tokenHash };
@@ -360,39 +364,40 @@ class Front implements HttpFront {
       identity = await this.opts.authenticate({ credentials: credentialsFor(mode, bearer), server, remoteAddress: req.socket.remoteAddress });
     } catch (err) {
       const e = err as { status?: number; message: string };
-      if (e.status === 403) throw new HttpError(403, `not authorised for server '${server}': ${e.message}`, -32004);
+      if (e.status === 403) throw new NotAuthenticated(`not authorised for server '${server}': ${e.message}`, { forbidden: true });
       this.opts.log.warn('http front: authentication failed', { server, remote: req.socket.remoteAddress, reason: e.message });
-      throw new HttpError(401, `authentication failed: ${e.message}`, -32004, this.challenge(req, server, 'invalid_token'));
+      throw new NotAuthenticated(`authentication failed: ${e.message}`, { headers: this.challenge(req, server, 'invalid_token') });
     }
-    if (existing && existing.identity.id !== identity.id) throw new HttpError(404, 'session not found', -32001);
+    if (existing && existing.identity.id !== identity.id) throw new SessionNotFound();
     return { identity, tokenHash };
   }
 
   private async mcp(req: IncomingMessage, res: ServerResponse, server: string): Promise<void> {
     const cfg = this.opts.config();
-    if (!cfg.servers[server]) throw new HttpError(404, `unknown server '${server}'`);
     const sid = header(req, SESSION_HEADER);
     const existing = sid ? this.table.get(sid) : undefined;
+    // Authenticate first: a caller without a credential learns nothing of which servers exist.
     const { identity, tokenHash } = await this.identify(req, server, existing);
-    if (sid && (!existing || existing.server !== server)) throw new HttpError(404, 'session not found; initialize a new session', -32001);
+    if (!cfg.servers[server]) throw new UnknownServer(server);
+    if (sid && (!existing || existing.server !== server)) throw new SessionNotFound();
     const pv = header(req, 'mcp-protocol-version');
     if (pv && !SUPPORTED_PROTOCOL_VERSIONS.includes(pv)) {
-      throw new HttpError(400, `unsupported MCP-Protocol-Version '${pv}' (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`);
+      throw new BadTransport(400, `unsupported MCP-Protocol-Version '${pv}' (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`);
     }
     switch (req.method) {
       case 'POST':
         return this.post(req, res, server, identity, tokenHash, existing);
       case 'GET':
-        if (!existing) throw new HttpError(400, 'GET needs an Mcp-Session-Id; initialize first');
-        if (!accepts(req, 'text/event-stream')) throw new HttpError(406, 'GET must accept text/event-stream');
+        if (!existing) throw new BadTransport(400, 'GET needs an Mcp-Session-Id; initialize first');
+        if (!accepts(req, 'text/event-stream')) throw new BadTransport(406, 'GET must accept text/event-stream');
         return existing.openGet(req, res);
       case 'DELETE':
-        if (!existing) throw new HttpError(400, 'DELETE needs an Mcp-Session-Id');
+        if (!existing) throw new BadTransport(400, 'DELETE needs an Mcp-Session-Id');
         await this.end(existing, 'client ended the session');
         res.writeHead(200).end();
         return;
       default:
-        throw new HttpError(405, 'use POST, GET or DELETE', -32000, { Allow: 'GET, POST, DELETE' });
+        throw new BadTransport(405, 'use POST, GET or DELETE', { Allow: 'GET, POST, DELETE' });
     }
   }
 
@@ -400,48 +405,50 @@ class Front implements HttpFront {
     const cfg = this.opts.config();
     const limit = Math.min(this.http.max_body_bytes, cfg.daemon.max_message_bytes);
     const ct = (req.headers['content-type'] ?? '').toLowerCase();
-    if (!ct.startsWith('application/json')) throw new HttpError(415, 'Content-Type must be application/json');
+    if (!ct.startsWith('application/json')) throw new BadTransport(415, 'Content-Type must be application/json');
     const wantsSse = accepts(req, 'text/event-stream');
-    if (!wantsSse && !accepts(req, 'application/json')) throw new HttpError(406, 'Accept must include application/json and text/event-stream');
+    if (!wantsSse && !accepts(req, 'application/json')) throw new BadTransport(406, 'Accept must include application/json and text/event-stream');
     const body = await readBody(req, limit);
     if (body === 'too-large') {
       res.setHeader('Connection', 'close');
-      return sendRpcError(res, 413, null, -32006, `message exceeds the ${limit}-byte limit of mcp-guard`, { limit });
+      return sendRefusal(res, null, new MessageTooLarge(`message exceeds the ${limit}-byte limit of mcp-guard`, limit));
     }
     let msg: any;
     try {
       msg = JSON.parse(body.toString('utf8'));
     } catch {
-      return sendRpcError(res, 400, null, -32700, 'Parse error: the body is not valid JSON');
+      return sendRefusal(res, null, new ParseError('Parse error: the body is not valid JSON.'));
     }
-    if (Array.isArray(msg)) return sendRpcError(res, 400, null, -32600, 'Invalid request: JSON-RPC batches are not supported (MCP 2025-06-18)');
-    if (msg === null || typeof msg !== 'object') return sendRpcError(res, 400, null, -32600, 'Invalid request: not a JSON-RPC message');
+    if (Array.isArray(msg)) return sendRefusal(res, null, new InvalidRequest('JSON-RPC batches are not supported (MCP 2025-06-18).'));
+    if (msg === null || typeof msg !== 'object') return sendRefusal(res, null, new InvalidRequest('not a JSON-RPC message.'));
     const id = msg.id;
     if (id !== undefined && id !== null && typeof id !== 'string' && typeof id !== 'number') {
-      return sendRpcError(res, 400, null, -32600, 'Invalid request: id must be a string or a number');
+      return sendRefusal(res, null, new InvalidRequest('id must be a string or a number.'));
     }
     const isRequest = typeof msg.method === 'string' && id !== undefined && id !== null;
     const isInit = isRequest && msg.method === 'initialize';
     let s = existing;
     if (!s) {
-      if (!isInit) return sendRpcError(res, 400, isRequest ? id : null, -32000, 'Bad Request: no Mcp-Session-Id header; send initialize first');
-      if (this.closing) throw new HttpError(503, 'mcp-guard is shutting down', -32005, { 'Retry-After': '5' });
+      if (!isInit) return sendRefusal(res, isRequest ? id : null, new BadTransport(400, 'no Mcp-Session-Id header; send initialize first'));
+      if (this.closing) throw new UpstreamUnavailable(server, 'mcp-guard is shutting down; reconnect in a moment');
       if (this.table.size >= this.http.max_sessions) {
         this.opts.log.warn('http front: session limit reached', { max: this.http.max_sessions });
-        throw new HttpError(503, `too many sessions (limit ${this.http.max_sessions}); retry later`, -32005, { 'Retry-After': '5' });
+        throw new RateLimited(5000, `too many HTTP sessions (limit ${this.http.max_sessions})`);
       }
       s = new HttpSession(randomBytes(24).toString('base64url'), server, identity, tokenHash, this);
       try {
         s.attach(this.opts.daemon.openSession(server, identity, s.link, 'http'));
       } catch (err) {
-        throw new HttpError(404, (err as Error).message);
+        if (err instanceof GuardError) throw err;
+        this.opts.log.error('http front: session could not open', { server, error: (err as Error).message });
+        throw new UpstreamUnavailable(server, 'the session could not be opened; see the daemon log');
       }
       this.table.set(s.id, s);
       this.opts.log.info('http session opened', { session: s.id, server, identity: identity.id });
       const session = s.session;
       void session.start().catch((err) => this.opts.log.error('session start failed', { error: (err as Error).message }));
     } else if (isInit) {
-      return sendRpcError(res, 400, id, -32600, 'Invalid request: this session is already initialized');
+      return sendRefusal(res, id, new InvalidRequest('this session is already initialized.'));
     }
     s.touch();
     res.setHeader('Mcp-Session-Id', s.id);
@@ -509,7 +516,7 @@ class HttpSession {
   openPost(res: ServerResponse, id: string | number, sse: boolean, progressToken?: string | number): boolean {
     const key = idKey(id);
     if (this.posts.has(key)) {
-      sendRpcError(res, 409, id, -32600, `request id ${JSON.stringify(id)} is already in flight in this session`);
+      sendRefusal(res, id, new DuplicateId(id));
       return false;
     }
     const p: PostStream = { res, key, sse, progressToken };
@@ -530,7 +537,7 @@ class HttpSession {
 
   openGet(req: IncomingMessage, res: ServerResponse): void {
     if (this.get) {
-      sendRpcError(res, 409, null, -32000, 'Conflict: this session already has a GET stream open');
+      sendRefusal(res, null, new BadTransport(409, 'this session already has a GET stream open'));
       return;
     }
     this.touch();
@@ -623,7 +630,7 @@ class HttpSession {
     this.ended = true;
     for (const p of this.posts.values()) {
       if (p.sse) p.res.end();
-      else if (!p.res.headersSent) sendRpcError(p.res, 404, null, -32001, `session ended: ${reason}`);
+      else if (!p.res.headersSent) sendRefusal(p.res, null, new SessionNotFound(`session ended: ${reason}`));
     }
     this.posts.clear();
     this.get?.end();
@@ -661,12 +668,11 @@ function writeEvent(res: ServerResponse, line: Buffer, seq?: number): void {
   process.nextTick(() => res.uncork());
 }
 
-function sendRpcError(res: ServerResponse, status: number, id: string | number | null, code: number, message: string, data?: unknown): void {
+/** A refusal the front answers itself: the one renderer's body, with the status and headers of its class. */
+function sendRefusal(res: ServerResponse, id: JsonRpcId, err: GuardError): void {
   if (res.headersSent) return void res.end();
-  const error: Record<string, unknown> = { code, message };
-  if (data !== undefined) error.data = data;
-  res.writeHead(status, { 'Content-Type': 'application/json' });
-  res.end(JSON.stringify({ jsonrpc: '2.0', id, error }));
+  res.writeHead(err.status, { ...err.headers, 'Content-Type': 'application/json' });
+  res.end(renderError(id, err));
 }
 
 /** The request body, or 'too-large' as soon as it passes `limit` (the rest is not read). */

@@ -4,9 +4,15 @@
 
 export interface LineSink {
   line(buf: Buffer): void;
-  /** A line exceeded the limit; its bytes were discarded up to the next newline. */
-  oversize(bytesSeen: number): void;
+  /**
+   * A line exceeded the limit; its bytes were discarded up to the next newline. `edges` is its
+   * first and last EDGE_BYTES joined (where serialisers put the id), so the sender can be answered.
+   */
+  oversize(bytesSeen: number, edges: Buffer): void;
 }
+
+/** Bytes kept of each end of a discarded line. */
+export const EDGE_BYTES = 256;
 
 import { hop } from './hops.js';
 
@@ -24,6 +30,9 @@ export class LineSplitter {
   private partLen = 0;
   /** Bytes of an oversized line discarded so far; -1 when not discarding. */
   private discarding = -1;
+  /** While discarding: the line's first EDGE_BYTES, and its latest bytes (at most 2 x EDGE_BYTES). */
+  private head?: Buffer;
+  private tail?: Buffer;
 
   constructor(
     private readonly maxBytes: number,
@@ -50,7 +59,10 @@ export class LineSplitter {
       if (this.discarding >= 0) {
         const total = this.discarding + (nl - start);
         this.discarding = -1;
-        this.sink.oversize(total);
+        this.keepTail(chunk.subarray(start, nl));
+        const edges = Buffer.concat([this.head!, this.tail!.subarray(Math.max(0, this.tail!.length - EDGE_BYTES))]);
+        this.head = this.tail = undefined;
+        this.sink.oversize(total, edges);
       } else if (this.partLen > 0) {
         const tail = chunk.subarray(start, nl);
         const len = this.partLen + tail.length;
@@ -67,8 +79,12 @@ export class LineSplitter {
       const rest = chunk.subarray(start);
       if (this.discarding >= 0) {
         this.discarding += rest.length;
+        this.keepTail(rest);
       } else if (this.partLen + rest.length > this.maxBytes) {
         this.discarding = this.partLen + rest.length;
+        const all = Buffer.concat([...this.parts, rest]);
+        this.head = Buffer.from(all.subarray(0, EDGE_BYTES));
+        this.tail = Buffer.from(all.subarray(Math.max(0, all.length - EDGE_BYTES)));
         this.parts = [];
         this.partLen = 0;
       } else {
@@ -77,6 +93,11 @@ export class LineSplitter {
         this.partLen += rest.length;
       }
     }
+  }
+
+  private keepTail(bytes: Buffer): void {
+    if (bytes.length >= EDGE_BYTES) this.tail = Buffer.from(bytes.subarray(bytes.length - EDGE_BYTES));
+    else this.tail = Buffer.concat([this.tail!.subarray(Math.max(0, this.tail!.length - EDGE_BYTES)), bytes]);
   }
 
   /** Bytes held for an incomplete line. */
@@ -90,7 +111,7 @@ export class LineSplitter {
     if (end > 0 && line[end - 1] === 0x0d) end--;
     if (end === 0) return;
     if (end > this.maxBytes) {
-      this.sink.oversize(end);
+      this.sink.oversize(end, Buffer.concat([line.subarray(0, EDGE_BYTES), line.subarray(end - EDGE_BYTES, end)]));
       return;
     }
     this.sink.line(end === line.length ? line : line.subarray(0, end));

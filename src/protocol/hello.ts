@@ -16,7 +16,7 @@ export type Hello =
 
 export type HelloReply =
   | { ok: true; session?: string; pid: number; [k: string]: unknown }
-  | { ok: false; code: number; error: string };
+  | { ok: false; code: number; kind?: string; error: string };
 
 export function parseHello(line: Buffer): Hello {
   let v: any;

@@ -22,9 +22,30 @@ export function peekMessage(line: Buffer): Peek {
   const hasMethod = HEAD_METHOD.test(head);
   if (hasMethod || HEAD_RESULT.test(head)) {
     const m = TAIL.exec(line.subarray(Math.max(0, line.length - EDGE)).toString('latin1')) ?? HEAD.exec(head);
-    if (m) return { id: JSON.parse(m[1]!), hasMethod: hasMethod };
+    const id = m ? capture(m[1]!) : undefined;
+    if (id !== undefined) return { id, hasMethod };
   }
   return parsed(line);
+}
+
+/**
+ * The id of a line that was too large to keep, from its edges (framing's `oversize`): only what
+ * the head and tail say, never a parse of the whole. Undefined unless it is a request.
+ */
+export function peekOversizeId(edges: Buffer): string | number | undefined {
+  const head = edges.subarray(0, EDGE).toString('latin1');
+  if (!HEAD_METHOD.test(head)) return undefined;
+  const m = TAIL.exec(edges.subarray(Math.max(0, edges.length - EDGE)).toString('latin1')) ?? HEAD.exec(head);
+  return m ? capture(m[1]!) : undefined;
+}
+
+/** A captured id token; undefined when it is not valid JSON (`01`, `"\q"`), which the regexes admit. */
+function capture(token: string): string | number | undefined {
+  try {
+    return JSON.parse(token);
+  } catch {
+    return undefined;
+  }
 }
 
 function parsed(line: Buffer): Peek {

@@ -5,10 +5,13 @@
 import { isAscii } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import {
-  ErrorCode,
+  ContentBlocked,
+  DuplicateId,
   GuardError,
-  MessageInvalid,
+  InvalidRequest,
+  MessageTooLarge,
   NotAuthenticated,
+  ParseError,
   RateLimited,
   UpstreamUnavailable,
   renderError,
@@ -125,11 +128,14 @@ export class Session {
     this.receive('c2s', line);
   }
 
-  /** The client sent a line over the size limit; it was discarded without being buffered. */
-  clientOversize(bytes: number, limit: number): void {
-    // The id of a discarded line is unknown: answer on a null id, as JSON-RPC does for parse errors.
+  /**
+   * The client sent a line over the size limit; it was discarded without being buffered. `id` is
+   * what its head or tail said (SDKs write the id last), so the client's request gets its answer;
+   * null when neither edge told.
+   */
+  clientOversize(bytes: number, limit: number, id: JsonRpcId = null): void {
     this.client.send(
-      renderError(null, new MessageInvalid(`Message of ${bytes} bytes exceeds the ${limit}-byte limit of mcp-guard; it was discarded.`, limit)),
+      renderError(id, new MessageTooLarge(`Message of ${bytes} bytes exceeds the ${limit}-byte limit of mcp-guard; it was discarded.`, limit)),
     );
     this.audit({ direction: 'c2s', kind: 'request', method: '', note: { decision: 'block', stage: 'framing', reason: 'oversize' }, bytesIn: bytes });
   }
@@ -170,19 +176,28 @@ export class Session {
       // Most messages are ASCII, and for those latin1 is the same text and decodes in half the time.
       msg = JSON.parse(isAscii(line) ? line.toString('latin1') : line.toString('utf8'));
     } catch {
-      return this.malformed(direction, line, null, ErrorCode.ParseError, 'Parse error: the message is not valid JSON.');
+      return this.malformed(direction, line, null, new ParseError());
     }
     if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) {
-      return this.malformed(direction, line, null, ErrorCode.InvalidRequest, 'Invalid request: JSON-RPC batches and non-object messages are not supported.');
+      return this.malformed(direction, line, null, new InvalidRequest('JSON-RPC batches and non-object messages are not supported.'));
     }
     // What the policy checks (the parsed form) must be what the upstream reads (the bytes).
     if (direction === 'c2s' && hasDuplicateKeys(line)) {
       const id = typeof msg.id === 'string' || typeof msg.id === 'number' ? msg.id : null;
-      return this.malformed(direction, line, id, ErrorCode.InvalidRequest, 'Invalid request: an object has the same key twice, which parsers read differently; refused.');
+      return this.malformed(direction, line, id, new InvalidRequest('an object has the same key twice, which parsers read differently; refused.'));
     }
     const hasId = msg.id !== undefined && msg.id !== null;
     if (hasId && typeof msg.id !== 'string' && typeof msg.id !== 'number') {
-      return this.malformed(direction, line, null, ErrorCode.InvalidRequest, 'Invalid request: id must be a string or a number.');
+      return this.malformed(direction, line, null, new InvalidRequest('id must be a string or a number.'));
+    }
+    if (direction === 'c2s') {
+      // An upstream drops what is not JSON-RPC 2.0, and its sender would wait forever: answer here.
+      // A notification gets no reply, even a refusal: it is dropped and audited.
+      const id = hasId ? msg.id! : typeof msg.method === 'string' ? undefined : null;
+      if (msg.jsonrpc !== '2.0') return this.malformed(direction, line, id, new InvalidRequest('"jsonrpc" must be "2.0".'));
+      if ('params' in msg && (msg.params === null || typeof msg.params !== 'object' || Array.isArray(msg.params))) {
+        return this.malformed(direction, line, id, new InvalidRequest('"params" must be an object.'));
+      }
     }
     let kind: Kind;
     let method: string;
@@ -204,7 +219,7 @@ export class Session {
       if (pending.timer) clearTimeout(pending.timer);
       method = pending.method;
     } else {
-      return this.malformed(direction, line, hasId ? msg.id! : null, ErrorCode.InvalidRequest, 'Invalid request: not a JSON-RPC request, notification or response.');
+      return this.malformed(direction, line, hasId ? msg.id! : null, new InvalidRequest('not a JSON-RPC request, notification or response.'));
     }
 
     if (kind === 'request' && direction === 'c2s') {
@@ -234,7 +249,7 @@ export class Session {
       stages = this.stages();
     } catch (err) {
       // The server left the config: nothing more passes in this session.
-      return this.malformed(direction, line, hasId ? msg.id! : null, ErrorCode.UpstreamUnavailable, `Server '${this.info.server}' is no longer configured in mcp-guard.`);
+      return this.malformed(direction, line, hasId ? msg.id! : null, new UpstreamUnavailable(this.info.server, 'it is no longer configured in mcp-guard'));
     }
     const out = runStages(stages, ctx);
     const queue = this.queues[direction];
@@ -297,7 +312,7 @@ export class Session {
     if (!out.modified && toClient && ctx.inspected && hasDuplicateKeys(ctx.line)) {
       // An upstream message with a duplicate key: the client might read the value inspection did not see.
       this.log.warn('upstream message with duplicate keys blocked', { method });
-      const err = new GuardError(ErrorCode.ContentBlocked, 'Blocked by mcp-guard: the upstream sent an ambiguous message (an object with the same key twice).', { types: [], direction: 'response' });
+      const err = new ContentBlocked([], 'response', 'Blocked by mcp-guard: the upstream sent an ambiguous message (an object with the same key twice), so it was withheld.');
       ctx.audit = { ...ctx.audit, decision: 'block', stage: 'framing', reason: 'duplicate keys' };
       if (kind === 'response') {
         this.client.send(renderError(msg.id!, err));
@@ -326,7 +341,7 @@ export class Session {
       } else {
         if (this.fromClient.has(key)) {
           // Duplicate id while the first is in flight: the answers could not be told apart.
-          this.client.send(renderError(msg.id!, new MessageInvalid(`Request id ${JSON.stringify(msg.id)} is already in flight in this session.`)));
+          this.client.send(renderError(msg.id!, new DuplicateId(msg.id!)));
           return;
         }
         this.fromClient.set(key, p);
@@ -433,14 +448,15 @@ export class Session {
     this.fromServer.clear();
   }
 
-  private malformed(direction: Direction, line: Buffer, id: JsonRpcId, code: number, message: string): void {
-    const note: AuditNote = { decision: 'block', stage: 'framing', reason: message };
-    this.audit({ direction, kind: 'request', method: '', note, bytesIn: line.length, errorCode: code });
+  /** `id` undefined: the message was a notification, which gets no reply. */
+  private malformed(direction: Direction, line: Buffer, id: JsonRpcId | undefined, err: GuardError): void {
+    const note: AuditNote = { decision: 'block', stage: 'framing', reason: err.message };
+    this.audit({ direction, kind: id === undefined ? 'notification' : 'request', method: '', note, bytesIn: line.length, errorCode: err.code });
     if (direction === 'c2s') {
-      this.client.send(renderError(id, new GuardError(code, message)));
+      if (id !== undefined) this.client.send(renderError(id, err));
     } else {
       // The upstream broke the protocol; the client is not told about a message it never asked for.
-      this.log.warn('upstream sent an invalid message; dropped', { reason: message, bytes: line.length });
+      this.log.warn('upstream sent an invalid message; dropped', { reason: err.message, bytes: line.length });
     }
   }
 

@@ -9,6 +9,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { Logger } from '../daemon/log.js';
 import type { Upstream } from './upstream.js';
+import { UpstreamUnavailable, renderError } from '../protocol/errors.js';
 
 /** Prefix of the ids of our own liveness pings; their answers never reach the session. */
 const PROBE_PREFIX = 'mcp-guard-probe-';
@@ -144,8 +145,7 @@ export class HttpUpstream implements Upstream {
   }
 
   private answer(id: string | number, why: string): void {
-    const err = { code: -32005, message: `Upstream MCP server '${this.server}' is unavailable: ${why}`, data: { server: this.server } };
-    this.onLine(Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, error: err })));
+    this.onLine(renderError(id, new UpstreamUnavailable(this.server, why)));
   }
 
   private fromUpstream(m: JSONRPCMessage): void {

@@ -31,16 +31,16 @@ test('every exchange is recorded with its decision; secrets and cards never reac
     const c = await env.client('rec');
     await c.callTool({ name: 'echo', arguments: { hello: 'world' } });
     const blocked = await c.callTool({ name: 'echo', arguments: { note: `key ${AWS}` } }).catch((e) => e);
-    assert.equal(blocked.code, -32002);
+    assert.equal(blocked.code, -32008);
     assert.deepEqual(blocked.data.types, ['aws_access_key']);
     assert.ok(!JSON.stringify(blocked).includes(AWS), 'the error never quotes the secret');
     const card = await c.callTool({ name: 'echo', arguments: { pay: CARD } }).catch((e) => e);
-    assert.equal(card.code, -32002);
+    assert.equal(card.code, -32008);
     // A response leak is redacted on its way to the client.
     const leak = await c.callTool({ name: 'leak', arguments: { text: 'ok' } });
     assert.deepEqual(leak.content, [{ type: 'text', text: 'ok' }]);
     const denied = await c.callTool({ name: 'crash', arguments: {} }).catch((e) => e);
-    assert.equal(denied.code, -32001);
+    assert.equal(denied.code, -32007);
     assert.equal(env.recorded().filter((m) => JSON.stringify(m).includes(AWS) || JSON.stringify(m).includes(CARD)).length, 0, 'nothing blocked reached the upstream');
 
     await waitFor(() => {
@@ -138,7 +138,7 @@ test('SIGKILL of the daemon under load: the database opens and verify passes on 
   }
 });
 
-test('a stalled audit writer: no response reaches the client without its audit row, new requests are refused with -32003', async () => {
+test('a stalled audit writer: no response reaches the client without its audit row, new requests are refused with -32009', async () => {
   const env = new GuardEnv(
     () => `
 servers:
@@ -165,11 +165,11 @@ audit:
     const refused = replies.filter((r) => r.error);
     assert.ok(passed.length >= 1 && passed.length <= 8, `between 1 and the hard limit (8) pass: ${passed.length}`);
     assert.ok(refused.length >= 1, 'past the hard limit responses are withheld');
-    for (const r of refused) assert.equal(r.error.code, -32003, JSON.stringify(r));
+    for (const r of refused) assert.equal(r.error.code, -32009, JSON.stringify(r));
     // At queue_limit a new request is refused before it reaches the upstream.
     const before = env.recorded().length;
     b.send({ jsonrpc: '2.0', id: 'late', method: 'tools/call', params: { name: 'echo', arguments: {} } });
-    assert.equal((await b.reply('late')).error.code, -32003);
+    assert.equal((await b.reply('late')).error.code, -32009);
     assert.equal(env.recorded().length, before, 'the refused request never reached the upstream');
     lock.exec('COMMIT');
     lock.close();

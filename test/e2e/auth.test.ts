@@ -8,13 +8,13 @@
 //   os — the identity is the kernel's uid of the connecting process; roles map from the user;
 //     another Unix user (as root: nobody) is refused unless allowed, and then is uid:65534.
 //   oauth — a token from a real OpenID provider (oidc-provider) works and maps roles; expired,
-//     wrong-audience, wrongly signed and unmapped tokens get -32004; a token that expires during a
+//     wrong-audience, wrongly signed and unmapped tokens get -32010; a token that expires during a
 //     session ends the session's rights.
 //   HTTP front, api_key mode — a Bearer key works, bad ones get 401, a revoked key loses its live
 //     session; neither the stdio nor the Streamable HTTP upstreams see the client's key
 //     (the HTTP upstream sees only its own upstream_auth_token, or no Authorization at all).
 //   HTTP front, os mode — the daemon user gets the same roles as through the bridge.
-//   A credential the bridge cannot load still gets the client a -32004 (fails until the fix in
+//   A credential the bridge cannot load still gets the client a -32010 (fails until the fix in
 //     src/bridge + src/cli/connect.ts lands; see the test's comment).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -141,20 +141,20 @@ pii:
     }
   });
 
-  await t.test('no key: the bridge exits non-zero and the client gets -32004', async () => {
+  await t.test('no key: the bridge exits non-zero and the client gets -32010', async () => {
     const err = await refusal(env, 'rec', {});
-    assert.equal(err.code, -32004);
+    assert.equal(err.code, -32010);
     assert.match(err.message, /requires an API key/);
     const raw = new RawBridge(env, 'rec');
     raw.send(INIT);
     const reply = await raw.reply(1);
-    assert.equal(reply.error.code, -32004);
+    assert.equal(reply.error.code, -32010);
     raw.end();
     assert.notEqual(await raw.exited, 0, 'the bridge exits non-zero');
     assert.match(raw.stderr, /requires an API key/);
   });
 
-  await t.test('a wrong key, a malformed key, the right id with a wrong secret: all -32004', async () => {
+  await t.test('a wrong key, a malformed key, the right id with a wrong secret: all -32010', async () => {
     const before = env.recorded().length;
     const forged = [
       'mcpg_0123456789abcdef_' + 'A'.repeat(43), // well-formed, unknown id
@@ -170,7 +170,7 @@ pii:
     for (const key of forged) {
       if (key === '') continue; // an empty variable is "no key", tested above
       const err = await refusal(env, 'rec', { MCP_GUARD_API_KEY: key });
-      assert.equal(err.code, -32004, `key ${JSON.stringify(key.slice(0, 30))}`);
+      assert.equal(err.code, -32010, `key ${JSON.stringify(key.slice(0, 30))}`);
       assertNoSecret('the refusal message', err.message, [key, secretOf(alice)]);
     }
     assert.equal(env.recorded().length, before, 'no refused connection reached the upstream');
@@ -192,7 +192,7 @@ pii:
     sock.destroy();
     const r = JSON.parse(answer);
     assert.equal(r.ok, false);
-    assert.equal(r.code, -32004);
+    assert.equal(r.code, -32010);
   });
 
   await t.test('a key revoked while the daemon runs is refused on reconnect, without a restart', async () => {
@@ -203,12 +203,12 @@ pii:
     const rev = env.cli(['keys', 'revoke', 'stolen']);
     assert.equal(rev.code, 0, rev.stderr);
     const err = await refusal(env, 'rec', { MCP_GUARD_API_KEY: victim });
-    assert.equal(err.code, -32004);
+    assert.equal(err.code, -32010);
     assert.match(err.message, /revoked/);
     assert.equal(env.daemonPid(), pid, 'same daemon: the revocation applied without a restart');
     // Re-creating a key under the same name does not bring the old key back.
     const fresh = createKey(env, 'stolen', 'agent');
-    assert.equal((await refusal(env, 'rec', { MCP_GUARD_API_KEY: victim })).code, -32004);
+    assert.equal((await refusal(env, 'rec', { MCP_GUARD_API_KEY: victim })).code, -32010);
     const ok = await env.client('rec', { env: { MCP_GUARD_API_KEY: fresh } });
     assert.equal(await code(ok.callTool({ name: 'echo', arguments: {} })), 0);
   });
@@ -224,8 +224,8 @@ pii:
     while (Date.now() < t0 + 2000) {
       const batch = await Promise.all(Array.from({ length: 20 }, () => code(a.callTool({ name: 'echo', arguments: {} }))));
       aliceAllowed += batch.filter((x) => x === 0).length;
-      aliceLimited += batch.filter((x) => x === -32003).length;
-      assert.equal(batch.filter((x) => x !== 0 && x !== -32003).length, 0, `unexpected codes ${batch}`);
+      aliceLimited += batch.filter((x) => x === -32009).length;
+      assert.equal(batch.filter((x) => x !== 0 && x !== -32009).length, 0, `unexpected codes ${batch}`);
     }
     const hammerEnd = Date.now();
     const refill = (ms: number) => Math.ceil(ms / 1000) + 1; // tokens regained in ms, rounded up, plus one for timing
@@ -241,20 +241,20 @@ pii:
     assert.deepEqual(bobs, Array(10).fill(0), `bob: ${bobs}`);
     const alice2Allowed = alice2.filter((x) => x === 0).length;
     assert.ok(alice2Allowed <= refill(since) && alice2Allowed < 10, `alice's second connection got ${alice2Allowed} of 10 within ${since} ms of her hammering`);
-    assert.ok(alice2.every((x) => x === 0 || x === -32003), `${alice2}`);
+    assert.ok(alice2.every((x) => x === 0 || x === -32009), `${alice2}`);
     // The audit log attributes the refusals to alice and none to bob.
     await waitFor(() => auditRows(env, '--server', 'limited', '--user', 'key:bob').length >= 10, 15_000);
     const bobRows = auditRows(env, '--server', 'limited', '--user', 'key:bob');
     assert.deepEqual([...new Set(bobRows.map((r) => r.decision))], ['allow'], 'bob was never limited');
     const aliceBlocked = auditRows(env, '--server', 'limited', '--user', 'key:alice', '--decision', 'block', '--limit', '50');
-    assert.ok(aliceBlocked.length > 0 && aliceBlocked.every((r) => r.identity === 'key:alice' && r.stage === 'rate_limit' && r.error_code === -32003), JSON.stringify(aliceBlocked[0]));
+    assert.ok(aliceBlocked.length > 0 && aliceBlocked.every((r) => r.identity === 'key:alice' && r.stage === 'rate_limit' && r.error_code === -32009), JSON.stringify(aliceBlocked[0]));
   });
 
   await t.test("the key's roles apply: a reader key cannot call write_*, an agent key can", async () => {
     const before = env.recorded().filter((m) => m.params?.name === 'write_file').length;
     const r = await env.client('rec', { env: { MCP_GUARD_API_KEY: ro } });
     const err = await r.callTool({ name: 'write_file', arguments: { path: '/tmp/x' } }).catch((e) => e);
-    assert.equal(err.code, -32001);
+    assert.equal(err.code, -32007);
     assert.ok(!(await r.listTools()).tools.some((x) => x.name === 'write_file'), 'write_file is not even listed');
     assert.equal(env.recorded().filter((m) => m.params?.name === 'write_file').length, before, 'the denied call never reached the upstream');
     const w = await env.client('rec', { env: { MCP_GUARD_API_KEY: alice } });
@@ -265,11 +265,11 @@ pii:
     const ghost = createKey(env, 'ghost', 'no-such-role');
     const c = await env.client('rec', { env: { MCP_GUARD_API_KEY: ghost } }).catch((e) => e);
     if (c instanceof Error) {
-      assert.ok(c instanceof McpError && (c.code === -32001 || c.code === -32004), String(c));
+      assert.ok(c instanceof McpError && (c.code === -32007 || c.code === -32010), String(c));
       return;
     }
     const before = env.recorded().filter((m) => m.method === 'tools/call').length;
-    assert.equal(await code(c.callTool({ name: 'echo', arguments: {} })), -32001);
+    assert.equal(await code(c.callTool({ name: 'echo', arguments: {} })), -32007);
     assert.equal(env.recorded().filter((m) => m.method === 'tools/call').length, before);
   });
 
@@ -356,7 +356,7 @@ pii:
 
   const c = await env.client('rec');
   assert.deepEqual((await c.callTool({ name: 'echo', arguments: { os: 1 } })).content, [{ type: 'text', text: '{"os":1}' }]);
-  assert.equal(await code(c.callTool({ name: 'write_file', arguments: { path: '/tmp/x' } })), -32001, 'role reader mapped from the user applies');
+  assert.equal(await code(c.callTool({ name: 'write_file', arguments: { path: '/tmp/x' } })), -32007, 'role reader mapped from the user applies');
   // A client cannot claim another identity: there is nothing to claim with in os mode; a key is ignored.
   const withKey = await env.client('rec', { env: { MCP_GUARD_API_KEY: 'mcpg_0123456789abcdef_' + 'A'.repeat(43), MCP_GUARD_TOKEN: 'eyJ.forged.token' } });
   await withKey.callTool({ name: 'echo', arguments: { os: 2 } });
@@ -379,7 +379,7 @@ pii:
     const b = bridgeAs(env, 'rec', NOBODY, NOBODY);
     b.send(INIT);
     const r = await b.reply(1);
-    assert.equal(r.error?.code, -32004, JSON.stringify(r) + b.stderr());
+    assert.equal(r.error?.code, -32010, JSON.stringify(r) + b.stderr());
     assert.match(r.error.message, /may not use this daemon/);
     b.end();
     assert.notEqual(await b.exited, 0);
@@ -408,7 +408,7 @@ audit:
     n.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { as: 'nobody' } } });
     assert.ok((await n.reply(2)).result);
     n.send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'leak', arguments: { text: 'x' } } });
-    assert.equal((await n.reply(3)).error?.code, -32001, "nobody's role allows only echo");
+    assert.equal((await n.reply(3)).error?.code, -32007, "nobody's role allows only echo");
     n.end();
     await n.exited;
     await waitFor(() => auditRows(env).some((r) => r.identity === `uid:${NOBODY}` && r.method === 'tools/call'), 10_000);
@@ -419,7 +419,7 @@ audit:
 
 // ---- oauth ---------------------------------------------------------------------------------
 
-test('oauth mode through the real bridge: provider tokens work and map roles; expired, wrong-audience and forged tokens get -32004', async (t) => {
+test('oauth mode through the real bridge: provider tokens work and map roles; expired, wrong-audience and forged tokens get -32010', async (t) => {
   const p = await startProvider({ roles: { 'svc-reader': ['reader'] } });
   t.after(() => p.close());
   const env = new GuardEnv(
@@ -454,7 +454,7 @@ pii:
   const token = await clientCredentialsToken(p, 'svc-reader', 'svc-secret-1');
   const c = await env.client('rec', { env: { MCP_GUARD_TOKEN: token } });
   assert.deepEqual((await c.callTool({ name: 'echo', arguments: { o: 1 } })).content, [{ type: 'text', text: '{"o":1}' }]);
-  assert.equal(await code(c.callTool({ name: 'write_file', arguments: {} })), -32001, 'the mapped role read-only applies');
+  assert.equal(await code(c.callTool({ name: 'write_file', arguments: {} })), -32007, 'the mapped role read-only applies');
   await waitFor(() => auditRows(env).some((r) => r.identity === 'oauth:svc-reader' && r.method === 'tools/call'), 10_000);
 
   const now = Math.floor(Date.now() / 1000);
@@ -468,7 +468,7 @@ pii:
   const before = env.recorded().length;
   for (const [what, tok, why] of bad) {
     const err = await refusal(env, 'rec', { MCP_GUARD_TOKEN: tok });
-    assert.equal(err.code, -32004, what);
+    assert.equal(err.code, -32010, what);
     assert.match(err.message, why, what);
     assert.ok(!err.message.includes(tok), `${what}: the error quotes the token`);
   }
@@ -480,7 +480,7 @@ pii:
   assert.equal(await code(s.callTool({ name: 'echo', arguments: { phase: 'valid' } })), 0);
   await new Promise((r) => setTimeout(r, 3500));
   const expired = await s.callTool({ name: 'echo', arguments: { phase: 'expired' } }).catch((e) => e);
-  assert.equal(expired.code, -32004, 'a call after the token expired is refused');
+  assert.equal(expired.code, -32010, 'a call after the token expired is refused');
   assert.match(expired.message, /expired/);
   assert.equal(env.recorded().filter((m) => m.params?.arguments?.phase === 'expired').length, 0);
 
@@ -565,7 +565,7 @@ pii:
   await webOpen.client.close();
   await waitFor(() => auditRows(env).some((row) => row.identity === 'key:remote-agent' && row.server === 'web' && row.method === 'tools/call'), 10_000);
 
-  // Invalid credentials: 401 with a Bearer challenge and -32004; nothing reaches an upstream.
+  // Invalid credentials: 401 with a Bearer challenge and -32010; nothing reaches an upstream.
   const recordedBefore = env.recorded().length;
   const upstreamRequestsBefore = readFileSync(headersFile, 'utf8').split('\n').filter(Boolean).length;
   for (const [what, bearer] of [
@@ -580,7 +580,7 @@ pii:
       assert.equal(res.status, 401, `${what} on ${server}`);
       assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer /, what);
       const body = (await res.json()) as any;
-      assert.equal(body.error.code, -32004, what);
+      assert.equal(body.error.code, -32010, what);
     }
   }
   // A session opened by one key cannot be used with another key.
@@ -601,14 +601,14 @@ pii:
   let last = 0;
   await waitFor(() => {
     void code(live.client.callTool({ name: 'echo', arguments: { after: 'revoke' } })).then((c) => (last = c));
-    return last === -32004;
+    return last === -32010;
   }, 15_000);
   // The daemon sweeps live sessions every 2 s, so calls in that window may still pass; from the
   // first refusal on, nothing of the session reaches the upstream.
   await new Promise((r) => setTimeout(r, 200));
   const through = env.recorded().filter((m) => m.params?.arguments?.after === 'revoke').length;
   const later = await Promise.all(Array.from({ length: 5 }, () => code(live.client.callTool({ name: 'echo', arguments: { after: 'revoke' } }))));
-  assert.deepEqual(later, Array(5).fill(-32004));
+  assert.deepEqual(later, Array(5).fill(-32010));
   assert.equal(env.recorded().filter((m) => m.params?.arguments?.after === 'revoke').length, through, 'nothing after the refusal reached the upstream');
   await live.client.close();
 
@@ -645,8 +645,8 @@ pii:
 // DESIGN.md section 5: a refused client gets a JSON-RPC error on its request's own id, never a
 // silent drop. When the bridge itself cannot load the credential (an unreadable --key-file; oauth
 // mode with no MCP_GUARD_TOKEN and no `auth login`), it currently exits before answering, so the
-// client sees only "Connection closed" instead of -32004 with the reason.
-test('a credential the bridge cannot load is refused with -32004, not a closed connection', async (t) => {
+// client sees only "Connection closed" instead of -32010 with the reason.
+test('a credential the bridge cannot load is refused with -32010, not a closed connection', async (t) => {
   const keyEnv = new GuardEnv(
     () => `
 servers:
@@ -682,7 +682,7 @@ auth:
     );
     await client.close().catch(() => {});
     assert.ok(err instanceof McpError, `${what}: ${err}`);
-    assert.equal(err.code, -32004, `${what}: the client got ${err.code} (${err.message}), not -32004`);
+    assert.equal(err.code, -32010, `${what}: the client got ${err.code} (${err.message}), not -32010`);
     assert.match(err.message, why, what);
   }
 });
@@ -720,9 +720,9 @@ daemon:
       try {
         await g.start();
         const bridge = await env.client('rec');
-        assert.equal(await code(bridge.callTool({ name: 'write_file', arguments: { path: '/tmp/x' } })), -32001, 'through the bridge the role applies');
+        assert.equal(await code(bridge.callTool({ name: 'write_file', arguments: { path: '/tmp/x' } })), -32007, 'through the bridge the role applies');
         const { client } = await g.client('rec');
-        assert.equal(await code(client.callTool({ name: 'write_file', arguments: { path: '/tmp/x' } })), -32001, 'through the HTTP front the role must apply too');
+        assert.equal(await code(client.callTool({ name: 'write_file', arguments: { path: '/tmp/x' } })), -32007, 'through the HTTP front the role must apply too');
         await client.close();
         assert.equal(env.recorded().filter((m) => m.params?.name === 'write_file').length, 0, 'write_file never reached the upstream');
       } finally {

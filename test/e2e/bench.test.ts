@@ -227,7 +227,7 @@ test('generated rate-limit variants: one identity split over sessions, and a too
     assert.equal(r.length, 4);
     assert.deepEqual(r.filter((x) => !x.verdict.pass).map((x) => `${x.description}: ${x.verdict.reason}`), []);
     // The limits really were reached (not a pass by an empty run).
-    for (const x of r.filter((y) => y.kind === 'must-block')) assert.match(x.verdict.reason, /got -32003/);
+    for (const x of r.filter((y) => y.kind === 'must-block')) assert.match(x.verdict.reason, /got -32009/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -66,9 +66,9 @@ ${recordingServer('mine')}
 
     // The composed policy is what the daemon enforces.
     const c = await env.client('rec');
-    await assert.rejects(c.callTool({ name: 'slow', arguments: { ms: 1 } }), (e: McpError) => e.code === -32001);
+    await assert.rejects(c.callTool({ name: 'slow', arguments: { ms: 1 } }), (e: McpError) => e.code === -32007);
     const m = await env.client('mine');
-    await assert.rejects(m.callTool({ name: 'crash', arguments: {} }), (e: McpError) => e.code === -32001);
+    await assert.rejects(m.callTool({ name: 'crash', arguments: {} }), (e: McpError) => e.code === -32007);
     assert.deepEqual((await m.callTool({ name: 'echo', arguments: { a: 1 } })).content, [{ type: 'text', text: '{"a":1}' }]);
   } finally {
     await env.close();
@@ -89,7 +89,7 @@ pii:
     );
     const c = await env.client('rec');
     const err = await c.callTool({ name: 'echo', arguments: { k: 'AKIAQ4RTZ5WV7M3KD2XP' } }).catch((e) => e);
-    assert.equal(err.code, -32002, 'the AWS key is still blocked');
+    assert.equal(err.code, -32008, 'the AWS key is still blocked');
     // The base redacts email; a personal `warn` cannot undo that either.
     const r = await c.callTool({ name: 'echo', arguments: { m: 'jane.roe@example.org' } });
     assert.doesNotMatch(JSON.stringify(r.content), /jane\.roe@example\.org/);
@@ -192,7 +192,7 @@ ${extra}`;
 
     save(cfg('"crash", "leak"', recordingServer('added')));
     await waitFor(() => JSON.parse(env.cli(['status', '--json']).stdout).servers.some((s: any) => s.name === 'added'));
-    await assert.rejects(live.callTool({ name: 'leak', arguments: { text: 'x' } }), (e: McpError) => e.code === -32001, 'the live session got the new policy');
+    await assert.rejects(live.callTool({ name: 'leak', arguments: { text: 'x' } }), (e: McpError) => e.code === -32007, 'the live session got the new policy');
     const added = await env.client('added');
     assert.deepEqual((await added.callTool({ name: 'echo', arguments: {} })).content, [{ type: 'text', text: '{}' }]);
 
@@ -201,7 +201,7 @@ ${extra}`;
     const reload = env.cli(['reload']);
     assert.equal(reload.code, 1);
     assert.match(reload.stderr, /reload refused, the running config is kept:\n.*mcp-guard\.yaml:\d+:\d+: daemon\.shutdown_timeout/);
-    await assert.rejects(live.callTool({ name: 'leak', arguments: { text: 'x' } }), (e: McpError) => e.code === -32001);
+    await assert.rejects(live.callTool({ name: 'leak', arguments: { text: 'x' } }), (e: McpError) => e.code === -32007);
 
     // Removing a server: new sessions cannot open it.
     save(cfg('"crash"'));

@@ -71,7 +71,7 @@ test('missing or wrong tokens get 401 with WWW-Authenticate; nothing reaches the
     assert.equal(none.status, 401);
     assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer /);
     const body = (await none.json()) as any;
-    assert.equal(body.error.code, -32004);
+    assert.equal(body.error.code, -32010);
     const bad = await g.fetch('rec', { body: JSON.stringify(INIT) }, 'not-the-token');
     assert.equal(bad.status, 401);
     assert.match(bad.headers.get('www-authenticate') ?? '', /invalid_token/);
@@ -85,7 +85,7 @@ test('oversized bodies get 413, bad JSON 400, batches 400, unknown sessions 404,
     const big = { ...INIT, params: { ...INIT.params, pad: 'x'.repeat(5000) } };
     const r413 = await g.fetch('rec', { body: JSON.stringify(big) });
     assert.equal(r413.status, 413);
-    assert.equal(((await r413.json()) as any).error.code, -32006);
+    assert.equal(((await r413.json()) as any).error.code, -32012);
     const r400 = await g.fetch('rec', { body: '{"jsonrpc": "2.0", "id": 1, "method": ' });
     assert.equal(r400.status, 400);
     assert.equal(((await r400.json()) as any).error.code, -32700);

@@ -1,6 +1,6 @@
 // HTTP upstreams: SDK clients over Streamable HTTP through the daemon to server-everything running
 // in streamableHttp and sse modes; custom headers and the upstream token; a restarted upstream
-// (the session gets -32005, a new session works); an unreachable upstream.
+// (the session gets -32011, a new session works); an unreachable upstream.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -98,7 +98,7 @@ test('the upstream gets the configured token and headers, never the client crede
   }
 });
 
-test('a restarted Streamable HTTP upstream: the old session gets -32005, a new session works', async () => {
+test('a restarted Streamable HTTP upstream: the old session gets -32011, a new session works', async () => {
   const up = new EverythingHttp('streamableHttp', await freePort());
   await up.start();
   const { env, g } = await guardFor(`  every:\n    transport: streamable-http\n    url: ${up.url}\n    connect_timeout_ms: 3000`);
@@ -111,11 +111,11 @@ test('a restarted Streamable HTTP upstream: the old session gets -32005, a new s
       (e) => e,
     );
     assert.ok(err instanceof McpError, String(err));
-    assert.equal(err.code, -32005);
+    assert.equal(err.code, -32011);
     assert.match(err.message, /'every' is unavailable/);
     await up.start();
     // The old upstream session died with the process: the proxied session stays failed, clearly.
-    await assert.rejects(client.callTool({ name: 'echo', arguments: { message: 'y' } }), (e: McpError) => e.code === -32005);
+    await assert.rejects(client.callTool({ name: 'echo', arguments: { message: 'y' } }), (e: McpError) => e.code === -32011);
     await client.close();
     const { client: fresh } = await g.client('every');
     const r = await fresh.callTool({ name: 'echo', arguments: { message: 'after restart' } });
@@ -128,11 +128,11 @@ test('a restarted Streamable HTTP upstream: the old session gets -32005, a new s
   }
 });
 
-test('an unreachable upstream fails initialize with -32005 and a reason', async () => {
+test('an unreachable upstream fails initialize with -32011 and a reason', async () => {
   const port = await freePort();
   const { env, g } = await guardFor(`  gone:\n    transport: streamable-http\n    url: http://127.0.0.1:${port}/mcp\n    connect_timeout_ms: 2000`);
   try {
-    await assert.rejects(g.client('gone'), (e: Error) => /-32005|unavailable/.test(e.message) && /ECONNREFUSED|fetch failed|connect/i.test(e.message));
+    await assert.rejects(g.client('gone'), (e: Error) => /-32011|unavailable/.test(e.message) && /ECONNREFUSED|fetch failed|connect/i.test(e.message));
   } finally {
     await g.stop();
     await env.close();

@@ -55,7 +55,7 @@ test('stop drains in-flight requests, then removes socket and pid files', async 
   }
 });
 
-test('an upstream that crashes fails its pending requests with -32005 and harms no other session', async () => {
+test('an upstream that crashes fails its pending requests with -32011 and harms no other session', async () => {
   const env = new GuardEnv(() => config());
   try {
     const victim = await env.client('rec');
@@ -65,10 +65,10 @@ test('an upstream that crashes fails its pending requests with -32005 and harms 
       (e) => e,
     );
     assert.ok(err instanceof McpError);
-    assert.equal(err.code, -32005);
+    assert.equal(err.code, -32011);
     assert.match(err.message, /'rec' is unavailable.*exited with code 3/);
     // Later calls in the crashed session get the same clear error.
-    await assert.rejects(victim.callTool({ name: 'echo', arguments: {} }), (e: McpError) => e.code === -32005);
+    await assert.rejects(victim.callTool({ name: 'echo', arguments: {} }), (e: McpError) => e.code === -32011);
     const ok = await bystander.callTool({ name: 'echo', arguments: { still: 'fine' } });
     assert.deepEqual(ok.content, [{ type: 'text', text: '{"still":"fine"}' }]);
     const fresh = await env.client('rec');
@@ -95,8 +95,8 @@ test('malformed JSON, oversized lines and invalid messages get clear errors; the
     const pong = await raw.reply(4);
     assert.deepEqual(pong.result, {});
     const errors = raw.lines.filter((l) => l.id === null).map((l) => l.error.code);
-    assert.deepEqual(errors, [-32700, -32006, -32600, -32600, -32700]);
-    const oversize = raw.lines.find((l) => l.error?.code === -32006);
+    assert.deepEqual(errors, [-32700, -32012, -32600, -32600, -32700]);
+    const oversize = raw.lines.find((l) => l.error?.code === -32012);
     assert.equal(oversize.error.data.limit, 65536);
     // Unknown methods pass through to the upstream, which answers for itself.
     assert.equal((await raw.reply(3)).error.code, -32601);
@@ -154,7 +154,7 @@ test('an unknown server name: a message on stderr, an error to the client, a non
     assert.equal(await raw.exited, 1);
     assert.match(raw.stderr, /unknown server 'nope' \(configured: rec, other\)/);
     const reply = raw.lines.find((l) => l.id === 'init');
-    assert.equal(reply.error.code, -32004);
+    assert.equal(reply.error.code, -32010);
     assert.match(reply.error.message, /unknown server 'nope'/);
   } finally {
     await env.close();
@@ -171,7 +171,7 @@ test('a daemon that goes away: pending requests get an error and the bridge exit
     process.kill(env.daemonPid()!, 'SIGKILL');
     assert.equal(await raw.exited, 1);
     const reply = raw.lines.find((l) => l.id === 'slow');
-    assert.equal(reply.error.code, -32005);
+    assert.equal(reply.error.code, -32011);
     assert.match(raw.stderr, /daemon went away/);
   } finally {
     await env.close();

@@ -54,17 +54,17 @@ const code = (p: Promise<unknown>) =>
   );
 const calledUpstream = (name: string) => env.recorded().filter((m) => m.method === 'tools/call' && m.params?.name === name).length;
 
-test('denied tools are refused with -32001 naming the rule, also in case and Unicode disguises', async () => {
+test('denied tools are refused with -32007 naming the rule, also in case and Unicode disguises', async () => {
   const c = await env.client('rec');
   const err = await c.callTool({ name: 'crash', arguments: {} }).catch((e) => e);
-  assert.equal(err.code, -32001);
+  assert.equal(err.code, -32007);
   assert.equal(err.data.rule, 'permissions.denied_tools[0]');
   for (const name of ['CRASH', 'Crash', 'ｃｒａｓｈ', 'ＣＲＡＳＨ']) {
-    assert.equal(await code(c.callTool({ name, arguments: {} })), -32001, name);
+    assert.equal(await code(c.callTool({ name, arguments: {} })), -32007, name);
   }
   assert.equal(calledUpstream('crash') + calledUpstream('CRASH') + calledUpstream('ｃｒａｓｈ'), 0, 'nothing denied reached the upstream');
   // The role `reader` of this OS user narrows the server policy.
-  assert.equal(await code(c.callTool({ name: 'write_file', arguments: { path: '/tmp/x' } })), -32001);
+  assert.equal(await code(c.callTool({ name: 'write_file', arguments: { path: '/tmp/x' } })), -32007);
 });
 
 test('a duplicate key cannot smuggle a denied tool past the check', async () => {
@@ -83,7 +83,7 @@ test('a duplicate key cannot smuggle a denied tool past the check', async () => 
 test('resource traversal and encodings cannot reach a denied resource', async () => {
   const c = await env.client('rec');
   for (const uri of ['file:///etc/passwd', 'file:///data/../etc/passwd', 'file:///data/%2e%2e/etc/passwd', 'file:///data/%252e%252e/etc/passwd', 'FILE:///etc/passwd', 'file:///data\\..\\etc\\passwd', 'file:///home/me/project/.env']) {
-    assert.equal(await code(c.readResource({ uri })), -32001, uri);
+    assert.equal(await code(c.readResource({ uri })), -32007, uri);
   }
   const ok = await c.readResource({ uri: 'file:///data/a.txt' });
   assert.equal(ok.contents[0]!.uri, 'file:///data/a.txt');
@@ -105,7 +105,7 @@ test('argument rules refuse writes into /etc, also through relative paths', asyn
   // `open` has no rules; `rec` has. The same call differs only by server.
   const rec = await env.client('rec');
   assert.equal(await code(rec.callTool({ name: 'echo', arguments: { path: '/etc/shadow' } })), 0, 'rules are per tool');
-  assert.equal(await code(c.callTool({ name: 'write_file', arguments: { path: '/etc/x' } })), -32001, 'role reader denies write_* on every server');
+  assert.equal(await code(c.callTool({ name: 'write_file', arguments: { path: '/etc/x' } })), -32007, 'role reader denies write_* on every server');
 });
 
 test('lists show only what the caller may use; initialize is filtered too', async () => {
@@ -135,7 +135,7 @@ test('sampling requests from a server are refused unless its policy enables them
   const off = await env.client('open', { capabilities: { sampling: {} } });
   off.setRequestHandler(CreateMessageRequestSchema, handler);
   const r1 = await off.callTool({ name: 'sample', arguments: { prompt: 'hi' } });
-  assert.match(JSON.stringify(r1.content), /-32001/);
+  assert.match(JSON.stringify(r1.content), /-32007/);
   assert.equal(asked.length, 0, 'the client never saw the refused sampling request');
 
   const on = await env.client('sampler', { capabilities: { sampling: {} } });
@@ -156,7 +156,7 @@ test('rate limits hold under hammering and are per tool', async () => {
     const batch = await Promise.all(Array.from({ length: 20 }, () => c.callTool({ name: 'echo', arguments: {} }).then(() => 'ok', (e) => e)));
     for (const r of batch) {
       if (r === 'ok') allowed++;
-      else if (r.code === -32003) {
+      else if (r.code === -32009) {
         limited++;
         retry = r.data.retryAfterMs;
       } else throw r;
@@ -171,5 +171,5 @@ test('rate limits hold under hammering and are per tool', async () => {
   const t = await env.client('rec');
   const slow = await Promise.all(Array.from({ length: 8 }, () => code(t.callTool({ name: 'slow', arguments: { ms: 1 } }))));
   assert.equal(slow.filter((x) => x === 0).length, 5, `tool limit 6/min gives a burst of 5: ${slow}`);
-  assert.equal(slow.filter((x) => x === -32003).length, 3);
+  assert.equal(slow.filter((x) => x === -32009).length, 3);
 });

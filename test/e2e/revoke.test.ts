@@ -27,7 +27,7 @@ auth:
         () => (last = 'ok'),
         (e) => (last = e),
       );
-      return last instanceof McpError && last.code === -32004;
+      return last instanceof McpError && last.code === -32010;
     }, 10_000);
     assert.match((last as McpError).message, /revoked/);
     assert.equal(env.recorded().filter((m) => m.method === 'tools/call').length >= 1, true);

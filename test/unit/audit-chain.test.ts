@@ -167,7 +167,7 @@ test('odd strings and numbers read back exactly as hashed', (t) => {
   s.insertBatch(
     [
       rec(1, { target: 'lone \ud800 surrogate', reason: 'nul \u0000 inside', upstream_ms: 0.1 + 0.2, overhead_us: NaN }),
-      rec(2, { target: '😀 emoji\n\t', bytes_out: 5, upstream_ms: 12, error_code: -32002, stage: '' }),
+      rec(2, { target: '😀 emoji\n\t', bytes_out: 5, upstream_ms: 12, error_code: -32008, stage: '' }),
       rec(3, { ts: 1.5, overhead_us: Infinity, findings: [{ type: 'email', count: 2, hashes: ['a', 'b'] }] }),
     ],
     1,

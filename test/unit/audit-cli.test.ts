@@ -20,7 +20,7 @@ function rows(): AuditRecord[] {
     rec(1, { ts: NOW - 3 * 3_600_000, server: 'fs', user: 'alice', identity: 'uid:1000', target: 'read_file', session: 's1' }),
     rec(2, {
       ts: NOW - 3 * 3_600_000 + 1, server: 'github', user: 'bob', identity: 'key:ci-bot', target: 'create_issue', decision: 'block',
-      stage: 'pii', reason: 'card, "quoted"', session: 's2', findings: [{ type: 'credit_card', count: 1, hashes: ['hk1'] }], error_code: -32002,
+      stage: 'pii', reason: 'card, "quoted"', session: 's2', findings: [{ type: 'credit_card', count: 1, hashes: ['hk1'] }], error_code: -32008,
     }),
     rec(3, {
       ts: NOW - 10 * 60_000, server: 'fs', user: 'alice', identity: 'uid:1000', method: 'resources/read', target: 'file:///x',
@@ -29,7 +29,7 @@ function rows(): AuditRecord[] {
     rec(4, { ts: NOW - 60_000, server: 'fs', user: 'bob', identity: 'uid:1001', target: '=cmd|calc', decision: 'warn', session: 's2', upstream_ms: 10 }),
     rec(5, {
       ts: NOW, server: 'github', user: 'alice', identity: 'uid:1000', direction: 's2c', kind: 'notification', method: 'notifications/progress',
-      target: '\x1b[31mred', decision: 'error', error_code: -32005, session: 's2',
+      target: '\x1b[31mred', decision: 'error', error_code: -32011, session: 's2',
     }),
   ];
 }
@@ -108,7 +108,7 @@ test('CSV output quotes fields and defuses formulas', (t) => {
   const lines = r.out.trimEnd().split('\n');
   assert.match(lines[0]!, /^id,time,ts,session,identity,user,roles,server,direction,kind,method,target,decision/);
   assert.equal(lines.length, 6);
-  assert.match(lines[2]!, /,"card, ""quoted""",credit_card:1,-32002,/);
+  assert.match(lines[2]!, /,"card, ""quoted""",credit_card:1,-32008,/);
   assert.match(lines[4]!, /,'=cmd\|calc,warn,/);
 });
 

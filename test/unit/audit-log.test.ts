@@ -66,7 +66,7 @@ test('nothing is lost or reordered across many records, and every field round-tr
   const full: AuditRecord = {
     ts: Date.now(), session: 'S', identity: 'key:ci-bot', user: 'ci-bot', roles: ['reader', 'ci'], server: 'github',
     direction: 's2c', kind: 'response', method: 'tools/call', target: 'create_issue', decision: 'redact', stage: 'pii',
-    reason: 'email redacted', findings: [{ type: 'email', count: 2, hashes: ['h1', 'h2'] }], error_code: -32002,
+    reason: 'email redacted', findings: [{ type: 'email', count: 2, hashes: ['h1', 'h2'] }], error_code: -32008,
     bytes_in: 1234, bytes_out: 1000, upstream_ms: 12.5, overhead_us: 87, request_id: 'full',
   };
   const N = 30_000;

@@ -124,7 +124,7 @@ test('generated cases: thousands, every generated category, unique ids, the same
 test('sampling variants are scored by the case named in the request metadata, not by the prompt', () => {
   const c = (kind: 'must-block' | 'must-redact'): DetectionCase => ({ id: 'g-samp-1', category: 'sampling-injection', kind, check: 'sampling', description: 'd', secret: 'g-samp-1', alsoLookFor: ['4111111111111111'] });
   const req = (text: string, key = 'g-samp-1') => ({ method: 'sampling/createMessage', params: { messages: [{ content: { type: 'text', text } }], metadata: { case: key } } });
-  const refused = { result: { isError: true, _sampling: { error: { code: -32002, message: 'blocked' } } } };
+  const refused = { result: { isError: true, _sampling: { error: { code: -32008, message: 'blocked' } } } };
   const answered = { result: { _sampling: { result: { role: 'assistant' } } } };
   assert.equal(scoreSamplingVariant(c('must-block'), refused, []).pass, true);
   // Another case's request carrying the same text does not count against this one.

@@ -132,7 +132,7 @@ test('case ids are unique and every category has cases of each direction it need
 });
 
 const reqCase = (kind: DetectionCase['kind']): DetectionCase => ({ id: 'x', category: 'pii-request-leak', kind, check: 'request', description: '', request: { method: 'tools/call', params: { name: 'echo', arguments: { v: 'SECRET123' } } }, secret: 'SECRET123' });
-const refused = { jsonrpc: '2.0', id: 1, error: { code: -32002, message: 'blocked' } };
+const refused = { jsonrpc: '2.0', id: 1, error: { code: -32008, message: 'blocked' } };
 const success = { jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'ok' }] } };
 
 test('must-block: refusal and nothing at the upstream', () => {
@@ -153,7 +153,7 @@ test('must-redact and must-pass', () => {
   assert.equal(scoreMessageCase(reqCase('must-pass'), { reply: success, upstreamDelta: unchanged, serverRequests: [] }).pass, true);
   assert.equal(scoreMessageCase(reqCase('must-pass'), { reply: success, upstreamDelta: redacted, serverRequests: [] }).pass, false);
   // An upstream or proxy error on a legitimate call is a failure.
-  assert.equal(scoreMessageCase(reqCase('must-pass'), { reply: { error: { code: -32005, message: 'down' } }, upstreamDelta: unchanged, serverRequests: [] }).pass, false);
+  assert.equal(scoreMessageCase(reqCase('must-pass'), { reply: { error: { code: -32011, message: 'down' } }, upstreamDelta: unchanged, serverRequests: [] }).pass, false);
   const resp: DetectionCase = { ...reqCase('must-pass'), check: 'response', upstreamReply: 'hello' };
   assert.equal(scoreMessageCase(resp, { reply: { result: { content: [{ type: 'text', text: 'hello' }] } }, upstreamDelta: [], serverRequests: [] }).pass, true);
   assert.equal(scoreMessageCase(resp, { reply: { result: { content: [{ type: 'text', text: 'hell' }] } }, upstreamDelta: [], serverRequests: [] }).pass, false);
@@ -164,7 +164,7 @@ test('list, sampling and rate-limit scoring', () => {
   assert.equal(scoreMessageCase(list, { reply: { result: { tools: [{ name: 'echo' }] } }, upstreamDelta: [], serverRequests: [] }).pass, true);
   assert.equal(scoreMessageCase(list, { reply: { result: { tools: [{ name: 'echo' }, { name: 'write_file' }] } }, upstreamDelta: [], serverRequests: [] }).pass, false);
   const samp: DetectionCase = { id: 's', category: 'sampling-injection', kind: 'must-block', check: 'sampling', description: '', request: { method: 'tools/call' }, secret: 'AKIAX', upstreamReply: 'AKIAX' };
-  assert.equal(scoreMessageCase(samp, { reply: success, upstreamDelta: [{ id: 'srv-1', error: { code: -32001, message: 'no' } }], serverRequests: [] }).pass, true);
+  assert.equal(scoreMessageCase(samp, { reply: success, upstreamDelta: [{ id: 'srv-1', error: { code: -32007, message: 'no' } }], serverRequests: [] }).pass, true);
   assert.equal(scoreMessageCase(samp, { reply: success, upstreamDelta: [{ id: 'srv-1', result: {} }], serverRequests: [{ method: 'sampling/createMessage', id: 'srv-1', params: { text: 'AKIAX' } }] }).pass, false);
   assert.equal(scoreRate('must-block', { sent: 300, ok: 70, limited: 230, other: 0, limit: 60 }).pass, true);
   assert.equal(scoreRate('must-block', { sent: 300, ok: 150, limited: 150, other: 0, limit: 60 }).pass, false);

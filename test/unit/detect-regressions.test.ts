@@ -44,7 +44,7 @@ test('a card number inside a tool name blocks the request (`_` before the digits
   assert.equal(r.findings[0]!.path, 'params.name');
   const v = (await detectionStage({ pii, hashKey: KEY }).handle(ctx(call('lookup_4111111111111111'), 'c2s'))) as any;
   assert.ok(v.block instanceof GuardError);
-  assert.deepEqual(v.block.data, { types: ['credit_card'], direction: 'request' });
+  assert.deepEqual(v.block.data, { kind: 'blocked', types: ['credit_card'], direction: 'request' });
 });
 
 test('a token glued into an identifier with `_` is found (`\\b` counts `_` as part of a word)', () => {
@@ -119,7 +119,7 @@ test('a base64 card in a server-to-client sampling request is blocked like in a 
   const sampling = { jsonrpc: '2.0', id: 9, method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text } }], maxTokens: 100 } };
   const v = (await st.handle(ctx(sampling, 's2c'))) as any;
   assert.ok(v?.block instanceof GuardError, 'sampling request blocked');
-  assert.deepEqual(v.block.data, { types: ['credit_card'], direction: 'request' });
+  assert.deepEqual(v.block.data, { kind: 'blocked', types: ['credit_card'], direction: 'request' });
   // the same in a client request, and in a response (redacted there, as before)
   assert.ok(((await st.handle(ctx(call('echo', { text }), 'c2s'))) as any).block);
   const resp = { jsonrpc: '2.0', id: 9, result: { content: [{ type: 'text', text }] } };
@@ -210,7 +210,7 @@ test('a 19-digit card sent as a JSON number is found in the raw digits', async (
   assert.equal(r.findings[0]!.path, 'params.arguments.n');
   // the stage passes the raw line
   const v = (await detectionStage({ pii, hashKey: KEY }).handle(ctx(msg, 'c2s', Buffer.from(line)))) as any;
-  assert.deepEqual(v.block.data, { types: ['credit_card'], direction: 'request' });
+  assert.deepEqual(v.block.data, { kind: 'blocked', types: ['credit_card'], direction: 'request' });
   // the pool's batch inspector too
   const bytes = new Uint8Array(Buffer.from(line));
   const [b] = compileBatchInspector(pii, KEY)({ config: { id: 1, pii, hashKey: new Uint8Array(KEY) }, bytes, items: [{ start: 0, end: bytes.length, direction: 'request' }] });

@@ -39,8 +39,8 @@ test('block, redact and warn verdicts with audit notes', async () => {
   const c1 = ctx({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x', arguments: { card: '4111-1111-1111-1111' } } }, 'c2s');
   const v1 = (await st.handle(c1)) as any;
   assert.ok(v1.block instanceof GuardError);
-  assert.equal(v1.block.code, ErrorCode.ContentBlocked);
-  assert.deepEqual(v1.block.data, { types: ['credit_card'], direction: 'request' });
+  assert.equal(v1.block.code, ErrorCode.Blocked);
+  assert.deepEqual(v1.block.data, { kind: 'blocked', types: ['credit_card'], direction: 'request' });
   assert.ok(!v1.block.message.includes('4111'));
   assert.equal(c1.audit.decision, 'block');
   assert.equal(c1.audit.stage, 'pii');
@@ -59,16 +59,16 @@ test('block, redact and warn verdicts with audit notes', async () => {
   // server-to-client request (sampling) and notifications are scanned as well; a server's request
   // is a request (the `request` actions apply to it)
   const c4 = ctx({ jsonrpc: '2.0', id: 9, method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: 'key AKIAIOSFODNN7EXAMPLE' } }] } }, 's2c');
-  assert.deepEqual(((await st.handle(c4)) as any).block.data, { types: ['aws_access_key'], direction: 'request' });
+  assert.deepEqual(((await st.handle(c4)) as any).block.data, { kind: 'blocked', types: ['aws_access_key'], direction: 'request' });
   const c5 = ctx({ jsonrpc: '2.0', method: 'notifications/message', params: { data: 'ghp_aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4' } }, 's2c');
   assert.ok(((await st.handle(c5)) as any).block);
 });
 
-test('scan limit: oversize blocked with -32006 unless on_oversize allow; disabled passes', () => {
+test('scan limit: oversize blocked with -32012 unless on_oversize allow; disabled passes', () => {
   const big = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x', arguments: { text: 'a'.repeat(2000) } } };
   const v = detectionStage({ pii: PiiSchema.parse({ scan_limit_bytes: 1000 }), hashKey: KEY }).handle(ctx(big, 'c2s')) as any;
-  assert.equal(v.block.code, ErrorCode.MessageInvalid);
-  assert.deepEqual(v.block.data, { limit: 1000 });
+  assert.equal(v.block.code, ErrorCode.TooLarge);
+  assert.deepEqual(v.block.data, { kind: 'too_large', limit: 1000 });
   assert.equal(detectionStage({ pii: PiiSchema.parse({ scan_limit_bytes: 1000, on_oversize: 'allow' }), hashKey: KEY }).handle(ctx(big, 'c2s')), undefined);
   const secret = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x', arguments: { t: 'AKIAIOSFODNN7EXAMPLE' } } };
   assert.equal(detectionStage({ pii: PiiSchema.parse({ enabled: false }), hashKey: KEY }).handle(ctx(secret, 'c2s')), undefined);
@@ -94,7 +94,7 @@ test('large messages go through the pool and fail closed if it fails', async () 
     pool.injectFailure('throw');
     const c = ctx(msg, 's2c');
     const v = (await st.handle(c)) as any;
-    assert.equal(v.block.code, ErrorCode.ContentBlocked);
+    assert.equal(v.block.code, ErrorCode.Internal, "a failed inspection is an internal refusal (fail closed), not a finding");
     assert.equal(c.audit.decision, 'block');
     assert.ok(c.audit.reason);
   } finally {

@@ -63,18 +63,18 @@ test('stage names', () => {
 test('permissions, arguments and audit note', () => {
   assert.equal(run(ctx(who('a'), 'c2s', 'request', 'tools/call', call('read_file', { path: '/x' }))), undefined);
   const c = ctx(who('a'), 'c2s', 'request', 'tools/call', call('delete', {}));
-  blocked(run(c), ErrorCode.PolicyDenied, 'permissions.allowed_tools');
+  blocked(run(c), ErrorCode.Denied, 'permissions.allowed_tools');
   assert.equal(c.audit.decision, 'block');
   assert.equal(c.audit.stage, 'permissions');
-  blocked(run(ctx(who('a'), 'c2s', 'request', 'tools/call', call('write_file', { path: '/tmp/../etc/x' }))), ErrorCode.PolicyDenied, 'argument_rules[0]');
-  blocked(run(ctx(who('a'), 'c2s', 'request', 'resources/read', { id: 2, method: 'resources/read', params: { uri: 'file:///tmp/%2e%2e/etc/passwd' } })), ErrorCode.PolicyDenied);
-  blocked(run(ctx(who('a'), 'c2s', 'request', 'resources/subscribe', { id: 2, method: 'resources/subscribe', params: { uri: 'FILE:///ETC/x' } })), ErrorCode.PolicyDenied);
+  blocked(run(ctx(who('a'), 'c2s', 'request', 'tools/call', call('write_file', { path: '/tmp/../etc/x' }))), ErrorCode.Denied, 'argument_rules[0]');
+  blocked(run(ctx(who('a'), 'c2s', 'request', 'resources/read', { id: 2, method: 'resources/read', params: { uri: 'file:///tmp/%2e%2e/etc/passwd' } })), ErrorCode.Denied);
+  blocked(run(ctx(who('a'), 'c2s', 'request', 'resources/subscribe', { id: 2, method: 'resources/subscribe', params: { uri: 'FILE:///ETC/x' } })), ErrorCode.Denied);
 });
 
 test('roles narrow; an unknown role is denied everything', () => {
-  blocked(run(ctx(who('r', ['reader']), 'c2s', 'request', 'tools/call', call('write_file', { path: '/tmp/x' }))), ErrorCode.PolicyDenied, 'permissions.denied_tools[0]');
+  blocked(run(ctx(who('r', ['reader']), 'c2s', 'request', 'tools/call', call('write_file', { path: '/tmp/x' }))), ErrorCode.Denied, 'permissions.denied_tools[0]');
   assert.equal(run(ctx(who('r', ['reader']), 'c2s', 'request', 'tools/call', call('read_file', {}), 1)), undefined);
-  blocked(run(ctx(who('x', ['admin']), 'c2s', 'request', 'tools/call', call('read_file', {}))), ErrorCode.PolicyDenied, 'roles');
+  blocked(run(ctx(who('x', ['admin']), 'c2s', 'request', 'tools/call', call('read_file', {}))), ErrorCode.Denied, 'roles');
   const list = run(ctx(who('x', ['admin']), 's2c', 'response', 'tools/list', { id: 3, result: { tools: [{ name: 'read_file' }] } }));
   assert.deepEqual(list && 'replace' in list && list.replace.result, { tools: [] });
 });
@@ -107,8 +107,8 @@ test('responses are filtered; errors pass; initialize is rewritten both ways', (
   assert.deepEqual(init && 'replace' in init && init.replace.params, { capabilities: { roots: {} } });
 });
 
-test('server-to-client sampling is refused by default with -32001', () => {
+test('server-to-client sampling is refused by default with -32007', () => {
   const c = ctx(who('a'), 's2c', 'request', 'sampling/createMessage', { id: 'srv-1', method: 'sampling/createMessage', params: { maxTokens: 10, messages: [] } });
-  blocked(run(c), ErrorCode.PolicyDenied, 'sampling.enabled');
+  blocked(run(c), ErrorCode.Denied, 'sampling.enabled');
   assert.equal(c.audit.stage, 'sampling');
 });
