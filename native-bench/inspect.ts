@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import { compileDetector } from '../src/detect/detector.js';
 import { inspectMessage } from '../src/detect/scan.js';
-import { InspectionPool } from '../src/detect/pool.js';
+import { InspectionPool } from '../src/daemon/inspection-pool.js';
 import { compileGate } from '../src/detect/gate.js';
 import { PiiSchema } from '../src/config/pii-schema.js';
 import { generateCorpus } from '../bench/detection/corpus.js';

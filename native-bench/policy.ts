@@ -6,10 +6,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import type { Policy } from '../src/config/policy-schema.js';
-import type { Identity } from '../src/identity/identity.js';
+import type { Identity } from '../src/protocol/identity.js';
 import { RateLimiter } from '../src/policy/ratelimit.js';
 import { policyStages } from '../src/policy/stage.js';
-import type { JsonRpcMessage, MessageContext, Stage } from '../src/session/stage.js';
+import type { MessageContext, Stage } from '../src/protocol/stage.js';
+import type { JsonRpcMessage } from '../src/protocol/message.js';
 
 const BATCH = 200;
 

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
 import type { AuditConfig } from '../config/audit-schema.js';
-import type { AuditRecord } from './record.js';
+import type { AuditRecord, AuditSink } from './record.js';
 import type { FromWriter, ToWriter, WriterData } from './channel.js';
 
 // Compiled layout: dist/src/audit/log.js → dist/workers/audit-writer.js
@@ -59,7 +59,7 @@ interface Waiter {
 
 const MAX_BACKOFF_MS = 2000;
 
-export class AuditLog {
+export class AuditLog implements AuditSink {
   /** Called on writer crashes, failed restarts and retention problems; the log keeps retrying. */
   onError?: (err: Error) => void;
   /** Called with warnings from the writer (e.g. retention). */

@@ -1,7 +1,8 @@
 // One audit row per message in either direction: who, where, what, what the proxy decided and why.
 // There is deliberately no field for a raw match: findings carry types, counts and keyed hashes only,
 // and tool / resource names arrive already redacted by the session.
-import type { AuditNote, Direction, Kind } from '../session/stage.js';
+import type { AuditNote } from '../protocol/stage.js';
+import type { Direction, Kind } from '../protocol/message.js';
 
 export type AuditDecision = AuditNote['decision'];
 export const DECISIONS: readonly AuditDecision[] = ['allow', 'block', 'redact', 'warn', 'error'];
@@ -65,4 +66,14 @@ export function summariseFindings(
     if (!s.hashes.includes(f.hash)) s.hashes.push(f.hash);
   }
   return [...byType.values()];
+}
+
+/** Where records go (the audit log, or the metrics tee in front of it): explicit back-pressure. */
+export interface AuditSink {
+  write(rec: AuditRecord): boolean;
+  /** At queue_limit: new requests are refused, records of exchanges in flight still fit. */
+  readonly full: boolean;
+  /** write() would keep a record now. Checked before a message is forwarded, and the record is
+   * written right after it, in the same synchronous run: nothing passes unaudited. */
+  readonly accepting: boolean;
 }

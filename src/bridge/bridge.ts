@@ -13,6 +13,7 @@ import { WIRE_VERSION, type Credentials, type HelloReply } from '../protocol/hel
 import { NotAuthenticated, RelayedRefusal, UpstreamUnavailable, renderError, type ErrorCodeValue, type GuardError, type JsonRpcId, type RefusalKind } from '../protocol/errors.js';
 import type { Located } from '../config/locate.js';
 import { peekMessage } from '../protocol/id.js';
+import { idKey } from '../protocol/message.js';
 
 export interface BridgeOptions {
   loaded: Located;
@@ -42,7 +43,7 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
   const fromClient = new LineSplitter(Number.MAX_SAFE_INTEGER, {
     line: (l) => {
       const p = peekMessage(l);
-      if (p.hasMethod && p.id !== undefined && p.id !== null) pending.set(key(p.id), p.id);
+      if (p.hasMethod && p.id !== undefined && p.id !== null) pending.set(idKey(p.id), p.id);
     },
     oversize: () => {},
   });
@@ -110,7 +111,7 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
     line: (l) => {
       if (pending.size === 0) return;
       const p = peekMessage(l);
-      if (!p.hasMethod && p.id !== undefined && p.id !== null) pending.delete(key(p.id));
+      if (!p.hasMethod && p.id !== undefined && p.id !== null) pending.delete(idKey(p.id));
     },
     oversize: () => {},
   });
@@ -149,10 +150,6 @@ async function explainStartFailure(located: Located, err: Error): Promise<string
     if ((cfgErr as Error).name === 'ConfigError') return `the config is invalid:\n${(cfgErr as Error).message}`;
   }
   return err.message;
-}
-
-function key(id: string | number): string {
-  return typeof id === 'number' ? 'n' + id : 's' + id;
 }
 
 function readReply(sock: Socket): Promise<[HelloReply, Buffer]> {

@@ -12,9 +12,9 @@ import { peekOversizeId } from '../protocol/id.js';
 import type { LoadedConfig } from '../config/loader.js';
 import type { Logger } from './log.js';
 import { acquireLock, AlreadyRunning } from './lock.js';
-import { Session, type AuditSink, type ClientLink } from '../session/session.js';
+import { Session, type ClientLink } from '../session/session.js';
 import { createUpstream } from '../upstream/create.js';
-import type { Identity } from '../identity/identity.js';
+import type { Identity } from '../protocol/identity.js';
 import { Guard } from './guard.js';
 import { frontAuthenticator, startHttpFront, type HttpFront } from '../http/front.js';
 import { startHealthServer, upstreamReachable, type HealthServer, type ReadyCheck } from '../http/health.js';
@@ -116,7 +116,7 @@ export class Daemon {
     if (port > 0) {
       const checks: Record<string, ReadyCheck> = {
         daemon: () => (this.stopping ? 'shutting down' : true),
-        audit: () => ((this.guard.audit as AuditSink | undefined)?.full ? 'audit queue is full' : true),
+        audit: () => (this.guard.audit?.full ? 'audit queue is full' : true),
       };
       for (const [name, s] of Object.entries(this.config.servers)) {
         if (s.transport !== 'stdio' && s.url) checks[`upstream:${name}`] = () => upstreamReachable(s.url!);
@@ -321,7 +321,7 @@ export class Daemon {
       upstream: createUpstream(serverName, server, maxBytes, log, snap),
       client: link,
       stages: () => this.guard.stagesFor(serverName),
-      audit: this.metrics.tee(this.guard.audit as AuditSink | undefined),
+      audit: this.metrics.tee(this.guard.audit),
       log,
       requestTimeoutMs: server.request_timeout_ms,
       scrub: snap.scrub,

@@ -1,16 +1,10 @@
 // Daemon log: JSON lines (one object per event) when not on a TTY, readable lines on a TTY.
 // Only metadata is logged; payloads, credentials and matches never are.
 
-export type Level = 'debug' | 'info' | 'warn' | 'error';
-const rank: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+import type { Level, Logger } from '../protocol/log.js';
 
-export interface Logger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-  child(fields: Record<string, unknown>): Logger;
-}
+export type { Level, Logger };
+const rank: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export function createLogger(level: Level, out: NodeJS.WritableStream = process.stderr, base: Record<string, unknown> = {}): Logger {
   const min = rank[level];

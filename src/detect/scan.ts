@@ -18,7 +18,8 @@
 // `inspectMessageExhaustive` skips the prefilter; a property test holds the two to the same result.
 import type RE2 from 're2';
 import type { Action } from '../config/pii-schema.js';
-import type { Finding, JsonRpcMessage } from '../session/stage.js';
+import type { Finding } from '../protocol/stage.js';
+import type { JsonRpcMessage } from '../protocol/message.js';
 import { actionRank, type CompiledRule, type Detector, type ScanDirection } from './detector.js';
 import { classify, IS_NON_ASCII, NEEDS_VARIANTS, variants } from './normalize.js';
 

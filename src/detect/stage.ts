@@ -2,11 +2,17 @@
 // inline for small messages or in the pool for large ones, mapped to a Verdict and audit note.
 import type { PiiConfig } from '../config/pii-schema.js';
 import { ContentBlocked, InspectionFailed, MessageTooLarge } from '../protocol/errors.js';
-import type { MessageContext, Stage, Verdict } from '../session/stage.js';
+import type { MessageContext, Stage, Verdict } from '../protocol/stage.js';
 import { compileDetector, type ScanDirection } from './detector.js';
 import { compileGate } from './gate.js';
-import type { InspectionPool } from './pool.js';
 import { inspectMessage, type InspectResult } from './scan.js';
+
+/** What the stage needs of a thread pool that inspects large messages (daemon/inspection-pool.ts). */
+export interface Inspector {
+  /** Fails closed: resolves to a blocking result when the worker fails. */
+  inspect(line: Buffer, direction: ScanDirection, toolName?: string): Promise<InspectResult>;
+  close(): Promise<void>;
+}
 
 /** Messages up to this size are inspected on the calling thread (cheaper than a pool round trip). */
 export const INLINE_MAX_BYTES = 16 * 1024;
@@ -26,7 +32,7 @@ export function scanDirection(ctx: Pick<MessageContext, 'direction' | 'kind'>): 
 export interface DetectionStageOptions {
   pii: PiiConfig;
   hashKey: Buffer;
-  pool?: InspectionPool;
+  pool?: Inspector;
   inlineMaxBytes?: number;
   /** The detector and gate of this `pii`, when the caller has compiled them already. */
   compiled?: { det: ReturnType<typeof compileDetector>; gate: ReturnType<typeof compileGate> };

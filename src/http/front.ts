@@ -11,10 +11,11 @@ import { readFileSync } from 'node:fs';
 import { OsAuthenticator } from '../identity/os.js';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
-import type { Logger } from '../daemon/log.js';
-import type { Identity } from '../identity/identity.js';
+import type { Logger } from '../protocol/log.js';
+import type { Identity } from '../protocol/identity.js';
 import type { Credentials } from '../protocol/hello.js';
 import type { ClientLink } from '../session/session.js';
+import { idKey } from '../protocol/message.js';
 import {
   BadTransport,
   DuplicateId,
@@ -24,7 +25,6 @@ import {
   MessageTooLarge,
   NotAuthenticated,
   ParseError,
-  RateLimited,
   SessionNotFound,
   UnknownServer,
   UpstreamUnavailable,
@@ -433,7 +433,7 @@ class Front implements HttpFront {
       if (this.closing) throw new UpstreamUnavailable(server, 'mcp-guard is shutting down; reconnect in a moment');
       if (this.table.size >= this.http.max_sessions) {
         this.opts.log.warn('http front: session limit reached', { max: this.http.max_sessions });
-        throw new RateLimited(5000, `too many HTTP sessions (limit ${this.http.max_sessions})`);
+        throw new UpstreamUnavailable(server, `too many HTTP sessions (limit ${this.http.max_sessions}); retry in a moment`);
       }
       s = new HttpSession(randomBytes(24).toString('base64url'), server, identity, tokenHash, this);
       try {
@@ -702,8 +702,4 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
     });
     req.on('error', reject);
   });
-}
-
-function idKey(id: string | number): string {
-  return typeof id === 'number' ? 'n' + id : 's' + id;
 }

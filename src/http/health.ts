@@ -4,7 +4,7 @@
 // every later non-health endpoint.
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../daemon/log.js';
+import type { Logger } from '../protocol/log.js';
 import type { Metrics } from './metrics.js';
 import { bearerOf, sameSecret } from './token.js';
 import { isLoopbackHost } from './front.js';

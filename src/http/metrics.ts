@@ -7,19 +7,13 @@
 // main thread. Label values are bounded: methods outside the MCP set count as "other", so a client
 // cannot blow up the series count.
 import type { Registry } from 'prom-client';
-import type { AuditRecord } from '../audit/record.js';
+import type { AuditRecord, AuditSink } from '../audit/record.js';
 
 /** The fields of an audit record the metrics use. */
 export type ObservedRecord = Pick<AuditRecord, 'server' | 'kind' | 'method' | 'decision' | 'stage' | 'upstream_ms' | 'overhead_us'> & {
   findings?: readonly { type: string; count: number }[];
 };
 
-/** What the session writes audit records to (same shape as session.ts AuditSink). */
-export interface RecordSink {
-  write(rec: AuditRecord): boolean;
-  readonly full: boolean;
-  readonly accepting: boolean;
-}
 
 const KNOWN_METHODS = new Set([
   'initialize',
@@ -228,7 +222,7 @@ export class Metrics {
   }
 
   /** An audit sink that counts each record, then passes it on (or just counts, without a sink). */
-  tee(sink?: RecordSink): RecordSink {
+  tee(sink?: AuditSink): AuditSink {
     return {
       write: (rec) => {
         this.observe(rec);

@@ -2,14 +2,14 @@
 // Identity, by the configured auth mode, or throws an Error whose message says why (never a secret).
 import type { Socket } from 'node:net';
 import type { AuthConfig } from '../config/auth-schema.js';
-import type { Logger } from '../daemon/log.js';
-import type { Identity } from './identity.js';
+import type { Logger } from '../protocol/log.js';
+import type { Identity } from '../protocol/identity.js';
 import { KeyStore } from './keys.js';
 import { OsAuthenticator } from './os.js';
 import { peerCredentials } from './peercred.js';
 import type { TokenValidatorOptions } from './jwt.js';
 
-export type { Identity } from './identity.js';
+export type { Identity } from '../protocol/identity.js';
 
 export interface AuthInput {
   socket?: Socket;

@@ -3,7 +3,7 @@
 // the audience and the expiry; a claim is mapped to roles, and a token that maps to none is refused.
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { AuthConfig } from '../config/auth-schema.js';
-import type { Identity } from './identity.js';
+import type { Identity } from '../protocol/identity.js';
 
 export type OAuthConfig = NonNullable<AuthConfig['oauth']>;
 

@@ -2,7 +2,7 @@
 // Who may connect and which roles users and groups get come from `auth.os`.
 import type { Socket } from 'node:net';
 import type { AuthConfig } from '../config/auth-schema.js';
-import type { Identity } from './identity.js';
+import type { Identity } from '../protocol/identity.js';
 import { nativeAccounts, peerCredentials } from './peercred.js';
 
 type OsConfig = NonNullable<AuthConfig['os']>;

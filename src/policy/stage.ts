@@ -7,9 +7,9 @@
 //   capabilities s2c list/initialize responses filtered; c2s initialize stripped of sampling/elicitation
 //   sampling     s2c sampling/createMessage and elicitation/create
 import type { Policy, Role } from '../config/policy-schema.js';
-import type { Identity } from '../identity/identity.js';
+import type { Identity } from '../protocol/identity.js';
 import { PolicyDenied, RateLimited } from '../protocol/errors.js';
-import type { MessageContext, Stage, Verdict } from '../session/stage.js';
+import type { MessageContext, Stage, Verdict } from '../protocol/stage.js';
 import { filterInitializeRequest, filterInitializeResult, filterListResult, isFilteredListMethod } from './capabilities.js';
 import { compilePolicy, type CompiledPolicy } from './compiled.js';
 import type { Denial } from './permissions.js';

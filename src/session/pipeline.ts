@@ -2,7 +2,7 @@
 // microtask) so that the common case costs a few function calls; the first async stage turns the
 // rest of the run into a promise. Any exception blocks the message (fail closed).
 import { GuardError, InspectionFailed } from '../protocol/errors.js';
-import type { MessageContext, Stage, Verdict } from './stage.js';
+import type { MessageContext, Stage, Verdict } from '../protocol/stage.js';
 
 export interface Outcome {
   /** Set when the message is refused. */

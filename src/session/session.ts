@@ -17,28 +17,20 @@ import {
   renderError,
   type JsonRpcId,
 } from '../protocol/errors.js';
-import type { Logger } from '../daemon/log.js';
+import type { Logger } from '../protocol/log.js';
 import type { Upstream } from '../upstream/upstream.js';
-import { summariseFindings, type AuditRecord } from '../audit/record.js';
-import type { Identity } from '../identity/identity.js';
+import { summariseFindings, type AuditRecord, type AuditSink } from '../audit/record.js';
+import type { Identity } from '../protocol/identity.js';
 import { runStages, type Outcome } from './pipeline.js';
 import { hasDuplicateKeys } from '../protocol/duplicates.js';
-import type { AuditNote, Direction, JsonRpcMessage, Kind, MessageContext, SessionInfo, Stage } from './stage.js';
+import type { AuditNote, MessageContext, SessionInfo, Stage } from '../protocol/stage.js';
+import { idKey, parseIdKey, type Direction, type JsonRpcMessage, type Kind } from '../protocol/message.js';
 
 /** Where the session sends messages for the client (a bridge socket, an HTTP stream). */
 export interface ClientLink {
   /** One message, without its newline. */
   send(line: Buffer): void;
   close(): void;
-}
-
-export interface AuditSink {
-  write(rec: AuditRecord): boolean;
-  /** At queue_limit: new requests are refused, records of exchanges in flight still fit. */
-  readonly full: boolean;
-  /** write() would keep a record now. Checked before a message is forwarded, and the record is
-   * written right after it, in the same synchronous run: nothing passes unaudited. */
-  readonly accepting: boolean;
 }
 
 interface Pending {
@@ -552,12 +544,4 @@ export function targetOf(method: string, params: any): string | undefined {
     default:
       return undefined;
   }
-}
-
-// Ids are kept as strings with a type tag so that 1 and "1" stay distinct.
-function idKey(id: string | number): string {
-  return typeof id === 'number' ? 'n' + id : 's' + id;
-}
-function parseIdKey(key: string): string | number {
-  return key[0] === 'n' ? Number(key.slice(1)) : key.slice(1);
 }

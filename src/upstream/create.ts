@@ -1,6 +1,6 @@
 // Picks the upstream transport for a server's config.
 import type { ServerConfig } from '../config/schema.js';
-import type { Logger } from '../daemon/log.js';
+import type { Logger } from '../protocol/log.js';
 import type { Upstream } from './upstream.js';
 import { StdioUpstream } from './stdio.js';
 

@@ -7,7 +7,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/schema.js';
-import type { Logger } from '../daemon/log.js';
+import type { Logger } from '../protocol/log.js';
 import type { Upstream } from './upstream.js';
 import { UpstreamUnavailable, renderError } from '../protocol/errors.js';
 

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { LineSplitter, LineWriter } from '../protocol/framing.js';
 import { hop } from '../protocol/hops.js';
 import type { ServerConfig } from '../config/schema.js';
-import type { Logger } from '../daemon/log.js';
+import type { Logger } from '../protocol/log.js';
 import type { Upstream } from './upstream.js';
 
 /** Environment for an upstream: the daemon's, minus anything of mcp-guard's own (keys, tokens). */

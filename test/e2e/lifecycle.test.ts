@@ -152,10 +152,11 @@ test('an unknown server name: a message on stderr, an error to the client, a non
     const raw = new RawBridge(env, 'nope');
     raw.send({ jsonrpc: '2.0', id: 'init', method: 'initialize', params: {} });
     assert.equal(await raw.exited, 1);
-    assert.match(raw.stderr, /unknown server 'nope' \(configured: rec, other\)/);
+    assert.match(raw.stderr, /Unknown server 'nope' \(configured: rec, other\)/);
     const reply = raw.lines.find((l) => l.id === 'init');
-    assert.equal(reply.error.code, -32010);
-    assert.match(reply.error.message, /unknown server 'nope'/);
+    assert.equal(reply.error.code, -32018);
+    assert.equal(reply.error.data.kind, 'unknown_server');
+    assert.match(reply.error.message, /Unknown server 'nope'/);
   } finally {
     await env.close();
   }

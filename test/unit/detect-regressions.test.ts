@@ -13,7 +13,7 @@ import { RULES } from '../../src/detect/rules.js';
 import { PiiSchema } from '../../src/config/pii-schema.js';
 import { GuardError } from '../../src/protocol/errors.js';
 import { generateCorpus } from '../../bench/detection/corpus.js';
-import type { MessageContext } from '../../src/session/stage.js';
+import type { MessageContext } from '../../src/protocol/stage.js';
 
 const KEY = Buffer.from('regression-key');
 const pii = PiiSchema.parse({});

@@ -3,10 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detectionStage } from '../../src/detect/stage.js';
-import { InspectionPool } from '../../src/detect/pool.js';
+import { InspectionPool } from '../../src/daemon/inspection-pool.js';
 import { PiiSchema } from '../../src/config/pii-schema.js';
 import { ErrorCode, GuardError } from '../../src/protocol/errors.js';
-import type { MessageContext } from '../../src/session/stage.js';
+import type { MessageContext } from '../../src/protocol/stage.js';
 
 const KEY = Buffer.from('stage-key');
 function ctx(msg: any, direction: 'c2s' | 's2c', extra: Partial<MessageContext> = {}): MessageContext {

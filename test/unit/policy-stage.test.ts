@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { policyStages } from '../../src/policy/stage.js';
 import { RateLimiter } from '../../src/policy/ratelimit.js';
 import { ErrorCode, GuardError } from '../../src/protocol/errors.js';
-import type { Identity } from '../../src/identity/identity.js';
-import type { Direction, JsonRpcMessage, Kind, MessageContext, Stage, Verdict } from '../../src/session/stage.js';
+import type { Identity } from '../../src/protocol/identity.js';
+import type { MessageContext, Stage, Verdict } from '../../src/protocol/stage.js';
+import type { Direction, JsonRpcMessage, Kind } from '../../src/protocol/message.js';
 
 const stages = policyStages({
   server: 'fs',

@@ -2,7 +2,7 @@
 // while later batches still work.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InspectionPool } from '../../src/detect/pool.js';
+import { InspectionPool } from '../../src/daemon/inspection-pool.js';
 import { PiiSchema } from '../../src/config/pii-schema.js';
 
 const pii = PiiSchema.parse({});

@@ -1,20 +1,10 @@
 // The inspection pipeline's one interface (STYLE.md, fastify hooks): every message in either
 // direction passes through the same ordered list of stages. A stage is named; the name appears
-// in audit rows and errors so that a refusal points at one file.
-import type { GuardError, JsonRpcId } from '../protocol/errors.js';
-import type { Identity } from '../identity/identity.js';
-
-export type Direction = 'c2s' | 's2c';
-export type Kind = 'request' | 'notification' | 'response';
-
-export interface JsonRpcMessage {
-  jsonrpc?: '2.0';
-  id?: JsonRpcId;
-  method?: string;
-  params?: any;
-  result?: any;
-  error?: { code: number; message: string; data?: unknown };
-}
+// in audit rows and errors so that a refusal points at one file. Session runs the stages; detect/
+// and policy/ implement them; audit/ records what they noted.
+import type { GuardError, JsonRpcId } from './errors.js';
+import type { Identity } from './identity.js';
+import type { Direction, JsonRpcMessage, Kind } from './message.js';
 
 export interface Finding {
   /** PII or secret type, e.g. `credit_card`, `aws_access_key`. */

@@ -5,11 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { PiiConfig } from '../config/pii-schema.js';
-import type { ScanDirection } from './detector.js';
-import type { BatchItem, BatchTask } from './batch.js';
-import type { InspectResult } from './scan.js';
+import type { ScanDirection } from '../detect/detector.js';
+import type { BatchItem, BatchTask } from '../detect/batch.js';
+import type { InspectResult } from '../detect/scan.js';
+import type { Inspector } from '../detect/stage.js';
 
-// Compiled layout: dist/src/detect/pool.js -> dist/workers/inspect.js
+// Compiled layout: dist/src/daemon/inspection-pool.js -> dist/workers/inspect.js
 const WORKER = fileURLToPath(new URL('../../workers/inspect.js', import.meta.url));
 
 interface Pending {
@@ -45,7 +46,7 @@ function sharedPiscina(threads: number): Piscina {
   return p;
 }
 
-export class InspectionPool {
+export class InspectionPool implements Inspector {
   /** Number of Piscina tasks submitted (one per batch). */
   tasksSubmitted = 0;
   /** Number of batches that failed and were blocked. */
