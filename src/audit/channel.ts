@@ -18,6 +18,10 @@ export type FromWriter =
   | { t: 'ready'; lastSeq: number; headId: number }
   | { t: 'ack'; seq: number; n: number; duplicate: boolean }
   | { t: 'fatal'; message: string }
+  // A commit failed (a full disk, an I/O error, a lock held too long): the batches stay queued in
+  // the writer and are retried; `recovered` follows the first commit that succeeds again.
+  | { t: 'stalled'; message: string }
+  | { t: 'recovered' }
   | { t: 'warn'; message: string }
   | { t: 'retention'; deleted: number }
   | { t: 'closed' };

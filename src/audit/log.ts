@@ -3,6 +3,12 @@
 // after flush_ms. Batches stay here until the writer acks their commit, so a crashed writer is
 // restarted and its unacked batches replayed (the writer skips any it had already committed).
 // Back-pressure is explicit: write() returns false once queue_limit records are unacked.
+// A writer that cannot commit (full disk) keeps its batches and retries; meanwhile the log reports
+// itself full at once (new requests are refused) and takes only STALL_MARGIN more records, so
+// what a kill could lose stays bounded. Fairness: one session may hold at most its share of the
+// queue (queue_limit / (n + 1), n = sessions with records waiting), so a flood in one session
+// never fills the queue for the others. Durability `acknowledged`: answers wait on afterCommit(),
+// and batches leave at the end of the I/O turn instead of after flush_ms (group commit).
 import { Worker } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
 import type { AuditConfig } from '../config/audit-schema.js';
@@ -44,11 +50,15 @@ export interface AuditLogCounters {
   duplicates: number;
   /** Rows removed by retention. */
   retained: number;
+  /** Times the writer could not commit (each streak once). */
+  stalls: number;
 }
 
 interface Pending {
   records: AuditRecord[];
   sent: boolean;
+  /** Records written up to and including this batch's last (counters.written then). */
+  upTo: number;
 }
 
 interface Waiter {
@@ -58,12 +68,21 @@ interface Waiter {
 }
 
 const MAX_BACKOFF_MS = 2000;
+/** Records taken after the writer reported it cannot commit: answers of requests already forwarded. */
+export const STALL_MARGIN = 1000;
+
+interface CommitWaiter {
+  upTo: number;
+  cb: () => void;
+}
 
 export class AuditLog implements AuditSink {
   /** Called on writer crashes, failed restarts and retention problems; the log keeps retrying. */
   onError?: (err: Error) => void;
   /** Called with warnings from the writer (e.g. retention). */
   onWarning?: (message: string) => void;
+  /** Called when the writer stops being able to commit (with why) and when it can again (undefined). */
+  onStall?: (reason: string | undefined) => void;
 
   readonly counters: AuditLogCounters = {
     written: 0,
@@ -75,12 +94,15 @@ export class AuditLog implements AuditSink {
     replayed: 0,
     duplicates: 0,
     retained: 0,
+    stalls: 0,
   };
 
   private readonly data: WriterData;
   private readonly batchSize: number;
   private readonly flushMs: number;
   private readonly queueLimit: number;
+  /** audit.durability: acknowledged. */
+  readonly acknowledged: boolean;
   private readonly packr = new Packr({ useRecords: true });
 
   private worker!: Worker;
@@ -95,12 +117,23 @@ export class AuditLog implements AuditSink {
   private backoffMs = 0;
   private closing = false;
   private closed: Promise<void> | undefined;
+  /** close() reached its deadline with records the writer could not commit. */
+  private gaveUp = false;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** Why the writer cannot commit, while it cannot; and the depth past which nothing more is taken. */
+  private stalledBy: string | undefined;
+  private stallLimit = 0;
+  /** Records not yet committed, per session (fairness); a session with none has no entry. */
+  private readonly bySession = new Map<string, number>();
+  private readonly shareWaiters = new Map<string, () => void>();
+  private commitWaiters: CommitWaiter[] = [];
+  private immediate: NodeJS.Immediate | undefined;
 
   private constructor(opts: AuditLogOptions) {
     this.batchSize = opts.config.batch_size;
     this.flushMs = opts.config.flush_ms;
     this.queueLimit = opts.config.queue_limit;
+    this.acknowledged = opts.config.durability === 'acknowledged';
     this.data = {
       path: opts.path,
       key: opts.key ? new Uint8Array(opts.key) : undefined,
@@ -120,12 +153,45 @@ export class AuditLog implements AuditSink {
   get depth(): number {
     return this._depth;
   }
+  /** At queue_limit, or the writer cannot commit: new requests are refused. */
   get full(): boolean {
-    return this._depth >= this.queueLimit;
+    return this._depth >= this.queueLimit || this.stalledBy !== undefined;
   }
   /** write() would keep a record now (below the hard limit and not closing). */
   get accepting(): boolean {
-    return this._depth < this.queueLimit * 2 && !this.closing;
+    const limit = this.stalledBy === undefined ? this.queueLimit * 2 : this.stallLimit;
+    return this._depth < limit && !this.closing;
+  }
+  /** Why the writer cannot commit, while it cannot (SQLite's words, e.g. a full disk). */
+  get stalled(): string | undefined {
+    return this.stalledBy;
+  }
+
+  /** The most one session may hold: queue_limit / (n + 1), n = sessions holding records. */
+  get share(): number {
+    return Math.max(1, Math.floor(this.queueLimit / (this.bySession.size + 1)));
+  }
+  /** Records of `session` not yet committed. */
+  heldBy(session: string): number {
+    return this.bySession.get(session) ?? 0;
+  }
+  overShare(session: string): boolean {
+    return (this.bySession.get(session) ?? 0) >= this.share;
+  }
+  /**
+   * Calls `cb` once `session` holds at most half its share, or at once when the writer cannot
+   * commit (then nothing drains, and waiting would only hang the session: the hard limit rules).
+   * One waiter per session; a second call replaces the first.
+   */
+  whenUnderShare(session: string, cb: () => void): void {
+    if (this.stalledBy !== undefined || this.heldBy(session) <= this.share >> 1) return cb();
+    this.shareWaiters.set(session, cb);
+  }
+  /** Durability: calls `cb` once every record written so far is committed (at once if it is). */
+  afterCommit(cb: () => void): void {
+    const upTo = this.counters.written;
+    if (this.committedThrough() >= upTo) return cb();
+    this.commitWaiters.push({ upTo, cb });
   }
 
   /**
@@ -141,7 +207,10 @@ export class AuditLog implements AuditSink {
     this.batch.push(rec);
     this._depth++;
     this.counters.written++;
+    const s = rec.session;
+    this.bySession.set(s, (this.bySession.get(s) ?? 0) + 1);
     if (this.batch.length >= this.batchSize) this.flushBatch();
+    else if (this.acknowledged) this.immediate ??= setImmediate(this.onImmediate);
     else if (this.timer === undefined) this.timer = setTimeout(this.onTimer, this.flushMs);
     return true;
   }
@@ -160,21 +229,35 @@ export class AuditLog implements AuditSink {
     return new Promise((resolve, reject) => this.flushWaiters.push({ seq, resolve, reject }));
   }
 
-  /** Commit everything queued, then stop the writer thread. */
-  close(): Promise<void> {
-    if (this.closed) return this.closed;
+  /**
+   * Commit everything queued, then stop the writer thread. With `deadlineMs`, a writer that still
+   * cannot commit by then is stopped anyway (a full disk must not keep the daemon, and its lock,
+   * alive): resolves to the number of records that were not committed (0 on a clean close).
+   */
+  close(deadlineMs?: number): Promise<number> {
+    if (this.closed) return this.closed.then(() => this._depth);
     this.closing = true;
     this.closed = (async () => {
-      await this.flush();
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = await Promise.race([
+        this.flush().then(() => false),
+        ...(deadlineMs === undefined ? [] : [new Promise<boolean>((r) => (timer = setTimeout(() => r(true), deadlineMs)))]),
+      ]);
+      clearTimeout(timer);
       clearTimeout(this.restartTimer);
       const w = this.worker;
+      if (gaveUp) {
+        this.gaveUp = true;
+        await w.terminate();
+        return;
+      }
       await new Promise<void>((resolve) => {
         w.once('exit', () => resolve());
         w.ref();
         this.post({ t: 'close' });
       });
     })();
-    return this.closed;
+    return this.closed.then(() => this._depth);
   }
 
   /** Test hooks: stall, resume or kill the writer thread. Not for production code. */
@@ -190,17 +273,25 @@ export class AuditLog implements AuditSink {
     this.timer = undefined;
     this.flushBatch();
   };
+  private readonly onImmediate = (): void => {
+    this.immediate = undefined;
+    this.flushBatch();
+  };
 
   private flushBatch(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+    if (this.immediate !== undefined) {
+      clearImmediate(this.immediate);
+      this.immediate = undefined;
+    }
     if (this.batch.length === 0) return;
     const records = this.batch;
     this.batch = [];
     const seq = this.nextSeq++;
-    const p: Pending = { records, sent: false };
+    const p: Pending = { records, sent: false, upTo: this.counters.written };
     this.unacked.set(seq, p);
     this.counters.batches++;
     if (this.ready) this.send(seq, p);
@@ -227,6 +318,12 @@ export class AuditLog implements AuditSink {
     return this.nextSeq - 1;
   }
 
+  /** Records committed, counted in write order (every one before is committed too). */
+  private committedThrough(): number {
+    for (const p of this.unacked.values()) return p.upTo - p.records.length;
+    return this.counters.written - this.batch.length;
+  }
+
   private onAck(seq: number, duplicate: boolean): void {
     const p = this.unacked.get(seq);
     if (!p) return;
@@ -234,7 +331,29 @@ export class AuditLog implements AuditSink {
     this._depth -= p.records.length;
     this.counters.acked += p.records.length;
     if (duplicate) this.counters.duplicates++;
+    for (const r of p.records) {
+      const n = this.bySession.get(r.session)! - 1;
+      if (n > 0) this.bySession.set(r.session, n);
+      else this.bySession.delete(r.session);
+    }
+    if (this.shareWaiters.size > 0) {
+      const half = this.share >> 1;
+      for (const [session, cb] of this.shareWaiters) {
+        if ((this.bySession.get(session) ?? 0) <= half) {
+          this.shareWaiters.delete(session);
+          cb();
+        }
+      }
+    }
+    if (this.commitWaiters.length > 0) {
+      const through = this.committedThrough();
+      let i = 0;
+      while (i < this.commitWaiters.length && this.commitWaiters[i]!.upTo <= through) i++;
+      if (i > 0) for (const w of this.commitWaiters.splice(0, i)) w.cb();
+    }
     this.backoffMs = 0;
+    // A commit went through (also from a writer restarted after a stall): not stalled any more.
+    if (this.stalledBy !== undefined && !duplicate) this.recovered();
     if (this.unacked.size === 0 && !this.closing) this.worker.unref();
     const through = this.ackedThrough();
     if (this.flushWaiters.length > 0) {
@@ -247,6 +366,11 @@ export class AuditLog implements AuditSink {
       this.spaceWaiters = [];
       for (const w of ws) w();
     }
+  }
+
+  private recovered(): void {
+    this.stalledBy = undefined;
+    this.onStall?.(undefined);
   }
 
   private start(first: boolean): Promise<void> {
@@ -275,6 +399,19 @@ export class AuditLog implements AuditSink {
           case 'fatal':
             fatal = m.message;
             break;
+          case 'stalled':
+            this.stalledBy = m.message;
+            this.stallLimit = Math.min(this.queueLimit * 2, this._depth + Math.min(STALL_MARGIN, this.queueLimit));
+            this.counters.stalls++;
+            this.onStall?.(m.message);
+            // Nothing drains while the writer is stuck: sessions waiting for their share go on,
+            // bounded by the hard limit instead.
+            for (const cb of this.shareWaiters.values()) cb();
+            this.shareWaiters.clear();
+            break;
+          case 'recovered':
+            if (this.stalledBy !== undefined) this.recovered();
+            break;
           case 'warn':
             this.onWarning?.(m.message);
             break;
@@ -292,7 +429,7 @@ export class AuditLog implements AuditSink {
       w.on('exit', (code) => {
         if (w !== this.worker) return;
         this.ready = false;
-        if (this.closing && this.unacked.size === 0) return; // orderly close
+        if (this.closing && (this.unacked.size === 0 || this.gaveUp)) return; // orderly close, or given up at the deadline
         const err = new AuditLogError(
           fatal ? `audit writer failed: ${fatal}` : `audit writer thread exited (code ${code}); restarting`,
         );

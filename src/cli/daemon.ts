@@ -97,14 +97,19 @@ export function registerDaemonCommands(program: Command): void {
 
   program
     .command('health')
-    .description('liveness check: exit 0 when the daemon answers, 1 otherwise')
+    .description('liveness check: exit 0 when the daemon answers, 3 when it answers but refuses requests (it says why), 1 otherwise')
     .option('-c, --config <file>', 'config file')
     .action(async (opts: { config?: string }) => {
       const loaded = locateOrExit(opts.config);
       try {
         const r = await control(loaded.socketPath, 'health', 3000);
         if (r.ok) {
-          process.stdout.write(`ok (pid ${r.pid})\n`);
+          const degraded = Array.isArray(r.degraded) ? (r.degraded as string[]) : [];
+          const warnings = Array.isArray(r.warnings) ? (r.warnings as string[]) : [];
+          process.stdout.write(`${degraded.length ? 'degraded' : 'ok'} (pid ${r.pid})\n`);
+          for (const d of degraded) process.stdout.write(`  ${d}\n`);
+          for (const w of warnings) process.stdout.write(`  warning: ${w}\n`);
+          if (degraded.length) process.exitCode = 3;
           return;
         }
         fail(r.error);

@@ -10,6 +10,12 @@ export const AuditSchema = z.strictObject({
   queue_limit: z.number().int().positive().default(100_000),
   /** What happens when the queue is full: refuse new requests (default) or wait for the writer. */
   on_full: z.enum(['refuse', 'block']).default('refuse'),
+  /**
+   * When an answer may leave: `buffered` (default) at once, its row committed within flush_ms;
+   * `acknowledged` only once its row is committed (group commit), so a killed daemon never leaves
+   * an answered call without its row.
+   */
+  durability: z.enum(['buffered', 'acknowledged']).default('buffered'),
   flush_ms: z.number().int().positive().default(50),
   batch_size: z.number().int().positive().default(500),
   encryption: z

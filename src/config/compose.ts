@@ -133,6 +133,8 @@ export function composeConfigs(base: Config, personal: Config, personalRaw: any,
   if (ra.enabled === false && base.audit.enabled) problems.push({ ...at(['audit', 'enabled']), message: 'a personal config cannot turn off the audit log of its base' });
   if (ra.retention_days !== undefined) out.audit.retention_days = Math.max(base.audit.retention_days, personal.audit.retention_days);
   for (const k of ['path', 'queue_limit', 'flush_ms', 'batch_size', 'encryption'] as const) if (ra[k] !== undefined) (out.audit as any)[k] = personal.audit[k];
+  if (ra.durability === 'buffered' && base.audit.durability === 'acknowledged') problems.push({ ...at(['audit', 'durability']), message: "a personal config cannot relax audit.durability 'acknowledged' of its base" });
+  else if (ra.durability !== undefined) out.audit.durability = personal.audit.durability;
 
   // Auth: the mode is the base's; roles only narrow, so adding roles or role members is safe.
   const rau = raw.auth ?? {};

@@ -117,7 +117,7 @@ export class Daemon {
     if (port > 0) {
       const checks: Record<string, ReadyCheck> = {
         daemon: () => (this.stopping ? 'shutting down' : true),
-        audit: () => (this.guard.audit?.full ? 'audit queue is full' : true),
+        audit: () => this.guard.auditProblem() ?? true,
       };
       for (const [name, s] of Object.entries(this.config.servers)) {
         if (s.transport !== 'stdio' && s.url) checks[`upstream:${name}`] = () => upstreamReachable(s.url!);
@@ -174,7 +174,10 @@ export class Daemon {
       await new Promise((r) => setTimeout(r, 20));
     }
     await Promise.allSettled([...this.sessions].map((s) => s.close('daemon stopping')));
-    await this.guard?.close().catch((err) => this.log.error('closing failed', { error: (err as Error).message }));
+    // The audit writer gets what is left of the shutdown timeout (at least 5 s) to commit; one that
+    // cannot (a full disk) must not keep the process, and its lock, alive.
+    const auditDeadline = Math.max(5000, deadline - Date.now());
+    await this.guard?.close(auditDeadline).catch((err) => this.log.error('closing failed', { error: (err as Error).message }));
     try {
       unlinkSync(this.loaded.socketPath);
     } catch {
@@ -250,10 +253,13 @@ export class Daemon {
 
   private async onHello(sock: Socket, hello: Hello, rest: Buffer): Promise<void> {
     switch (hello.type) {
-      case 'health':
-        this.reply(sock, { ok: true, pid: process.pid, stopping: !!this.stopping });
+      case 'health': {
+        const problem = this.guard.auditProblem();
+        const warnings = this.guard.warnings();
+        this.reply(sock, { ok: true, pid: process.pid, stopping: !!this.stopping, ...(problem ? { degraded: [problem] } : {}), ...(warnings.length ? { warnings } : {}) });
         sock.end();
         return;
+      }
       case 'status':
         this.reply(sock, { ok: true, ...this.status() });
         sock.end();

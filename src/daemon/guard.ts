@@ -61,6 +61,11 @@ export class Guard {
       for (const w of key?.warnings ?? []) log.warn(w);
       g.audit = await AuditLog.open({ path, config: audit, key: key?.key });
       g.audit.onError = (err) => log.error('audit writer error', { error: err.message });
+      const a = g.audit;
+      a.onStall = (why) => {
+        if (why !== undefined) log.error('audit writer cannot commit; new requests are refused until it can', { error: why, waiting: a.depth });
+        else log.info('audit writer commits again; requests are accepted', { waiting: a.depth });
+      };
     }
     return g;
   }
@@ -152,14 +157,34 @@ export class Guard {
   }
 
   status(): Record<string, unknown> {
-    return { rateBuckets: this.limiter.size, auditQueue: this.audit?.depth ?? null };
+    return { rateBuckets: this.limiter.size, auditQueue: this.audit?.depth ?? null, auditStalled: this.audit?.stalled ?? null, rateState: this.rateState?.status ?? null };
   }
 
-  /** Flushes every queued audit record. */
-  async close(): Promise<void> {
+  /** Why new requests are refused right now, if they are (health, /readyz). */
+  auditProblem(): string | undefined {
+    const a = this.audit;
+    if (!a) return undefined;
+    if (a.stalled !== undefined) return `the audit log cannot commit (${a.stalled}); new requests are refused until it can (${a.depth} records waiting)`;
+    if (a.full) return `the audit queue is full (${a.depth} records waiting); new requests are refused until the writer catches up`;
+    return undefined;
+  }
+
+  /** Trouble that does not refuse requests (health). */
+  warnings(): string[] {
+    const e = this.rateState?.status.error;
+    return e ? [`the rate-limit state cannot be saved (${e}); the buckets are kept in memory`] : [];
+  }
+
+  /**
+   * Flushes every queued audit record. A writer that still cannot commit after `auditDeadlineMs`
+   * (a full disk) is stopped anyway, and the records it could not commit are counted in the log.
+   */
+  async close(auditDeadlineMs?: number): Promise<void> {
     await this.authenticator?.close().catch(() => {});
     this.rateState?.close();
-    await this.audit?.close();
+    const why = this.audit?.stalled;
+    const lost = (await this.audit?.close(auditDeadlineMs)) ?? 0;
+    if (lost > 0) this.log.error('audit records could not be committed before the daemon stopped', { records: lost, reason: this.audit?.stalled ?? why ?? 'the writer did not finish in time' });
   }
 }
 

@@ -221,3 +221,120 @@ test('SIGKILL of a process writing under load: the database opens and verifies',
   assert.equal(r2.ok, true);
   assert.equal(r2.rows, r.rows + 100);
 });
+
+// ---- a writer that cannot commit (a real full disk), fairness between sessions, durability -------
+
+import { SmallDisk } from '../fixtures/faults/full-disk.js';
+import { STALL_MARGIN } from '../../src/audit/log.js';
+
+const canMount = (() => {
+  const d = SmallDisk.mount(64 * 1024);
+  if (typeof d === 'string') return d;
+  d.unmount();
+  return false as const;
+})();
+
+test('a full disk: the log says so at once, takes a bounded number of records more, and commits them all once space is back', { skip: canMount }, async (t) => {
+  const disk = SmallDisk.mount(4 * 1024 * 1024) as SmallDisk;
+  t.after(() => disk.unmount());
+  const file = path.join(disk.dir, 'audit.db');
+  const log = await AuditLog.open({ path: file, config: auditConfig({ batch_size: 50, flush_ms: 5 }) });
+  const stalls: (string | undefined)[] = [];
+  log.onStall = (why) => stalls.push(why);
+  let n = 0;
+  for (; n < 100; n++) log.write(rec(n));
+  await log.flush();
+  disk.fill();
+  // Records go on arriving until the writer's first failed commit is reported.
+  while (log.stalled === undefined) {
+    assert.equal(log.write(rec(n)), true);
+    n++;
+    if (n % 50 === 0) await sleep(5);
+  }
+  assert.match(log.stalled, /full/i);
+  assert.equal(log.full, true, 'new requests are refused as soon as the writer cannot commit');
+  const atStall = log.depth;
+  let more = 0;
+  while (log.write(rec(n))) {
+    n++;
+    more++;
+  }
+  assert.equal(more, STALL_MARGIN, 'past the margin write() refuses: a kill now loses a bounded number of rows');
+  assert.ok(atStall < 1000, `records taken before the stall was known: ${atStall}`);
+  disk.release();
+  await until(() => log.stalled === undefined && log.depth === 0, 'recovery once space is back', 15_000);
+  assert.equal(log.full, false);
+  assert.deepEqual(stalls.map((s) => (s === undefined ? 'recovered' : 'stalled')), ['stalled', 'recovered']);
+  assert.equal(log.counters.stalls, 1);
+  assert.equal(log.counters.restarts, 0, 'the writer thread lived through it');
+  await log.close();
+  assert.deepEqual(requestIds(file), Array.from({ length: n }, (_, i) => i));
+  assert.equal(verify(file).ok, true);
+});
+
+test('close() with a deadline stops a writer that cannot commit and says how many records it could not commit', { skip: canMount }, async (t) => {
+  const disk = SmallDisk.mount(4 * 1024 * 1024) as SmallDisk;
+  t.after(() => disk.unmount());
+  const file = path.join(disk.dir, 'audit.db');
+  const log = await AuditLog.open({ path: file, config: auditConfig({ batch_size: 10, flush_ms: 5 }) });
+  log.onError = () => {};
+  for (let i = 0; i < 10; i++) log.write(rec(i));
+  await log.flush();
+  disk.fill();
+  let n = 10;
+  while (log.stalled === undefined) {
+    log.write(rec(n++));
+    await sleep(2);
+  }
+  const waiting = log.depth;
+  assert.ok(waiting > 0);
+  assert.equal(await log.close(200), waiting);
+  assert.equal(log.counters.restarts, 0, 'a writer stopped on purpose is not restarted');
+  disk.release();
+  // What was committed before the disk filled is intact.
+  assert.equal(verify(file).ok, true);
+  assert.deepEqual(requestIds(file), Array.from({ length: 10 }, (_, i) => i));
+});
+
+test('durability acknowledged: afterCommit() waits for the commit of every record written so far, without waiting flush_ms', async (t) => {
+  const file = path.join(tempDir(t), 'audit.db');
+  const log = await AuditLog.open({ path: file, config: auditConfig({ durability: 'acknowledged', batch_size: 500, flush_ms: 60_000 }) });
+  assert.equal(log.acknowledged, true);
+  log.write(rec(1));
+  await new Promise<void>((r) => log.afterCommit(r)); // long before flush_ms
+  assert.equal(count(file), 1, 'the row is in the database when afterCommit calls back');
+  log.testHooks.pause();
+  log.write(rec(2));
+  let released = false;
+  log.afterCommit(() => (released = true));
+  await sleep(50);
+  assert.equal(released, false, 'not while the writer holds the batch uncommitted');
+  log.testHooks.resume();
+  await until(() => released, 'the commit');
+  assert.equal(count(file), 2);
+  let now = false;
+  log.afterCommit(() => (now = true));
+  assert.equal(now, true, 'nothing uncommitted: at once');
+  await log.close();
+});
+
+test('fairness: a session holds at most its share of the queue; its waiter runs once it is down to half', async (t) => {
+  const file = path.join(tempDir(t), 'audit.db');
+  const log = await AuditLog.open({ path: file, config: auditConfig({ batch_size: 10, flush_ms: 5, queue_limit: 300 }) });
+  log.testHooks.pause();
+  let i = 0;
+  while (!log.overShare('flood')) log.write(rec(i++, { session: 'flood' }));
+  assert.equal(i, 150, 'alone, a session may hold queue_limit / 2');
+  assert.equal(log.full, false, 'the flood alone never fills the queue');
+  log.write(rec(i++, { session: 'calm' }));
+  assert.equal(log.share, 100, 'with two sessions holding records, each may hold queue_limit / 3');
+  assert.equal(log.overShare('calm'), false);
+  let woke = false;
+  log.whenUnderShare('flood', () => (woke = true));
+  assert.equal(woke, false);
+  log.testHooks.resume();
+  await until(() => woke, 'the flood session to drain');
+  assert.ok(log.heldBy('flood') <= 50);
+  await log.close();
+  assert.equal(count(file), i);
+});
