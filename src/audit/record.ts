@@ -76,4 +76,16 @@ export interface AuditSink {
   /** write() would keep a record now. Checked before a message is forwarded, and the record is
    * written right after it, in the same synchronous run: nothing passes unaudited. */
   readonly accepting: boolean;
+  /** Why the writer cannot commit, while it cannot (then `full` holds). */
+  readonly stalled?: string;
+  // Fairness: how much of the queue one session may hold, and what it holds.
+  readonly share?: number;
+  heldBy?(session: string): number;
+  overShare?(session: string): boolean;
+  /** Calls back once `session` holds at most half its share (or nothing can drain). */
+  whenUnderShare?(session: string, cb: () => void): void;
+  /** audit.durability: acknowledged: answers wait for afterCommit(). */
+  readonly acknowledged?: boolean;
+  /** Calls back once every record written so far is committed. */
+  afterCommit?(cb: () => void): void;
 }

@@ -36,6 +36,8 @@ export class Daemon {
   private front?: HttpFront;
   private dashboard?: HealthServer;
   readonly metrics = new Metrics();
+  /** Notifications dropped by sessions that have closed since the start. */
+  private droppedByClosed = 0;
 
   constructor(
     private loaded: LoadedConfig,
@@ -191,6 +193,13 @@ export class Daemon {
   private status() {
     const perServer: Record<string, number> = {};
     for (const s of this.sessions) perServer[s.info.server] = (perServer[s.info.server] ?? 0) + 1;
+    // Back-pressure and fairness: sessions not being read now, by reason; notifications dropped.
+    const paused: Record<string, number> = {};
+    let dropped = this.droppedByClosed;
+    for (const s of this.sessions) {
+      for (const why of s.pausedFor) paused[why] = (paused[why] ?? 0) + 1;
+      dropped += s.dropped;
+    }
     return {
       pid: process.pid,
       uptimeS: Math.round((Date.now() - this.started) / 1000),
@@ -199,6 +208,8 @@ export class Daemon {
       home: this.loaded.home,
       servers: Object.entries(this.config.servers).map(([name, s]) => ({ name, transport: s.transport, sessions: perServer[name] ?? 0 })),
       sessions: this.sessions.size,
+      paused,
+      droppedNotifications: dropped,
       http: this.front ? { url: this.front.url, sessions: this.front.sessions } : undefined,
       dashboard: this.dashboard?.url,
       ...this.guard.status(),
@@ -292,7 +303,24 @@ export class Daemon {
     const server = snap.config.servers[hello.server];
     if (!server) return this.refuse(sock, new UnknownServer(hello.server, Object.keys(snap.config.servers), snap.path));
     const out = new LineWriter(sock, 'daemon-to-client');
-    const link: ClientLink = { send: (line) => out.push(line), close: () => sock.end() };
+    // Back-pressure: the session reads how much the client has not taken, and pauses the socket.
+    let paused = false;
+    const link: ClientLink = {
+      send: (line) => out.push(line),
+      close: () => sock.end(),
+      get backlog() {
+        return out.backlog;
+      },
+      pause: () => {
+        paused = true;
+        sock.pause();
+      },
+      resume: () => {
+        paused = false;
+        sock.resume();
+      },
+    };
+    out.onDrain = () => link.onDrain?.();
     const session = this.openSession(hello.server, identity, link);
     this.reply(sock, { ok: true, session: session.info.id, pid: process.pid });
     const maxBytes = snap.config.daemon.max_message_bytes;
@@ -306,7 +334,7 @@ export class Daemon {
       splitter.push(c);
     });
     sock.on('close', () => void session.close('client disconnected'));
-    sock.resume();
+    if (!paused) sock.resume();
     await session.start();
   }
 
@@ -334,6 +362,7 @@ export class Daemon {
       scrub: snap.scrub,
       onClosed: (s) => {
         if (this.sessions.delete(s)) this.metrics.sessionClosed(front);
+        this.droppedByClosed += s.dropped;
       },
     });
     this.sessions.add(session);

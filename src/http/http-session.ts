@@ -1,7 +1,9 @@
 // One 2025-era HTTP session (Mcp-Session-Id) of the Streamable HTTP front, mapped onto one daemon
 // Session: a response goes back on the POST that carried its request (JSON or an SSE stream),
 // progress on that request's stream, anything else on the GET stream, held (bounded) until the
-// client opens one, and replayed from a short history on Last-Event-ID.
+// client opens one, and replayed from a short history on Last-Event-ID. Back-pressure: what the
+// open streams hold unsent is the link's backlog, so a client that stops reading its streams
+// makes the daemon session stop reading its upstream instead of buffering without limit.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadTransport, DuplicateId, SessionNotFound } from '../protocol/errors.js';
 import type { Identity } from '../protocol/identity.js';
@@ -60,10 +62,27 @@ export class HttpSession {
     readonly tokenHash: string,
     private readonly owner: SessionOwner,
   ) {
+    const streams = () => this.streams();
     this.link = {
       send: (line) => this.toClient(line),
       close: () => void this.owner.end(this, 'session closed'),
+      get backlog() {
+        let n = 0;
+        for (const res of streams()) n += res.writableLength;
+        return n;
+      },
     };
+  }
+
+  /** The open responses this session writes events to. */
+  private *streams(): Iterable<ServerResponse> {
+    if (this.get) yield this.get;
+    for (const p of this.posts.values()) if (p.sse) yield p.res;
+  }
+
+  /** A stream's 'drain' tells the daemon session its client is reading again. */
+  private watchDrain(res: ServerResponse): void {
+    res.on('drain', () => this.link.onDrain?.());
   }
 
   attach(session: FrontSession): void {
@@ -92,6 +111,7 @@ export class HttpSession {
     if (sse) {
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive' });
       res.flushHeaders();
+      this.watchDrain(res);
     }
     res.on('close', () => {
       if (this.posts.get(key) === p) {
@@ -99,6 +119,7 @@ export class HttpSession {
         if (!res.writableFinished) this.abandoned.add(key);
       }
       this.touch();
+      if (sse) this.link.onDrain?.(); // no longer part of the backlog
     });
     return true;
   }
@@ -112,9 +133,11 @@ export class HttpSession {
     this.get = res;
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'Mcp-Session-Id': this.id });
     res.flushHeaders();
+    this.watchDrain(res);
     res.on('close', () => {
       if (this.get === res) this.get = undefined;
       this.touch();
+      this.link.onDrain?.(); // its unsent events are gone with it
     });
     const last = Number(header(req, 'last-event-id'));
     if (Number.isFinite(last)) {

@@ -223,17 +223,31 @@ export class Metrics {
 
   /** An audit sink that counts each record, then passes it on (or just counts, without a sink). */
   tee(sink?: AuditSink): AuditSink {
+    if (!sink) return { write: (rec) => (this.observe(rec), true), full: false, accepting: true };
     return {
       write: (rec) => {
         this.observe(rec);
-        return sink ? sink.write(rec) : true;
+        return sink.write(rec);
       },
       get full() {
-        return sink?.full ?? false;
+        return sink.full;
       },
       get accepting() {
-        return sink?.accepting ?? true;
+        return sink.accepting;
       },
+      get stalled() {
+        return sink.stalled;
+      },
+      get share() {
+        return sink.share;
+      },
+      get acknowledged() {
+        return sink.acknowledged;
+      },
+      heldBy: sink.heldBy?.bind(sink),
+      overShare: sink.overShare?.bind(sink),
+      whenUnderShare: sink.whenUnderShare?.bind(sink),
+      afterCommit: sink.afterCommit?.bind(sink),
     };
   }
 

@@ -118,30 +118,52 @@ export class LineSplitter {
   }
 }
 
+/** What a LineWriter writes to: a socket or a pipe (Node's Writable), or anything shaped like one. */
+export interface LineOut {
+  /** false: over the stream's own high-water mark until 'drain'. */
+  write(b: Buffer): unknown;
+  readonly destroyed?: boolean;
+  /** Bytes the stream holds that the reader has not taken yet. */
+  readonly writableLength?: number;
+  on?(event: 'drain', cb: () => void): unknown;
+}
+
 /**
  * The writing side. A lone message is written at once: the reader starts on it while this process
  * goes on with its own work (the audit record). Messages of a burst (the lines of one read, see
  * `burst`), and any after the first in a tick, leave together in one write() at the end of the
  * tick: one syscall for many messages matters on a busy machine, where each write to a pipe or
  * socket wakes the reader and costs far more than copying a few kilobytes.
+ * Back-pressure: a stream buffers whatever it is given, so a reader that stops reading would make
+ * this process grow without limit. `backlog` says how much the reader has not taken and `onDrain`
+ * when it has taken it all; the owner stops producing (pauses its own inputs) in between.
  */
 export class LineWriter {
   private parts: Buffer[] = [];
   private bytes = 0;
   private scheduled = false;
+  /** The last write() returned false: the stream is over its own high-water mark until 'drain'. */
+  private full = false;
+  /** Set by the owner: the reader took everything written so far. */
+  onDrain?: () => void;
 
   constructor(
-    private readonly out: { write(b: Buffer): unknown; readonly destroyed?: boolean },
+    private readonly out: LineOut,
     /** Hop noted after each write (protocol/hops.ts). */
     private readonly hopName = '',
-  ) {}
+  ) {
+    out.on?.('drain', () => {
+      this.full = false;
+      this.onDrain?.();
+    });
+  }
 
   push(line: Buffer): void {
     if (!this.scheduled) {
       this.scheduled = true;
       process.nextTick(this.flush);
       if (!burst) {
-        if (!this.out.destroyed) this.out.write(Buffer.concat([line, NEWLINE], line.length + 1));
+        if (!this.out.destroyed && this.out.write(Buffer.concat([line, NEWLINE], line.length + 1)) === false) this.full = true;
         if (this.hopName) hop(this.hopName);
         return;
       }
@@ -155,13 +177,18 @@ export class LineWriter {
     return this.bytes;
   }
 
+  /** Bytes written (or about to be) that the reader has not taken yet. */
+  get backlog(): number {
+    return this.bytes + (this.full ? (this.out.writableLength ?? 0) : 0);
+  }
+
   readonly flush = (): void => {
     this.scheduled = false;
     if (this.bytes === 0) return;
     const buf = Buffer.concat(this.parts, this.bytes);
     this.parts = [];
     this.bytes = 0;
-    if (!this.out.destroyed) this.out.write(buf);
+    if (!this.out.destroyed && this.out.write(buf) === false) this.full = true;
     if (this.hopName) hop(this.hopName);
   };
 }

@@ -2,6 +2,12 @@
 // inspection stages, in order, per direction. Tracks request ids in flight both ways (the client's
 // requests and the server's requests such as sampling), answers refusals on the request's own id,
 // never replies to a notification, and records every exchange in the audit log.
+// It also keeps one session from hurting the others: past a high-water mark of bytes its client or
+// its upstream has not taken, it stops reading both of them (back-pressure end to end); it reads at
+// most a turn's budget from each side per event-loop turn; it holds at most its share of the audit
+// queue (a flood of notifications is slowed, and dropped and counted past twice the share); and
+// with audit.durability: acknowledged nothing reaches the client before the rows written so far
+// are committed.
 import { isAscii } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import {
@@ -31,6 +37,39 @@ export interface ClientLink {
   /** One message, without its newline. */
   send(line: Buffer): void;
   close(): void;
+  /** Bytes sent that the client has not taken yet (absent: the link cannot tell, never pushes back). */
+  readonly backlog?: number;
+  /** Stop and go on reading the client's messages (absent: the link cannot). */
+  pause?(): void;
+  resume?(): void;
+  /** Set by the session: the client took what was sent (the backlog drained). */
+  onDrain?: () => void;
+}
+
+/** Bytes a client or an upstream may leave untaken before the session stops reading both. */
+export const SESSION_HIGH_WATER_BYTES = 1024 * 1024;
+/** What one side of a session may have read per event-loop turn before the others get theirs. */
+export const TURN_MESSAGES = 512;
+export const TURN_BYTES = 1024 * 1024;
+/** Messages (or bytes) of one direction waiting for inspection before that side is paused. */
+export const MAX_INSPECTING = 256;
+
+/** Why a side is not being read (bits). */
+const Hold = { ClientBacklog: 1, UpstreamBacklog: 2, AuditShare: 4, Turn: 8, Inspecting: 16 } as const;
+
+// The event-loop turn: counted by one setImmediate per turn while messages flow, shared by sessions.
+let turn = 0;
+let turnCounting = false;
+const nextTurn = (): void => {
+  turn++;
+  turnCounting = false;
+};
+function currentTurn(): number {
+  if (!turnCounting) {
+    turnCounting = true;
+    setImmediate(nextTurn);
+  }
+  return turn;
 }
 
 interface Pending {
@@ -50,6 +89,7 @@ interface Pending {
 interface Slot {
   ready: boolean;
   run: () => void;
+  bytes: number;
 }
 
 export interface SessionOptions {
@@ -88,6 +128,21 @@ export class Session {
   private draining = false;
   /** Set when the caller's credential was revoked or expired: new requests are refused. */
   private revoked?: string;
+  /** Per side (c2s: the client, s2c: the upstream), why it is not being read; 0: it is. */
+  private readonly holds: Record<Direction, number> = { c2s: 0, s2c: 0 };
+  /** Bytes of each direction waiting for (async) inspection. */
+  private readonly inspecting: Record<Direction, number> = { c2s: 0, s2c: 0 };
+  private readonly budget: Record<Direction, { turn: number; n: number; bytes: number }> = {
+    c2s: { turn: -1, n: 0, bytes: 0 },
+    s2c: { turn: -1, n: 0, bytes: 0 },
+  };
+  /** Notifications dropped because the audit log (or this session's share of it) had no room. */
+  private droppedCount = 0;
+  /** audit.durability: acknowledged: messages for the client, waiting for the commit of their rows. */
+  private readonly durable: boolean;
+  private awaiting: { line: Buffer; group: number }[] = [];
+  private groups = 0;
+  private stamping = false;
 
   constructor(private readonly opts: SessionOptions) {
     this.info = { id: opts.id, server: opts.server, identity: opts.identity };
@@ -97,11 +152,33 @@ export class Session {
     this.log = opts.log;
     this.upstream.onLine = (line) => this.receive('s2c', line);
     this.upstream.onClose = (why) => this.upstreamGone(why);
+    // An upstream that does not take its input stops the client's reading only: pausing its own
+    // output too would deadlock an upstream that blocks on a full stdout and so never reads.
+    this.upstream.onDrain = () => {
+      if (this.upstream.backlog <= SESSION_HIGH_WATER_BYTES) this.release(Hold.UpstreamBacklog, 'c2s');
+    };
+    this.client.onDrain = () => {
+      if ((this.client.backlog ?? 0) <= SESSION_HIGH_WATER_BYTES) this.release(Hold.ClientBacklog);
+    };
+    this.durable = opts.audit?.acknowledged === true && typeof opts.audit.afterCommit === 'function';
   }
 
-  /** Requests in flight in either direction. */
+  /** Requests in flight in either direction, and answers waiting for the commit of their rows. */
   get inFlight(): number {
-    return this.fromClient.size + this.fromServer.size;
+    return this.fromClient.size + this.fromServer.size + this.awaiting.length;
+  }
+
+  /** Notifications dropped for want of room in the audit log. */
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  /** Why a side of this session is not being read now (status): client-backlog, audit-share... */
+  get pausedFor(): string[] {
+    const bits = this.holds.c2s | this.holds.s2c;
+    return Object.entries(Hold)
+      .filter(([, b]) => bits & b)
+      .map(([name]) => name.replace(/[A-Z]/g, (c, i) => (i ? '-' : '') + c.toLowerCase()));
   }
 
   async start(): Promise<void> {
@@ -126,7 +203,7 @@ export class Session {
    * null when neither edge told.
    */
   clientOversize(bytes: number, limit: number, id: JsonRpcId = null): void {
-    this.client.send(
+    this.emit(
       renderError(id, new MessageTooLarge(`Message of ${bytes} bytes exceeds the ${limit}-byte limit of mcp-guard; it was discarded.`, limit)),
     );
     this.audit({ direction: 'c2s', kind: 'request', method: '', note: { decision: 'block', stage: 'framing', reason: 'oversize' }, bytesIn: bytes });
@@ -162,6 +239,7 @@ export class Session {
 
   private receive(direction: Direction, line: Buffer): void {
     if (this.closed) return;
+    this.charge(direction, line.length);
     const arrived = performance.now();
     let msg: JsonRpcMessage;
     try {
@@ -218,7 +296,7 @@ export class Session {
       const refusal = this.admission();
       if (refusal) {
         const note: AuditNote = { decision: 'block', stage: 'admission', reason: refusal.message };
-        this.client.send(renderError(msg.id!, refusal));
+        this.emit(renderError(msg.id!, refusal));
         this.audit({ direction, kind, method, note, bytesIn: line.length, target: targetOf(method, msg.params), errorCode: refusal.code });
         return;
       }
@@ -247,21 +325,85 @@ export class Session {
     const queue = this.queues[direction];
     if (typeof (out as Promise<Outcome>).then !== 'function') {
       if (queue.length === 0) return this.deliver(ctx, out as Outcome, arrived, pending);
-      queue.push({ ready: true, run: () => this.deliver(ctx, out as Outcome, arrived, pending) });
+      queue.push({ ready: true, run: () => this.deliver(ctx, out as Outcome, arrived, pending), bytes: 0 });
       return;
     }
     // Async inspection: keep this direction's order by holding later messages behind this one.
-    const slot: Slot = { ready: false, run: () => {} };
+    const slot: Slot = { ready: false, run: () => {}, bytes: line.length };
     queue.push(slot);
+    this.inspecting[direction] += line.length;
+    if (queue.length > MAX_INSPECTING || this.inspecting[direction] > SESSION_HIGH_WATER_BYTES) this.hold(Hold.Inspecting, direction);
     (out as Promise<Outcome>).then((o) => {
       slot.run = () => this.deliver(ctx, o, arrived, pending);
       slot.ready = true;
-      this.flushQueue(queue);
+      this.flushQueue(queue, direction);
     });
   }
 
-  private flushQueue(queue: Slot[]): void {
-    while (queue.length && queue[0]!.ready) queue.shift()!.run();
+  private flushQueue(queue: Slot[], direction: Direction): void {
+    while (queue.length && queue[0]!.ready) {
+      const slot = queue.shift()!;
+      this.inspecting[direction] -= slot.bytes;
+      slot.run();
+    }
+    if (queue.length <= MAX_INSPECTING >> 1 && this.inspecting[direction] <= SESSION_HIGH_WATER_BYTES >> 1) this.release(Hold.Inspecting, direction);
+  }
+
+  // ---- fairness and back-pressure ------------------------------------------------------------
+
+  /** One side read a message: past its budget for this turn, it waits for the next one. */
+  private charge(direction: Direction, bytes: number): void {
+    const b = this.budget[direction];
+    const t = currentTurn();
+    if (b.turn !== t) {
+      b.turn = t;
+      b.n = 0;
+      b.bytes = 0;
+    }
+    b.bytes += bytes;
+    if (++b.n > TURN_MESSAGES || b.bytes > TURN_BYTES) {
+      if (this.holds[direction] & Hold.Turn) return;
+      this.hold(Hold.Turn, direction);
+      setImmediate(() => this.release(Hold.Turn, direction));
+    }
+  }
+
+  /** Stop reading a side (or both) for `why`; the first reason pauses it. */
+  private hold(why: number, only?: Direction): void {
+    for (const d of only ? [only] : (['c2s', 's2c'] as const)) {
+      const was = this.holds[d];
+      this.holds[d] |= why;
+      if (was === 0 && !this.closed) {
+        if (d === 's2c') this.upstream.pause();
+        else this.client.pause?.();
+      }
+    }
+  }
+
+  /** Clear a reason; a side with none left is read again. */
+  private release(why: number, only?: Direction): void {
+    for (const d of only ? [only] : (['c2s', 's2c'] as const)) {
+      if (!(this.holds[d] & why)) continue;
+      this.holds[d] &= ~why;
+      if (this.holds[d] === 0 && !this.closed) {
+        if (d === 's2c') this.upstream.resume();
+        else this.client.resume?.();
+      }
+    }
+  }
+
+  /** After a message to the client: past the high-water mark, neither side is read until it drains. */
+  private checkClientBacklog(): void {
+    const b = this.client.backlog;
+    if (b !== undefined && b > SESSION_HIGH_WATER_BYTES) this.hold(Hold.ClientBacklog);
+  }
+
+  /** A notification was recorded: a session over its share of the audit queue stops reading that side. */
+  private checkShare(direction: Direction): void {
+    const sink = this.opts.audit;
+    if (!sink?.overShare?.(this.info.id) || this.holds[direction] & Hold.AuditShare) return;
+    this.hold(Hold.AuditShare, direction);
+    sink.whenUnderShare!(this.info.id, () => this.release(Hold.AuditShare, direction));
   }
 
   /** Refusals that need no inspection: shutting down, upstream gone, audit log full. */
@@ -272,7 +414,9 @@ export class Session {
     }
     if (this.upstreamDown) return new UpstreamUnavailable(this.info.server, this.upstreamDown);
     if (this.draining) return new UpstreamUnavailable(this.info.server, 'mcp-guard is shutting down; reconnect in a moment');
-    if (this.opts.audit?.full) return new RateLimited(1000, 'audit log queue is full');
+    const sink = this.opts.audit;
+    if (sink?.full) return new RateLimited(1000, sink.stalled !== undefined ? 'the audit log cannot be written' : 'audit log queue is full');
+    if (sink?.overShare?.(this.info.id)) return new RateLimited(1000, "this session's share of the audit log queue is full");
     return undefined;
   }
 
@@ -287,12 +431,12 @@ export class Session {
         // Refused request: answer its sender on its own id.
         const reply = renderError(msg.id!, err);
         if (toClient) this.toUpstream(reply);
-        else this.client.send(reply);
+        else this.emit(reply);
         this.audit({ direction, kind, method, note: ctx.audit, bytesIn: ctx.line.length, target: targetOf(method, msg.params), errorCode: err.code, overheadMs: spent });
       } else if (kind === 'response') {
         // Refused response: the requester gets the error instead of the result.
         const reply = renderError(msg.id!, err);
-        if (toClient) this.client.send(reply);
+        if (toClient) this.emit(reply);
         else this.toUpstream(reply);
         this.auditExchange(direction, pending!, ctx, arrived, spent, err.code);
       } else {
@@ -307,7 +451,7 @@ export class Session {
       const err = new ContentBlocked([], 'response', 'Blocked by mcp-guard: the upstream sent an ambiguous message (an object with the same key twice), so it was withheld.');
       ctx.audit = { ...ctx.audit, decision: 'block', stage: 'framing', reason: 'duplicate keys' };
       if (kind === 'response') {
-        this.client.send(renderError(msg.id!, err));
+        this.emit(renderError(msg.id!, err));
         this.auditExchange(direction, pending!, ctx, arrived, spent, err.code);
       } else {
         if (kind === 'request') this.toUpstream(renderError(msg.id!, err));
@@ -333,7 +477,7 @@ export class Session {
       } else {
         if (this.fromClient.has(key)) {
           // Duplicate id while the first is in flight: the answers could not be told apart.
-          this.client.send(renderError(msg.id!, new DuplicateId(msg.id!)));
+          this.emit(renderError(msg.id!, new DuplicateId(msg.id!)));
           return;
         }
         this.fromClient.set(key, p);
@@ -351,15 +495,17 @@ export class Session {
           table.delete(idKey(rid));
         }
       }
-      if (!this.auditAccepting()) {
-        // Nothing passes unaudited: with the audit log over its hard limit the notification is dropped.
-        this.log.error('audit log over its limit: notification dropped', { method });
+      if (!this.auditAccepting() || this.overHardShare()) {
+        // Nothing passes unaudited: with no room in the audit log (or past twice this session's
+        // share of it) the notification is dropped, and counted; the log summarises repeats.
+        this.droppedCount++;
+        this.log.warn('audit log has no room: notification dropped', { method, dropped: this.droppedCount });
         return;
       }
     } else if (!this.auditAccepting()) {
       const err = new RateLimited(1000, 'audit log queue is full');
       const reply = renderError(msg.id!, err);
-      if (toClient) this.client.send(reply);
+      if (toClient) this.emit(reply);
       else this.toUpstream(reply);
       return;
     }
@@ -369,6 +515,7 @@ export class Session {
     else this.toUpstream(line);
     if (kind === 'notification') {
       this.audit({ direction, kind, method, note: ctx.audit, bytesIn: ctx.line.length, bytesOut: line.length, overheadMs: spent, target: targetOf(method, ctx.msg.params) });
+      this.checkShare(direction);
     } else if (kind === 'response') {
       this.auditExchange(direction, pending!, ctx, arrived, spent, ctx.msg.error?.code, line.length);
     }
@@ -376,6 +523,11 @@ export class Session {
 
   private auditAccepting(): boolean {
     return this.opts.audit?.accepting ?? true;
+  }
+
+  private overHardShare(): boolean {
+    const sink = this.opts.audit;
+    return sink?.heldBy !== undefined && sink.heldBy(this.info.id) >= 2 * sink.share!;
   }
 
   /**
@@ -388,7 +540,7 @@ export class Session {
       this.held.push(line);
       return;
     }
-    this.client.send(line);
+    this.emit(line);
     if (progress) {
       this.held = [];
       setImmediate(() => this.releaseHeld());
@@ -402,8 +554,41 @@ export class Session {
       this.held = undefined;
       return;
     }
-    this.client.send(next);
+    this.emit(next);
     setImmediate(() => this.releaseHeld());
+  }
+
+  /**
+   * Every message for the client leaves here. With audit.durability: acknowledged it first waits
+   * for the commit of every row written so far (its own is written in the same synchronous run,
+   * right after this call, so the rows are counted a microtask later); order is kept.
+   */
+  private emit(line: Buffer): void {
+    if (this.durable) {
+      this.awaiting.push({ line, group: -1 });
+      if (!this.stamping) {
+        this.stamping = true;
+        queueMicrotask(this.stamp);
+      }
+      return;
+    }
+    this.client.send(line);
+    this.checkClientBacklog();
+  }
+
+  private readonly stamp = (): void => {
+    this.stamping = false;
+    const group = ++this.groups;
+    for (let i = this.awaiting.length - 1; i >= 0 && this.awaiting[i]!.group === -1; i--) this.awaiting[i]!.group = group;
+    this.opts.audit!.afterCommit!(() => this.committed(group));
+  };
+
+  private committed(group: number): void {
+    if (this.closed) return;
+    let i = 0;
+    while (i < this.awaiting.length && this.awaiting[i]!.group !== -1 && this.awaiting[i]!.group <= group) this.client.send(this.awaiting[i++]!.line);
+    if (i > 0) this.awaiting.splice(0, i);
+    this.checkClientBacklog();
   }
 
   private toUpstream(line: Buffer): void {
@@ -412,6 +597,7 @@ export class Session {
       return;
     }
     this.upstream.send(line);
+    if (this.upstream.backlog > SESSION_HIGH_WATER_BYTES) this.hold(Hold.UpstreamBacklog, 'c2s');
   }
 
   private timedOut(key: string, id: JsonRpcId, ms: number): void {
@@ -419,7 +605,7 @@ export class Session {
     if (!p) return;
     this.fromClient.delete(key);
     const err = new UpstreamUnavailable(this.info.server, `no answer within ${ms} ms`);
-    this.client.send(renderError(id, err));
+    this.emit(renderError(id, err));
     this.toUpstream(Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'timed out in mcp-guard' } })));
     this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision: 'error', stage: 'upstream', reason: 'timeout' }, bytesIn: p.bytesIn, errorCode: err.code });
   }
@@ -433,7 +619,7 @@ export class Session {
     for (const [key, p] of this.fromClient) {
       if (p.timer) clearTimeout(p.timer);
       const err = new UpstreamUnavailable(this.info.server, why);
-      this.client.send(renderError(parseIdKey(key), err));
+      this.emit(renderError(parseIdKey(key), err));
       this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision: 'error', stage: 'upstream', reason: why }, bytesIn: p.bytesIn, errorCode: err.code });
     }
     this.fromClient.clear();
@@ -445,7 +631,7 @@ export class Session {
     const note: AuditNote = { decision: 'block', stage: 'framing', reason: err.message };
     this.audit({ direction, kind: id === undefined ? 'notification' : 'request', method: '', note, bytesIn: line.length, errorCode: err.code });
     if (direction === 'c2s') {
-      if (id !== undefined) this.client.send(renderError(id, err));
+      if (id !== undefined) this.emit(renderError(id, err));
     } else {
       // The upstream broke the protocol; the client is not told about a message it never asked for.
       this.log.warn('upstream sent an invalid message; dropped', { reason: err.message, bytes: line.length });

@@ -28,8 +28,10 @@ export function createUpstream(name: string, cfg: ServerConfig, maxBytes: number
 class LazyUpstream implements Upstream {
   onLine: (line: Buffer) => void = () => {};
   onClose: (reason: string) => void = () => {};
+  onDrain: () => void = () => {};
   private real?: Upstream;
   private closed = false;
+  private paused = false;
 
   constructor(
     readonly server: string,
@@ -41,12 +43,28 @@ class LazyUpstream implements Upstream {
     if (this.closed) throw new Error('the session closed before its upstream started');
     u.onLine = (l) => this.onLine(l);
     u.onClose = (r) => this.onClose(r);
+    u.onDrain = () => this.onDrain();
+    if (this.paused) u.pause();
     this.real = u;
     await u.start();
   }
 
   send(line: Buffer): void {
     this.real?.send(line);
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.real?.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.real?.resume();
+  }
+
+  get backlog(): number {
+    return this.real?.backlog ?? 0;
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,9 @@
 // transports. One upstream MCP session per client session. Lines in, JSON objects to the SDK; JSON
 // objects from the SDK, lines out. Only the configured upstream token and headers go upstream:
 // nothing of the client's own credentials ever reaches this file.
+// Back-pressure: the SDK reads its event streams as fast as they come, so while the session is
+// paused the body of each event stream is gated: nothing more is read from the socket, and TCP
+// slows the upstream down. The backlog is what was sent and whose POST has not completed.
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -19,6 +22,10 @@ type Kind = 'streamable-http' | 'sse';
 export class HttpUpstream implements Upstream {
   onLine: (line: Buffer) => void = () => {};
   onClose: (reason: string) => void = () => {};
+  onDrain: () => void = () => {};
+  /** While paused: the promise event-stream bodies wait on before each read. */
+  private gate?: { promise: Promise<void>; open: () => void };
+  private sending = 0;
   private transport?: Transport;
   private closed = false;
   private gone = false;
@@ -52,7 +59,7 @@ export class HttpUpstream implements Upstream {
 
   async start(): Promise<void> {
     const requestInit: RequestInit = { headers: this.headers() };
-    const fetch = retryOnReset;
+    const fetch: typeof globalThis.fetch = async (url, init) => this.gated(await retryOnReset(url, init));
     const t: Transport =
       this.kind === 'sse'
         ? new SSEClientTransport(this.url, { requestInit, fetch })
@@ -95,8 +102,14 @@ export class HttpUpstream implements Upstream {
       return; // the session only forwards messages it parsed; nothing to do with a broken one
     }
     const isInit = msg && msg.method === 'initialize' && msg.id !== undefined;
+    const bytes = line.length;
+    this.sending += bytes;
+    const sent = () => {
+      this.sending -= bytes;
+      this.onDrain();
+    };
     if (isInit) {
-      const p = this.post(msg, true);
+      const p = this.post(msg, true).finally(sent);
       this.initialised = p.then(
         () => {},
         () => {},
@@ -104,10 +117,46 @@ export class HttpUpstream implements Upstream {
       return;
     }
     if (this.initialised) {
-      void this.initialised.then(() => this.post(msg, false));
+      void this.initialised.then(() => this.post(msg, false)).finally(sent);
     } else {
-      void this.post(msg, false);
+      void this.post(msg, false).finally(sent);
     }
+  }
+
+  pause(): void {
+    if (this.gate) return;
+    let open!: () => void;
+    const promise = new Promise<void>((r) => (open = r));
+    this.gate = { promise, open };
+  }
+
+  resume(): void {
+    const g = this.gate;
+    this.gate = undefined;
+    g?.open();
+  }
+
+  get backlog(): number {
+    return this.sending;
+  }
+
+  /** An event-stream response whose body is read only while the session is not paused. */
+  private gated(res: Response): Response {
+    if (!res.ok || !res.body || !(res.headers.get('content-type') ?? '').includes('text/event-stream')) return res;
+    const reader = res.body.getReader();
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull: async (ctrl) => {
+          while (this.gate) await this.gate.promise;
+          const { done, value } = await reader.read();
+          if (done) ctrl.close();
+          else ctrl.enqueue(value);
+        },
+        cancel: (reason) => reader.cancel(reason),
+      },
+      { highWaterMark: 0 },
+    );
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
   }
 
   /** One POST; the connect timeout bounds the first one (the upstream's answer to `initialize`). */

@@ -20,7 +20,9 @@ export function upstreamEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 export class StdioUpstream implements Upstream {
   onLine: (line: Buffer) => void = () => {};
   onClose: (reason: string) => void = () => {};
+  onDrain: () => void = () => {};
   private child?: ChildProcess;
+  private paused = false;
   private out?: LineWriter;
   private closed = false;
   private exited?: Promise<void>;
@@ -43,6 +45,7 @@ export class StdioUpstream implements Upstream {
       });
       this.child = child;
       this.out = new LineWriter(child.stdin!, 'daemon-to-upstream');
+      this.out.onDrain = () => this.onDrain();
       let started = false;
       this.exited = new Promise((res) => child.once('close', () => res()));
       const splitter = new LineSplitter(this.maxBytes, {
@@ -53,6 +56,7 @@ export class StdioUpstream implements Upstream {
         hop('daemon-from-upstream');
         splitter.push(c);
       });
+      if (this.paused) child.stdout!.pause();
       const errSplitter = new LineSplitter(64 * 1024, {
         line: (l) => this.log.info(this.cleanLog(l.toString('utf8')), { stream: 'upstream-stderr' }),
         oversize: () => {},
@@ -79,6 +83,20 @@ export class StdioUpstream implements Upstream {
   send(line: Buffer): void {
     if (this.closed || !this.out) return;
     this.out.push(line);
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.child?.stdout?.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.child?.stdout?.resume();
+  }
+
+  get backlog(): number {
+    return this.out?.backlog ?? 0;
   }
 
   async close(): Promise<void> {

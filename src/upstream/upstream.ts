@@ -13,4 +13,14 @@ export interface Upstream {
   onLine: (line: Buffer) => void;
   /** Set by the session: the upstream went away (crash, exit, connection lost). */
   onClose: (reason: string) => void;
+  /**
+   * Back-pressure: stop reading the upstream's messages (its client is not keeping up, or its
+   * session is over its share) and go on. A paused upstream is left to block on its own writes.
+   */
+  pause(): void;
+  resume(): void;
+  /** Bytes sent that the upstream has not taken yet. */
+  readonly backlog: number;
+  /** Set by the session: the upstream took what was sent (the backlog drained). */
+  onDrain: () => void;
 }
