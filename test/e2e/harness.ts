@@ -23,8 +23,9 @@ export class GuardEnv {
   readonly recordFile: string;
   private clients: Client[] = [];
 
-  constructor(yaml: (env: GuardEnv) => string) {
-    this.dir = mkdtempSync(join(tmpdir(), 'mg-'));
+  /** `under`: where the temp directory is made (e.g. a small tmpfs for full-disk tests). */
+  constructor(yaml: (env: GuardEnv) => string, opts: { under?: string } = {}) {
+    this.dir = mkdtempSync(join(opts.under ?? tmpdir(), 'mg-'));
     this.home = join(this.dir, 'home');
     this.configPath = join(this.dir, 'mcp-guard.yaml');
     this.recordFile = join(this.dir, 'recorded.jsonl');
