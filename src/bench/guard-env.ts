@@ -42,7 +42,7 @@ export interface UpstreamSpec {
  * runs its bookkeeping without ever refusing; permissions allow the bench's calls through a rule
  * that still has to be evaluated. Returned as JSON text, which is valid YAML.
  */
-export function benchConfig(opts: { home: string; name: string; upstream: UpstreamSpec; stages: Set<StageName>; auditPath: string; policy?: Record<string, unknown>; extra?: Record<string, unknown> }): string {
+export function benchConfig(opts: { home: string; name: string; upstream: UpstreamSpec; stages: Set<StageName>; auditPath: string; policy?: Record<string, unknown>; extra?: Record<string, unknown>; durability?: 'buffered' | 'acknowledged' }): string {
   const policy: Record<string, unknown> = { ...(opts.policy ?? {}) };
   if (opts.stages.has('permissions') && !policy.permissions) {
     policy.permissions = { allowed_tools: ['echo', 'leak', 'sample', 'read_*', '*'], denied_tools: ['delete_*', 'drop_database'], denied_resources: ['file:///etc/**', '**/.env'] };
@@ -57,7 +57,7 @@ export function benchConfig(opts: { home: string; name: string; upstream: Upstre
     servers: { [opts.name]: server },
     daemon: { home: opts.home, log_level: 'warn', shutdown_timeout: 2 },
     pii: { enabled: opts.stages.has('pii') },
-    audit: { enabled: opts.stages.has('audit'), path: opts.auditPath },
+    audit: { enabled: opts.stages.has('audit'), path: opts.auditPath, ...(opts.durability ? { durability: opts.durability } : {}) },
     ...(opts.extra ?? {}),
   };
   return JSON.stringify(cfg, null, 2) + '\n';

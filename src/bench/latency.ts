@@ -1,6 +1,8 @@
 // The latency bench: one upstream measured three ways in the same run, batches interleaved so that
 // machine drift cancels — DIRECT (the upstream's own stdio), PROXIED (real bridge + real daemon with
-// the chosen stages) and FLOOR (a bare byte relay over the same process and socket path).
+// the chosen stages) and FLOOR (a bare byte relay over the same process and socket path). With
+// --durability buffered,acknowledged a fourth target, ACKED, is a second daemon whose answers wait
+// for the commit of their audit rows (audit.durability: acknowledged), measured in the same rounds.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -13,7 +15,14 @@ import { BenchHome, ECHO_SERVER, RELAY, STAGES, benchConfig, cpuMicros, parsePip
 import { percentile, summarize, type LatencySummary } from './stats.js';
 
 export const TARGETS = ['direct', 'proxied', 'floor'] as const;
-export type TargetName = (typeof TARGETS)[number];
+export type BaseTarget = (typeof TARGETS)[number];
+export type TargetName = BaseTarget | 'acked';
+export type Durability = 'buffered' | 'acknowledged';
+
+/** The targets of a report: the three, and `acked` when it measured both durability settings. */
+export function targetsOf(r: { cells: readonly CellResult[] }): TargetName[] {
+  return r.cells.some((c) => c.targets.acked) ? [...TARGETS, 'acked'] : [...TARGETS];
+}
 
 export interface LatencyOptions {
   requests: number;
@@ -30,6 +39,8 @@ export interface LatencyOptions {
   progress?: (line: string) => void;
   /** A request unanswered this long counts as an error instead of stalling the run (default 60 s). */
   timeoutMs?: number;
+  /** audit.durability of the proxied daemon; both: a second daemon, target `acked` (default buffered). */
+  durability?: Durability[];
 }
 
 export interface TargetResult {
@@ -49,8 +60,11 @@ export interface CellResult {
   size: number;
   concurrency: number;
   method: string;
-  targets: Record<TargetName, TargetResult>;
+  targets: Record<BaseTarget, TargetResult> & { acked?: TargetResult };
   overhead: { p50: number; p99: number };
+  /** With target `acked`: its overhead over direct (audit.durability: acknowledged). */
+  ackedOverhead?: { p50: number; p99: number };
+  ackedOverheadP50RoundMedian?: number;
   floorOverhead: { p50: number; p99: number };
   /** Overhead divided by the floor's overhead (1 = as good as a bare relay). */
   ratio: { p50: number; p99: number };
@@ -178,8 +192,14 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
   // (an npx download), so `initialize` gets at least two minutes.
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const initTimeoutMs = Math.max(timeoutMs, 120_000);
+  const durability = opts.durability?.length ? opts.durability : (['buffered'] as Durability[]);
+  if (durability.includes('acknowledged') && !stages.has('audit')) throw new Error('--durability acknowledged needs the audit stage in --pipeline (it waits for audit commits)');
+  const both = durability.includes('buffered') && durability.includes('acknowledged');
   const home = new BenchHome();
-  home.writeConfig(benchConfig({ home: home.home, name: 'bench', upstream, stages, auditPath: join(home.dir, 'audit.db') }));
+  home.writeConfig(benchConfig({ home: home.home, name: 'bench', upstream, stages, auditPath: join(home.dir, 'audit.db'), durability: both ? 'buffered' : durability[0] }));
+  // Both settings: a second daemon of its own (the setting is the daemon's), same upstream and stages.
+  const ackHome = both ? new BenchHome() : undefined;
+  ackHome?.writeConfig(benchConfig({ home: ackHome.home, name: 'bench', upstream, stages, auditPath: join(ackHome.dir, 'audit.db'), durability: 'acknowledged' }));
   const relayDaemon = spawn(process.execPath, [RELAY, 'daemon', join(home.dir, 'floor.sock'), '--', upstream.command, ...upstream.args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...(upstream.env ?? {}) },
@@ -215,6 +235,13 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
     targets.push({ name: 'direct', client: direct, farPid: direct.pid });
     targets.push({ name: 'proxied', client: proxied, farPid: daemonPid, nearPid: proxied.pid });
     targets.push({ name: 'floor', client: floor, farPid: relayDaemon.pid, nearPid: floor.pid });
+    if (ackHome) {
+      say('starting the daemon with audit.durability: acknowledged');
+      const acked = ackHome.bridge('bench', { fastPath: true, timeoutMs: initTimeoutMs });
+      const r = await acked.initialize();
+      if (!r.ok) throw new Error(`acked: initialize failed: ${JSON.stringify(r.msg?.error ?? r.msg)}\n${ackHome.daemonLog().slice(-2000)}`);
+      targets.push({ name: 'acked', client: acked, farPid: ackHome.daemonPid(), nearPid: acked.pid });
+    }
     for (const t of targets) t.client.timeoutMs = timeoutMs;
     let daemonStatus: Record<string, unknown> | undefined;
     try {
@@ -252,7 +279,7 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
       kind: 'mcp-guard-latency',
       when: new Date().toISOString(),
       machine: await machine(),
-      options: { requests: opts.requests, warmup: opts.warmup, serviceWarmup, sizes: opts.sizes, concurrency: opts.concurrency, pipeline: opts.pipeline, server: opts.server, config: opts.config, tool: opts.tool },
+      options: { requests: opts.requests, warmup: opts.warmup, serviceWarmup, sizes: opts.sizes, concurrency: opts.concurrency, pipeline: opts.pipeline, server: opts.server, config: opts.config, tool: opts.tool, durability },
       pipeline: [...stages],
       upstream: upstreamName,
       daemonStatus,
@@ -264,7 +291,7 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
     await Promise.allSettled(opened.map((c) => c.close()));
     relayDaemon.kill('SIGTERM');
     unhook();
-    await home.close();
+    await Promise.all([home.close(), ackHome?.close()]);
   }
 }
 
@@ -297,6 +324,7 @@ async function runCell(targets: Target[], method: string, params: string, size: 
   const acc = new Map<TargetName, { samples: number[]; wall: number; n: number; errors: number; firstError?: string; far: number; near: number; cpuOk: boolean }>();
   for (const t of targets) acc.set(t.name, { samples: [], wall: 0, n: 0, errors: 0, far: 0, near: 0, cpuOk: true });
   const roundOverheads: number[] = [];
+  const ackedRoundOverheads: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const n = Math.min(batchSize, opts.requests - r * batchSize);
     const roundP50: Partial<Record<TargetName, number>> = {};
@@ -321,8 +349,9 @@ async function runCell(targets: Target[], method: string, params: string, size: 
       roundP50[t.name] = percentile(Float64Array.from(b.samples).sort(), 50);
     }
     roundOverheads.push(roundP50.proxied! - roundP50.direct!);
+    if (roundP50.acked !== undefined) ackedRoundOverheads.push(roundP50.acked - roundP50.direct!);
   }
-  const res = {} as Record<TargetName, TargetResult>;
+  const res = {} as CellResult['targets'];
   for (const t of targets) {
     const a = acc.get(t.name)!;
     const sorted = Float64Array.from(a.samples).sort();
@@ -345,6 +374,8 @@ async function runCell(targets: Target[], method: string, params: string, size: 
   const f = res.floor.latency;
   const overhead = { p50: round1(p.p50 - d.p50), p99: round1(p.p99 - d.p99) };
   const floorOverhead = { p50: round1(f.p50 - d.p50), p99: round1(f.p99 - d.p99) };
+  const median = (xs: number[]) => round1([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
+  const a = res.acked?.latency;
   return {
     size,
     concurrency: conc,
@@ -353,7 +384,8 @@ async function runCell(targets: Target[], method: string, params: string, size: 
     overhead,
     floorOverhead,
     ratio: { p50: overheadRatio(overhead.p50, floorOverhead.p50), p99: overheadRatio(overhead.p99, floorOverhead.p99) },
-    overheadP50RoundMedian: round1([...roundOverheads].sort((a, b) => a - b)[Math.floor(roundOverheads.length / 2)]!),
+    overheadP50RoundMedian: median(roundOverheads),
+    ...(a ? { ackedOverhead: { p50: round1(a.p50 - d.p50), p99: round1(a.p99 - d.p99) }, ackedOverheadP50RoundMedian: median(ackedRoundOverheads) } : {}),
   };
 }
 

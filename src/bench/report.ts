@@ -1,6 +1,6 @@
 // Renders a latency report three ways: a plain table for a terminal, Markdown for REPORT.md, and a
 // self-contained HTML page with inline SVG charts (no scripts, no network) for a browser.
-import { fmtSize, TARGETS, type CellResult, type GoalCheck, type LatencyReport, type TargetName } from './latency.js';
+import { fmtSize, targetsOf, type CellResult, type GoalCheck, type LatencyReport, type TargetName } from './latency.js';
 
 const us = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x >= 10_000 ? `${(x / 1000).toFixed(1)}ms` : `${Math.round(x)}`);
 const num = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x.toLocaleString('en-US'));
@@ -13,9 +13,10 @@ export function pad(rows: string[][], left = 2): string {
 
 function latencyRows(r: LatencyReport): string[][] {
   const rows = [['size', 'conc', 'target', 'p50', 'p90', 'p99', 'p99.9', 'max', 'req/s', 'cpu µs/req', 'errors']];
+  const targets = targetsOf(r);
   for (const c of r.cells) {
-    for (const t of TARGETS) {
-      const x = c.targets[t];
+    for (const t of targets) {
+      const x = c.targets[t]!;
       const cpu = x.daemonCpuUsPerReq !== undefined ? `${x.daemonCpuUsPerReq}${x.bridgeCpuUsPerReq !== undefined ? ` (+${x.bridgeCpuUsPerReq})` : ''}` : '-';
       rows.push([t === 'direct' ? fmtSize(c.size) : '', t === 'direct' ? String(c.concurrency) : '', t, us(x.latency.p50), us(x.latency.p90), us(x.latency.p99), us(x.latency.p999), us(x.latency.max), num(x.throughput), cpu, String(x.errors)]);
     }
@@ -24,11 +25,20 @@ function latencyRows(r: LatencyReport): string[][] {
 }
 
 function overheadRows(r: LatencyReport): string[][] {
-  const rows = [['size', 'conc', 'overhead p50', 'floor p50', 'ratio p50', 'overhead p99', 'floor p99', 'ratio p99', 'p50 (round median)']];
+  const acked = targetsOf(r).includes('acked');
+  const rows = [['size', 'conc', 'overhead p50', 'floor p50', 'ratio p50', 'overhead p99', 'floor p99', 'ratio p99', 'p50 (round median)', ...(acked ? ['acked p50', 'acked p99', 'acked p50 (round median)'] : [])]];
   for (const c of r.cells) {
-    rows.push([fmtSize(c.size), String(c.concurrency), us(c.overhead.p50), us(c.floorOverhead.p50), rat(c.ratio.p50), us(c.overhead.p99), us(c.floorOverhead.p99), rat(c.ratio.p99), us(c.overheadP50RoundMedian)]);
+    rows.push([
+      fmtSize(c.size), String(c.concurrency), us(c.overhead.p50), us(c.floorOverhead.p50), rat(c.ratio.p50), us(c.overhead.p99), us(c.floorOverhead.p99), rat(c.ratio.p99), us(c.overheadP50RoundMedian),
+      ...(acked ? [us(c.ackedOverhead?.p50), us(c.ackedOverhead?.p99), us(c.ackedOverheadP50RoundMedian)] : []),
+    ]);
   }
   return rows;
+}
+
+const OVERHEAD_TITLE = 'Overhead over direct in µs (proxied − direct; floor = bare byte relay − direct; ratio = overhead / floor overhead';
+function overheadTitle(r: LatencyReport): string {
+  return `${OVERHEAD_TITLE}${targetsOf(r).includes('acked') ? "; acked = proxied with audit.durability: acknowledged − direct, same rounds" : ''})`;
 }
 
 const verdict = (g: GoalCheck) => (g.met === undefined ? 'not measured' : g.met ? 'met' : 'MISSED');
@@ -60,14 +70,14 @@ export function header(r: LatencyReport): string {
 }
 
 export function renderTable(r: LatencyReport): string {
-  const errs = r.cells.flatMap((c) => TARGETS.filter((t) => c.targets[t].errors > 0).map((t) => `  ${fmtSize(c.size)} c${c.concurrency} ${t}: ${c.targets[t].errors} errors, first: ${c.targets[t].firstError}`));
+  const errs = r.cells.flatMap((c) => targetsOf(r).filter((t) => c.targets[t]!.errors > 0).map((t) => `  ${fmtSize(c.size)} c${c.concurrency} ${t}: ${c.targets[t]!.errors} errors, first: ${c.targets[t]!.firstError}`));
   return [
     header(r),
     '',
     'Latency in µs (cpu: daemon-side process per request, + bridge-side process)',
     pad(latencyRows(r), 3),
     '',
-    'Overhead over direct in µs (proxied − direct; floor = bare byte relay − direct; ratio = overhead / floor overhead)',
+    overheadTitle(r),
     pad(overheadRows(r)),
     '',
     GOALS_TITLE,
@@ -104,7 +114,7 @@ export function renderMarkdown(r: LatencyReport): string {
 
 // ---- HTML -----------------------------------------------------------------------------------
 
-const COLORS: Record<TargetName, string> = { direct: '#2b7bb9', proxied: '#d9534f', floor: '#5cb85c' };
+const COLORS: Record<TargetName, string> = { direct: '#2b7bb9', proxied: '#d9534f', floor: '#5cb85c', acked: '#9b59b6' };
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 function axisTicksLog(lo: number, hi: number): number[] {
@@ -119,14 +129,15 @@ function axisTicksLog(lo: number, hi: number): number[] {
 /** Latency distribution: x = latency (log), y = percentile, one line per target. */
 function cdfSvg(c: CellResult): string {
   const W = 420, H = 220, L = 46, R = 10, T = 22, B = 34;
-  const all = TARGETS.flatMap((t) => c.targets[t].quantiles.filter((v) => v > 0));
+  const targets = targetsOf({ cells: [c] });
+  const all = targets.flatMap((t) => c.targets[t]!.quantiles.filter((v) => v > 0));
   const lo = Math.max(1, Math.min(...all) * 0.9);
   const hi = Math.max(...all) * 1.1;
   const x = (v: number) => L + ((Math.log(Math.max(v, lo)) - Math.log(lo)) / (Math.log(hi) - Math.log(lo))) * (W - L - R);
   const y = (p: number) => T + (1 - p / 100) * (H - T - B);
   const pcts = [...Array.from({ length: 101 }, (_, i) => i), 99.5, 99.9];
-  const lines = TARGETS.map((t) => {
-    const q = c.targets[t].quantiles;
+  const lines = targets.map((t) => {
+    const q = c.targets[t]!.quantiles;
     const pts = pcts.map((p, i) => [x(q[i]!), y(p)] as const).sort((a, b) => a[1] - b[1] || a[0] - b[0]);
     return `<polyline fill="none" stroke="${COLORS[t]}" stroke-width="1.6" points="${pts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' ')}"/>`;
   }).join('');
@@ -139,13 +150,14 @@ function cdfSvg(c: CellResult): string {
 function sweepSvg(cells: CellResult[], title: string, metric: (c: CellResult, t: TargetName) => number, unit: string): string {
   const W = 420, H = 220, L = 56, R = 10, T = 22, B = 34;
   const xs = cells.map((c) => c.concurrency);
-  const vals = cells.flatMap((c) => TARGETS.map((t) => metric(c, t))).filter((v) => Number.isFinite(v) && v > 0);
+  const targets = targetsOf({ cells });
+  const vals = cells.flatMap((c) => targets.map((t) => metric(c, t))).filter((v) => Number.isFinite(v) && v > 0);
   if (!vals.length) return '';
   const lo = Math.min(...vals) * 0.8;
   const hi = Math.max(...vals) * 1.2;
   const x = (i: number) => (xs.length === 1 ? (W + L) / 2 : L + (i / (xs.length - 1)) * (W - L - R));
   const y = (v: number) => T + (1 - (Math.log(v) - Math.log(lo)) / (Math.log(hi) - Math.log(lo))) * (H - T - B);
-  const lines = TARGETS.map((t) => {
+  const lines = targets.map((t) => {
     const pts = cells.map((c, i) => [x(i), y(Math.max(metric(c, t), lo))] as const);
     return `<polyline fill="none" stroke="${COLORS[t]}" stroke-width="2" points="${pts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' ')}"/>${pts.map(([a, b]) => `<circle cx="${a.toFixed(1)}" cy="${b.toFixed(1)}" r="3" fill="${COLORS[t]}"/>`).join('')}`;
   }).join('');
@@ -160,13 +172,13 @@ function htmlTable(rows: string[][], numeric = (i: number) => i >= 2): string {
 }
 
 export function renderHtml(r: LatencyReport): string {
-  const legend = TARGETS.map((t) => `<span style="color:${COLORS[t]}">■</span> ${t}`).join(' &nbsp; ');
+  const legend = targetsOf(r).map((t) => `<span style="color:${COLORS[t]}">■</span> ${t}`).join(' &nbsp; ');
   const sizes = [...new Set(r.cells.map((c) => c.size))];
   const sweeps = sizes
     .map((s) => {
       const cells = r.cells.filter((c) => c.size === s);
       if (cells.length < 2) return '';
-      return `<div class="row">${sweepSvg(cells, `${fmtSize(s)}: p50 latency`, (c, t) => c.targets[t].latency.p50, 'µs')}${sweepSvg(cells, `${fmtSize(s)}: p99 latency`, (c, t) => c.targets[t].latency.p99, 'µs')}${sweepSvg(cells, `${fmtSize(s)}: throughput (req/s)`, (c, t) => c.targets[t].throughput, 'req/s')}</div>`;
+      return `<div class="row">${sweepSvg(cells, `${fmtSize(s)}: p50 latency`, (c, t) => c.targets[t]!.latency.p50, 'µs')}${sweepSvg(cells, `${fmtSize(s)}: p99 latency`, (c, t) => c.targets[t]!.latency.p99, 'µs')}${sweepSvg(cells, `${fmtSize(s)}: throughput (req/s)`, (c, t) => c.targets[t]!.throughput, 'req/s')}</div>`;
     })
     .join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>mcp-guard bench</title><style>
@@ -179,7 +191,7 @@ table{border-collapse:collapse;font-size:12px}td,th{padding:2px 8px;border-botto
 <h2>Latency distributions</h2><div class="row">${r.cells.map(cdfSvg).join('')}</div>
 ${sweeps ? `<h2>Concurrency sweep</h2>${sweeps}` : ''}
 <h2>Latency (µs)</h2>${htmlTable(latencyRows(r))}
-<h2>Overhead over direct (µs)</h2>${htmlTable(overheadRows(r))}
+<h2>${esc(overheadTitle(r))}</h2>${htmlTable(overheadRows(r))}
 <h2>${esc(GOALS_TITLE)}</h2>${htmlTable(goalRows(r), (i) => i === 1)}
 </body></html>
 `;

@@ -3,7 +3,7 @@
 import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { TARGETS, runLatency } from '../bench/latency.js';
+import { runLatency, targetsOf, type Durability } from '../bench/latency.js';
 import { renderHtml, renderTable } from '../bench/report.js';
 import { stopOnInterrupt } from '../bench/guard-env.js';
 
@@ -61,7 +61,8 @@ export function registerBench(program: Command): void {
     .option('--json [file]', 'print the report as JSON (to stdout, or to file)')
     .option('--html <file>', 'write a self-contained HTML report with charts')
     .option('--timeout <s>', 'a request unanswered this long counts as an error', '60')
-    .action(async (o: { requests: string; warmup: string; size: string; concurrency: string; pipeline: string; server?: string; config?: string; tool?: string; arg: string; json?: string | boolean; html?: string; timeout: string }) => {
+    .option('--durability <list>', 'audit.durability of the proxied daemon: buffered, acknowledged, or buffered,acknowledged (both in the same run: a second daemon, target "acked")', 'buffered')
+    .action(async (o: { requests: string; warmup: string; size: string; concurrency: string; pipeline: string; server?: string; config?: string; tool?: string; arg: string; json?: string | boolean; html?: string; timeout: string; durability: string }) => {
       const fail = (m: string) => {
         process.stderr.write(`mcp-guard bench: ${m}\n`);
         process.exit(2);
@@ -71,7 +72,13 @@ export function registerBench(program: Command): void {
       let requests = 0;
       let warmup = 0;
       let timeoutMs = 0;
+      let durability: Durability[] = [];
       try {
+        durability = o.durability.split(',').map((x) => {
+          const d = x.trim();
+          if (d !== 'buffered' && d !== 'acknowledged') throw new Error(`bad --durability '${x}' (buffered, acknowledged, or both comma separated)`);
+          return d;
+        });
         sizes = parseSizes(o.size);
         concurrency = parseInts(o.concurrency, 'concurrency');
         [requests] = parseInts(o.requests, 'request count');
@@ -90,7 +97,7 @@ export function registerBench(program: Command): void {
         : undefined;
       // Registered before the run's own stops, so the line is said first (and clears the progress line).
       const unhook = stopOnInterrupt(() => process.stderr.write(`${tty ? '\r\x1b[K' : ''}mcp-guard bench: interrupted; stopping the daemon and relay of this run\n`));
-      const report = await runLatency({ requests, warmup, sizes, concurrency, pipeline: o.pipeline, server: o.server, config: o.config, tool: o.tool, arg: o.arg, progress, timeoutMs }).catch((err) => {
+      const report = await runLatency({ requests, warmup, sizes, concurrency, pipeline: o.pipeline, server: o.server, config: o.config, tool: o.tool, arg: o.arg, progress, timeoutMs, durability }).catch((err) => {
         if (tty) process.stderr.write('\r\x1b[K');
         fail((err as Error).message);
         throw err;
@@ -116,7 +123,7 @@ export function registerBench(program: Command): void {
         process.stdout.write(renderTable(report));
       }
       // Figures of a path that failed are not a measurement: a script or CI job must see it.
-      const failed = report.cells.some((c) => TARGETS.some((t) => c.targets[t].errors > 0));
+      const failed = report.cells.some((c) => targetsOf(report).some((t) => c.targets[t]!.errors > 0));
       if (failed) {
         process.stderr.write('mcp-guard bench: some requests failed (see ERRORS); the figures of those cells do not measure a working path\n');
         process.exitCode = 1;

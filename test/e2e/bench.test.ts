@@ -164,6 +164,23 @@ test('an interrupted detection suite leaves no daemon and no files, whatever its
   }
 });
 
+test('--durability buffered,acknowledged measures a second daemon whose answers wait for their audit commit, in the same rounds', () => {
+  const r = bench(['--durability', 'buffered,acknowledged', '--size', '1k', '--concurrency', '1,4', '-n', '40', '--warmup', '5', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const rep = JSON.parse(r.stdout);
+  assert.deepEqual(rep.options.durability, ['buffered', 'acknowledged']);
+  for (const c of rep.cells) {
+    assert.equal(c.targets.acked.errors, 0, c.targets.acked.firstError ?? '');
+    assert.equal(c.targets.acked.latency.n, 40);
+    assert.ok(c.targets.acked.daemonCpuUsPerReq > 0, 'the second daemon is measured, not the first');
+    assert.ok(Number.isFinite(c.ackedOverhead.p50) && Number.isFinite(c.ackedOverheadP50RoundMedian));
+  }
+  const table = bench(['--durability', 'buffered,acknowledged', '--size', '1k', '--concurrency', '1', '-n', '20', '--warmup', '2']);
+  assert.equal(table.status, 0, table.stderr);
+  assert.match(table.stdout, /^ +acked +\d/m);
+  assert.match(table.stdout, /acked p50 \(round median\)/);
+});
+
 test('bad bench options are refused with a message and exit 2', () => {
   for (const [args, msg] of [
     [['--pipeline', 'pii,bogus'], /unknown pipeline stage 'bogus'/],
@@ -175,6 +192,8 @@ test('bad bench options are refused with a message and exit 2', () => {
     // Report files are checked before the run, not after a minute of measuring.
     [['--html', join(tmpdir(), 'mg-no-such-dir', 'r.html')], /--html .*r\.html: cannot create it in .*mg-no-such-dir \(ENOENT\)/],
     [['--json', tmpdir()], /--json .*: is a directory/],
+    [['--durability', 'buffered,sometimes'], /bad --durability 'sometimes'/],
+    [['--durability', 'acknowledged', '--pipeline', 'pii'], /--durability acknowledged needs the audit stage/],
   ] as const) {
     const r = bench([...args, '-n', '5']);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
