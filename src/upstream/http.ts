@@ -4,7 +4,10 @@
 // nothing of the client's own credentials ever reaches this file.
 // Back-pressure: the SDK reads its event streams as fast as they come, so while the session is
 // paused the body of each event stream is gated: nothing more is read from the socket, and TCP
-// slows the upstream down. The backlog is what was sent and whose POST has not completed.
+// slows the upstream down. The backlog is what was sent and whose POST has not completed. A
+// message half read is held in memory until its end arrives, so only READING_STREAMS streams may
+// go on reading in the middle of an event at once (many answers in flight, each on its own POST
+// stream, would otherwise all be read in parallel, up to their whole size).
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -13,6 +16,15 @@ import type { ServerConfig } from '../config/schema.js';
 import type { Logger } from '../protocol/log.js';
 import type { Upstream } from './upstream.js';
 import { UpstreamUnavailable, renderError } from '../protocol/errors.js';
+
+/** Event streams that may read on in the middle of an event at once (each holds a partial message). */
+const READING_STREAMS = 8;
+
+/** The chunk ends an SSE event (a blank line): what was read so far is whole messages. */
+function endsEvent(b: Uint8Array): boolean {
+  const n = b.length;
+  return n >= 2 && b[n - 1] === 0x0a && (b[n - 2] === 0x0a || (n >= 4 && b[n - 2] === 0x0d && b[n - 3] === 0x0a));
+}
 
 /** Prefix of the ids of our own liveness pings; their answers never reach the session. */
 const PROBE_PREFIX = 'mcp-guard-probe-';
@@ -26,6 +38,9 @@ export class HttpUpstream implements Upstream {
   /** While paused: the promise event-stream bodies wait on before each read. */
   private gate?: { promise: Promise<void>; open: () => void };
   private sending = 0;
+  /** Streams reading in the middle of an event, and those waiting for their turn to. */
+  private midEvent = 0;
+  private readonly turnWaiters: (() => void)[] = [];
   private transport?: Transport;
   private closed = false;
   private gone = false;
@@ -59,7 +74,7 @@ export class HttpUpstream implements Upstream {
 
   async start(): Promise<void> {
     const requestInit: RequestInit = { headers: this.headers() };
-    const fetch: typeof globalThis.fetch = async (url, init) => this.gated(await retryOnReset(url, init));
+    const fetch: typeof globalThis.fetch = async (url, init) => this.gated(await retryOnReset(url, init), init?.method === 'GET');
     const t: Transport =
       this.kind === 'sse'
         ? new SSEClientTransport(this.url, { requestInit, fetch })
@@ -140,19 +155,51 @@ export class HttpUpstream implements Upstream {
     return this.sending;
   }
 
-  /** An event-stream response whose body is read only while the session is not paused. */
-  private gated(res: Response): Response {
+  /**
+   * An event-stream response whose body is read only while the session is not paused, and, in the
+   * middle of an event, only with one of READING_STREAMS turns. The standalone GET stream (one,
+   * long-lived) needs no turn.
+   */
+  private gated(res: Response, standalone: boolean): Response {
     if (!res.ok || !res.body || !(res.headers.get('content-type') ?? '').includes('text/event-stream')) return res;
     const reader = res.body.getReader();
+    let mid = false;
+    let turn = false;
+    const leave = () => {
+      if (!turn) return;
+      turn = false;
+      this.midEvent--;
+      this.turnWaiters.shift()?.();
+    };
     const body = new ReadableStream<Uint8Array>(
       {
         pull: async (ctrl) => {
           while (this.gate) await this.gate.promise;
-          const { done, value } = await reader.read();
-          if (done) ctrl.close();
-          else ctrl.enqueue(value);
+          if (mid && !turn && !standalone) {
+            while (this.midEvent >= READING_STREAMS) await new Promise<void>((r) => this.turnWaiters.push(r));
+            this.midEvent++;
+            turn = true;
+          }
+          let r: Awaited<ReturnType<typeof reader.read>>;
+          try {
+            r = await reader.read();
+          } catch (err) {
+            leave();
+            throw err;
+          }
+          if (r.done) {
+            leave();
+            ctrl.close();
+            return;
+          }
+          ctrl.enqueue(r.value);
+          mid = !endsEvent(r.value);
+          if (!mid) leave();
         },
-        cancel: (reason) => reader.cancel(reason),
+        cancel: (reason) => {
+          leave();
+          return reader.cancel(reason);
+        },
       },
       { highWaterMark: 0 },
     );

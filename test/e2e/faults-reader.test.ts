@@ -2,26 +2,49 @@
 // 892 MB with 300 MB of answers pending). Now, past the session's high-water mark, the daemon stops
 // reading that session's upstream (which then blocks on its own stdout) and its client, and only
 // that session: another session goes on, and once the client reads again every answer arrives.
+// Both upstream transports: a stdio child (left blocked on its stdout) and a Streamable HTTP server
+// answering on event streams (their bodies are no longer read).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { GuardEnv, MAIN, NODE, ROOT, recordingServer, waitFor } from './harness.js';
 import { rssMb, statusOf } from '../fixtures/faults/daemon-probe.js';
 
 const FAULT_SERVER = join(ROOT, 'dist/test/fixtures/faults/fault-server.js');
+const FAULT_HTTP_SERVER = join(ROOT, 'dist/test/fixtures/faults/fault-http-server.js');
 const ANSWERS = 300;
 const ANSWER_BYTES = 1024 * 1024;
 
-test('a client that stops reading: its upstream is paused, the daemon stays small, other sessions go on, nothing is lost', async () => {
-  const env = new GuardEnv(
-    (e) => `
-servers:
+test('a client that stops reading (stdio upstream): its upstream is paused, the daemon stays small, other sessions go on, nothing is lost', async () => {
+  await stalledReader((e) => `
   big:
     command: ${JSON.stringify(NODE)}
     args: [${JSON.stringify(FAULT_SERVER)}]
-    env: { FAULT_PROGRESS: ${JSON.stringify(join(e.dir, 'progress'))} }
+    env: { FAULT_PROGRESS: ${JSON.stringify(join(e.dir, 'progress'))} }`);
+});
+
+test('a client that stops reading (Streamable HTTP upstream): the event streams of its answers are no longer read, the daemon stays small', async () => {
+  const upstream = spawn(NODE, [FAULT_HTTP_SERVER], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const [line] = (await once(upstream.stdout!, 'data')) as [Buffer];
+    const port = /port (\d+)/.exec(line.toString())![1];
+    await stalledReader(() => `
+  big:
+    transport: streamable-http
+    url: http://127.0.0.1:${port}/mcp`);
+  } finally {
+    upstream.kill('SIGKILL');
+  }
+});
+
+async function stalledReader(bigServer: (e: GuardEnv) => string): Promise<void> {
+  const env = new GuardEnv(
+    (e) => `
+servers:
+${bigServer(e)}
 ${recordingServer('calm')}
 daemon: { dashboard_port: 0 }
 `,
@@ -55,6 +78,7 @@ daemon: { dashboard_port: 0 }
       assert.equal(r.isError, undefined, JSON.stringify(r));
       if (i % 10 === 0) peak = Math.max(peak, rssMb(pid));
     }
+    // The stdio fixture counts the answers the daemon took off its stdout.
     const answeredWhileStalled = progress();
     assert.ok(answeredWhileStalled < ANSWERS / 4, `the upstream was paused: it wrote ${answeredWhileStalled} of ${ANSWERS} answers`);
     assert.ok(peak - before < 100, `daemon memory bounded: ${before} MB before, ${peak} MB at most while ${ANSWERS} MB of answers were pending`);
@@ -85,4 +109,4 @@ daemon: { dashboard_port: 0 }
     stalled.kill('SIGKILL');
     await env.close();
   }
-});
+}
