@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { GuardEnv, MAIN, NODE, ROOT, recordingServer, waitFor } from './harness.js';
 import { rssMb, statusOf } from '../fixtures/faults/daemon-probe.js';
+import { HttpGuard } from '../fixtures/http/env.js';
 
 const FAULT_SERVER = join(ROOT, 'dist/test/fixtures/faults/fault-server.js');
 const FAULT_HTTP_SERVER = join(ROOT, 'dist/test/fixtures/faults/fault-http-server.js');
@@ -110,3 +111,46 @@ daemon: { dashboard_port: 0 }
     await env.close();
   }
 }
+
+test('an HTTP front client that stops reading its GET stream: its session stops reading its flooding upstream, the daemon stays small', async () => {
+  const env = new GuardEnv(
+    () => `
+servers:
+  flood:
+    command: ${JSON.stringify(NODE)}
+    args: [${JSON.stringify(FAULT_SERVER)}]
+daemon:
+  dashboard_port: 0
+  http: { listen: "127.0.0.1:0" }
+`,
+  );
+  const g = new HttpGuard(env);
+  const stalledGet = new AbortController();
+  try {
+    await g.start();
+    const pid = g.proc!.pid!;
+    const init = await g.fetch('flood', { body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'stalled-http', version: '1' } } }) });
+    const sid = init.headers.get('mcp-session-id')!;
+    await init.text();
+    const headers = { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
+    await (await g.fetch('flood', { headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
+    // The GET stream, opened and never read: the flood's notifications go there.
+    const get = await fetch(g.endpoint('flood'), { headers: { ...headers, authorization: `Bearer ${g.token}`, accept: 'text/event-stream' }, signal: stalledGet.signal });
+    assert.equal(get.status, 200);
+    const before = rssMb(pid);
+    await (await g.fetch('flood', { headers, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'flood', arguments: { size: 16 * 1024 } } }) })).text();
+    await waitFor(() => (statusOf(env).paused?.['client-backlog'] ?? 0) >= 1, 60_000);
+    let peak = rssMb(pid);
+    for (let i = 0; i < 20; i++) {
+      // Work that takes real time, while the flood would go on if nothing held it.
+      await (await g.fetch('flood', { headers, body: JSON.stringify({ jsonrpc: '2.0', id: 100 + i, method: 'tools/call', params: { name: 'echo', arguments: { i } } }) })).text().catch(() => '');
+      peak = Math.max(peak, rssMb(pid));
+    }
+    assert.ok(peak - before < 100, `daemon memory bounded: ${before} MB before, ${peak} MB at most`);
+    process.stdout.write(`# stalled HTTP GET stream: daemon RSS ${before} MB before, ${peak} MB peak\n`);
+  } finally {
+    stalledGet.abort();
+    await g.stop();
+    await env.close();
+  }
+});
