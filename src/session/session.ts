@@ -203,7 +203,7 @@ export class Session {
    * null when neither edge told.
    */
   clientOversize(bytes: number, limit: number, id: JsonRpcId = null): void {
-    this.emit(
+    this.emitRefusal(
       renderError(id, new MessageTooLarge(`Message of ${bytes} bytes exceeds the ${limit}-byte limit of mcp-guard; it was discarded.`, limit)),
     );
     this.audit({ direction: 'c2s', kind: 'request', method: '', note: { decision: 'block', stage: 'framing', reason: 'oversize' }, bytesIn: bytes });
@@ -296,7 +296,7 @@ export class Session {
       const refusal = this.admission();
       if (refusal) {
         const note: AuditNote = { decision: 'block', stage: 'admission', reason: refusal.message };
-        this.emit(renderError(msg.id!, refusal));
+        this.emitRefusal(renderError(msg.id!, refusal));
         this.audit({ direction, kind, method, note, bytesIn: line.length, target: targetOf(method, msg.params), errorCode: refusal.code });
         return;
       }
@@ -431,12 +431,12 @@ export class Session {
         // Refused request: answer its sender on its own id.
         const reply = renderError(msg.id!, err);
         if (toClient) this.toUpstream(reply);
-        else this.emit(reply);
+        else this.emitRefusal(reply);
         this.audit({ direction, kind, method, note: ctx.audit, bytesIn: ctx.line.length, target: targetOf(method, msg.params), errorCode: err.code, overheadMs: spent });
       } else if (kind === 'response') {
         // Refused response: the requester gets the error instead of the result.
         const reply = renderError(msg.id!, err);
-        if (toClient) this.emit(reply);
+        if (toClient) this.emitRefusal(reply);
         else this.toUpstream(reply);
         this.auditExchange(direction, pending!, ctx, arrived, spent, err.code);
       } else {
@@ -451,7 +451,7 @@ export class Session {
       const err = new ContentBlocked([], 'response', 'Blocked by mcp-guard: the upstream sent an ambiguous message (an object with the same key twice), so it was withheld.');
       ctx.audit = { ...ctx.audit, decision: 'block', stage: 'framing', reason: 'duplicate keys' };
       if (kind === 'response') {
-        this.emit(renderError(msg.id!, err));
+        this.emitRefusal(renderError(msg.id!, err));
         this.auditExchange(direction, pending!, ctx, arrived, spent, err.code);
       } else {
         if (kind === 'request') this.toUpstream(renderError(msg.id!, err));
@@ -477,7 +477,7 @@ export class Session {
       } else {
         if (this.fromClient.has(key)) {
           // Duplicate id while the first is in flight: the answers could not be told apart.
-          this.emit(renderError(msg.id!, new DuplicateId(msg.id!)));
+          this.emitRefusal(renderError(msg.id!, new DuplicateId(msg.id!)));
           return;
         }
         this.fromClient.set(key, p);
@@ -505,7 +505,7 @@ export class Session {
     } else if (!this.auditAccepting()) {
       const err = new RateLimited(1000, 'audit log queue is full');
       const reply = renderError(msg.id!, err);
-      if (toClient) this.emit(reply);
+      if (toClient) this.emitRefusal(reply);
       else this.toUpstream(reply);
       return;
     }
@@ -576,6 +576,20 @@ export class Session {
     this.checkClientBacklog();
   }
 
+  /**
+   * A refusal or error of mcp-guard's own for the client. It waits like any answer, except while
+   * the audit log cannot commit: then nothing would ever release it, and the client must hear
+   * that its request was refused (it reached no upstream, or its answer was withheld).
+   */
+  private emitRefusal(line: Buffer): void {
+    if (this.durable && this.opts.audit?.stalled !== undefined) {
+      this.client.send(line);
+      this.checkClientBacklog();
+      return;
+    }
+    this.emit(line);
+  }
+
   private readonly stamp = (): void => {
     this.stamping = false;
     const group = ++this.groups;
@@ -605,7 +619,7 @@ export class Session {
     if (!p) return;
     this.fromClient.delete(key);
     const err = new UpstreamUnavailable(this.info.server, `no answer within ${ms} ms`);
-    this.emit(renderError(id, err));
+    this.emitRefusal(renderError(id, err));
     this.toUpstream(Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'timed out in mcp-guard' } })));
     this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision: 'error', stage: 'upstream', reason: 'timeout' }, bytesIn: p.bytesIn, errorCode: err.code });
   }
@@ -619,7 +633,7 @@ export class Session {
     for (const [key, p] of this.fromClient) {
       if (p.timer) clearTimeout(p.timer);
       const err = new UpstreamUnavailable(this.info.server, why);
-      this.emit(renderError(parseIdKey(key), err));
+      this.emitRefusal(renderError(parseIdKey(key), err));
       this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision: 'error', stage: 'upstream', reason: why }, bytesIn: p.bytesIn, errorCode: err.code });
     }
     this.fromClient.clear();
@@ -631,7 +645,7 @@ export class Session {
     const note: AuditNote = { decision: 'block', stage: 'framing', reason: err.message };
     this.audit({ direction, kind: id === undefined ? 'notification' : 'request', method: '', note, bytesIn: line.length, errorCode: err.code });
     if (direction === 'c2s') {
-      if (id !== undefined) this.emit(renderError(id, err));
+      if (id !== undefined) this.emitRefusal(renderError(id, err));
     } else {
       // The upstream broke the protocol; the client is not told about a message it never asked for.
       this.log.warn('upstream sent an invalid message; dropped', { reason: err.message, bytes: line.length });
