@@ -1,0 +1,86 @@
+// The 2026-era forms of the policy, unit by unit: the input_required guard, the
+// per-request capability strip, discover filtering and cache hints, and the era of a message.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compilePolicy } from '../../src/policy/compiled.js';
+import { guardInputRequests } from '../../src/policy/inputs.js';
+import { filterDiscoverResult, filterRequestCapabilities, privateCacheScope } from '../../src/policy/capabilities.js';
+import { eraOf, isRetry } from '../../src/protocol/era.js';
+
+const off = compilePolicy({});
+const on = compilePolicy({ sampling: { enabled: true, max_tokens: 500 }, elicitation: { enabled: true } });
+const sampling = (maxTokens: number) => ({ method: 'sampling/createMessage', params: { messages: [], maxTokens } });
+
+test('the era of a message: initialize is 2025, a _meta protocol version is 2026', () => {
+  assert.equal(eraOf('initialize', { protocolVersion: '2025-11-25' }), '2025');
+  assert.equal(eraOf('tools/list', { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } }), '2026');
+  assert.equal(eraOf('tools/list', {}), undefined);
+  assert.equal(eraOf('tools/list', { _meta: { 'io.modelcontextprotocol/protocolVersion': 7 } }), undefined);
+  assert.equal(isRetry({ requestState: 'x' }), true);
+  assert.equal(isRetry({ inputResponses: {} }), true);
+  assert.equal(isRetry({ name: 'x' }), false);
+});
+
+test('inputRequests: sampling and elicitation refused unless enabled, naming what the server asked for', () => {
+  const r = { resultType: 'input_required', inputRequests: { roots: { method: 'roots/list' }, ask: sampling(10) }, requestState: 'S' };
+  const d = guardInputRequests(r, off) as any;
+  assert.equal(d.deny.rule, 'sampling.enabled');
+  assert.match(d.deny.reason, /sampling\/createMessage/);
+  assert.deepEqual(
+    d.notes.map((n: any) => [n.key, n.method, n.decision]),
+    [
+      ['roots', 'roots/list', 'block'],
+      ['ask', 'sampling/createMessage', 'block'],
+    ],
+    'the whole result is withheld',
+  );
+  const e = guardInputRequests({ inputRequests: { who: { method: 'elicitation/create', params: { message: 'x' } } } }, off) as any;
+  assert.equal(e.deny.rule, 'elicitation.enabled');
+  assert.match(e.deny.reason, /elicitation\/create/);
+});
+
+test('inputRequests: maxTokens capped by copy, requestState and the rest untouched', () => {
+  const r = { resultType: 'input_required', inputRequests: { a: sampling(5000), b: sampling(100) }, requestState: 'S' };
+  const d = guardInputRequests(r, on) as any;
+  assert.equal(d.deny, undefined);
+  assert.equal(d.result.inputRequests.a.params.maxTokens, 500);
+  assert.equal(d.result.inputRequests.b, r.inputRequests.b, 'an entry within the cap is the same object');
+  assert.equal(d.result.requestState, 'S');
+  assert.equal(r.inputRequests.a.params.maxTokens, 5000, 'the original is not mutated');
+  assert.deepEqual(guardInputRequests({ inputRequests: { b: sampling(100) } }, on), { notes: [{ method: 'sampling/createMessage', key: 'b', decision: 'allow' }] });
+});
+
+test('inputRequests that cannot be checked are refused (fail closed)', () => {
+  for (const inputRequests of [[sampling(1)], 'x', null, { a: { method: 'tasks/run' } }, { a: 'sampling/createMessage' }, { a: { params: {} } }]) {
+    const d = guardInputRequests({ resultType: 'input_required', inputRequests }, on) as any;
+    assert.equal(d.deny?.rule, 'input_requests', JSON.stringify(inputRequests));
+  }
+  assert.deepEqual(guardInputRequests({ resultType: 'input_required', requestState: 'S' }, off), { notes: [] });
+});
+
+test('each 2026 request loses sampling and elicitation in its _meta when the policy disables them', () => {
+  const caps = { sampling: {}, elicitation: {}, roots: {} };
+  const params = { name: 'x', _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': caps, other: 1 } };
+  assert.deepEqual(filterRequestCapabilities(params, off), {
+    name: 'x',
+    _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': { roots: {} }, other: 1 },
+  });
+  assert.equal(params._meta['io.modelcontextprotocol/clientCapabilities'], caps, 'not mutated');
+  assert.equal(filterRequestCapabilities(params, on), undefined);
+  assert.equal(filterRequestCapabilities({ name: 'x' }, off), undefined);
+});
+
+test('server/discover is filtered like initialize and offers only revisions mcp-guard knows', () => {
+  const none = compilePolicy({ permissions: { allowed_tools: [] } });
+  const r = filterDiscoverResult({ supportedVersions: ['2026-07-28', '2027-03-01'], capabilities: { tools: {}, resources: {} }, instructions: 'i' }, none)!;
+  assert.deepEqual(r, { supportedVersions: ['2026-07-28'], capabilities: { resources: {} }, instructions: 'i' });
+  assert.equal(filterDiscoverResult({ supportedVersions: ['2026-07-28'], capabilities: { tools: {} } }, off), undefined);
+});
+
+test('cache hints of results shaped per caller become private', () => {
+  assert.deepEqual(privateCacheScope('tools/list', { tools: [], ttlMs: 5, cacheScope: 'public' }), { tools: [], ttlMs: 5, cacheScope: 'private' });
+  assert.deepEqual(privateCacheScope('resources/read', { contents: [], ttlMs: 5 }), { contents: [], ttlMs: 5, cacheScope: 'private' });
+  assert.equal(privateCacheScope('tools/list', { tools: [], ttlMs: 5, cacheScope: 'private' }), undefined);
+  assert.equal(privateCacheScope('tools/list', { tools: [] }), undefined, 'no hint: nothing to change');
+  assert.equal(privateCacheScope('tools/call', { content: [], cacheScope: 'public' }), undefined);
+});
