@@ -1,8 +1,9 @@
 // The policy layer as pipeline stages (src/session/stage.ts). All synchronous and pure apart
-// from the rate limiter's bucket state. The effective policy of a
+// from the rate limiter's bucket state and the open rounds of 2026 calls. The effective policy of a
 // caller is the server policy narrowed by each of its roles, compiled once per role set. Both
 // protocol eras pass the same stages, and each 2026 form is checked as its 2025 form is (ERAS.md). Order:
-//   rate_limit   c2s requests (a refused call is still a call, so it counts first)
+//   rate_limit   c2s requests (a refused call is still a call, so it counts first); a 2026 retry
+//                that continues a round this proxy handed out is the same call and is not charged again
 //   permissions  c2s tools/call, resources/read|subscribe|unsubscribe, prompts/get, completion/complete,
 //                subscriptions/listen (its resource subscriptions)
 //   arguments    c2s tools/call argument rules
@@ -14,7 +15,7 @@
 import type { Policy, Role } from '../config/policy-schema.js';
 import type { Identity } from '../protocol/identity.js';
 import { InvalidRequest, PolicyDenied, RateLimited } from '../protocol/errors.js';
-import { MODERN_VERSIONS, declaredVersion, isInputRequired } from '../protocol/era.js';
+import { MODERN_VERSIONS, declaredVersion, isInputRequired, isRetry } from '../protocol/era.js';
 import type { MessageContext, Stage, Verdict } from '../protocol/stage.js';
 import {
   filterDiscoverResult,
@@ -30,6 +31,7 @@ import { guardInputRequests } from './inputs.js';
 import type { Denial } from './permissions.js';
 import { limitSpecs, RATE_EXEMPT_METHODS, type RateLimiter } from './ratelimit.js';
 import { narrow } from './roles.js';
+import { RoundTracker, callTarget } from './rounds.js';
 import { guardServerRequest } from './sampling.js';
 
 export interface PolicyStageOptions {
@@ -37,6 +39,8 @@ export interface PolicyStageOptions {
   policy: Policy;
   roles: Record<string, Role>;
   limiter: RateLimiter;
+  /** Open rounds of 2026 calls; shared by every session (and kept across reloads) like the limiter. */
+  rounds?: RoundTracker;
 }
 
 const MAX_CACHED_ROLE_SETS = 1024;
@@ -130,12 +134,23 @@ function listLength(result: unknown): number {
 
 export function policyStages(opts: PolicyStageOptions): Stage[] {
   const { server, limiter } = opts;
+  const rounds = opts.rounds ?? new RoundTracker();
   const effective = effectivePolicyResolver(opts.policy, opts.roles);
+  const caller = (ctx: MessageContext) => `${ctx.session.identity.id}\u0000${server}`;
 
   const rateLimit: Stage = {
     name: 'rate_limit',
     handle(ctx) {
-      if (!isClientRequest(ctx) || RATE_EXEMPT_METHODS.has(ctx.method)) return undefined;
+      if (!isClientRequest(ctx)) return undefined;
+      if (isRetry(ctx.msg.params)) {
+        const link = rounds.take(caller(ctx), ctx.method, callTarget(ctx.method, ctx.msg.params), ctx.msg.params, ctx.now);
+        if (link) {
+          // The next round of a call already charged.
+          ctx.audit.call = link;
+          return undefined;
+        }
+      }
+      if (RATE_EXEMPT_METHODS.has(ctx.method)) return undefined;
       const c = effective(ctx.session.identity);
       const r = c.rate;
       if (r.rpm === undefined && r.rph === undefined && r.tools.size === 0) return undefined;
@@ -237,6 +252,7 @@ export function policyStages(opts: PolicyStageOptions): Stage[] {
         const d = guardInputRequests(result, effective(ctx.session.identity));
         if (d.notes.length) ctx.audit.embedded = d.notes;
         if ('deny' in d) return refuse(ctx, 'sampling', d.deny);
+        rounds.offer(caller(ctx), ctx.method, callTarget(ctx.method, ctx.requestParams), result, call, ctx.now);
         return d.result ? { replace: { ...ctx.msg, result: d.result } } : undefined;
       }
       if (ctx.direction !== 's2c' || ctx.kind !== 'request') return undefined;

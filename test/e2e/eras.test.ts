@@ -42,6 +42,13 @@ ${eraServer(
   { ERA_IGNORE_CAPS: '1' },
 )}
 ${eraServer(
+  'limited',
+  `    policy:
+      sampling: { enabled: true }
+      rate_limit:
+        tool_limits: { sample: { requests_per_minute: 6 }, stateful: { requests_per_minute: 6 } }`,
+)}
+${eraServer(
   'notools',
   `    policy:
       permissions:
@@ -202,6 +209,38 @@ test('requestState passes byte for byte, also when the proxy rewrites the retry'
   assert.match(JSON.stringify(r.content), /sampled!/, 'the server verified its state');
   const retry = calls('sample').filter((m) => m.params.requestState !== undefined).pop();
   assert.equal(retry.params.requestState, 'st1.eyJjYWxsIjoxfQ.\u00e9\u2028/\\"sig');
+});
+
+test('a retried call is one logical call: one rate-limit charge, and the audit links the rounds', async () => {
+  // 6 per minute gives a burst of 5: five two-round calls must all pass.
+  const c = await env.clientV2('limited', { sampling: sampled([]) });
+  for (let i = 0; i < 5; i++) {
+    const r = await c.callTool({ name: 'sample', arguments: { prompt: `n${i}` } });
+    assert.match(JSON.stringify(r.content), /sampled!/, `call ${i + 1}`);
+  }
+  const sixth = await c.callTool({ name: 'sample', arguments: { prompt: 'n5' } }).catch((e) => e);
+  assert.equal(sixth.code, -32009);
+  const audit = await rows(['--server', 'limited', '--tool', 'sample'], 11);
+  const firsts = audit.filter((r) => r.round === 1);
+  const seconds = audit.filter((r) => r.round === 2);
+  assert.equal(firsts.length, 5);
+  assert.equal(seconds.length, 5);
+  for (const s of seconds) assert.ok(firsts.some((f) => f.call === s.call && f.request_id === s.call), 'round 2 names the call of round 1');
+});
+
+test('a retry the proxy did not hand out is charged as a new call (no free call per round)', async () => {
+  const raw = new RawBridge(env, 'limited');
+  const send = (id: string, extra: Record<string, unknown>) =>
+    raw.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'stateful', arguments: {}, _meta: META(), ...extra } });
+  const codes: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    send(`f${i}`, { requestState: `forged-${i}` });
+    const r = await raw.reply(`f${i}`);
+    codes.push(r.error?.code ?? 0);
+  }
+  assert.deepEqual(codes.filter((c) => c === -32009).length, 2, `burst of 5, then limited: ${codes}`);
+  raw.end();
+  await raw.exited;
 });
 
 test('subscriptions/listen follows the resource permissions; updates on the stream are filtered', async () => {

@@ -1,9 +1,10 @@
-// The 2026-era forms of the policy, unit by unit: the input_required guard, the
+// The 2026-era forms of the policy, unit by unit: the input_required guard, linked rounds, the
 // per-request capability strip, discover filtering and cache hints, and the era of a message.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compilePolicy } from '../../src/policy/compiled.js';
 import { guardInputRequests } from '../../src/policy/inputs.js';
+import { RoundTracker, callTarget } from '../../src/policy/rounds.js';
 import { filterDiscoverResult, filterRequestCapabilities, privateCacheScope } from '../../src/policy/capabilities.js';
 import { eraOf, isRetry } from '../../src/protocol/era.js';
 
@@ -56,6 +57,31 @@ test('inputRequests that cannot be checked are refused (fail closed)', () => {
     assert.equal(d.deny?.rule, 'input_requests', JSON.stringify(inputRequests));
   }
   assert.deepEqual(guardInputRequests({ resultType: 'input_required', requestState: 'S' }, off), { notes: [] });
+});
+
+test('rounds: a retry links only to a round handed out, once, for the same caller, call and target', () => {
+  const t = new RoundTracker(1000);
+  t.offer('u1', 'tools/call', 'sample', { requestState: 'S1' }, { id: '7', round: 1 }, 0);
+  assert.equal(t.take('u2', 'tools/call', 'sample', { requestState: 'S1' }, 1), undefined, 'another caller');
+  assert.equal(t.take('u1', 'tools/call', 'other', { requestState: 'S1' }, 1), undefined, 'another tool');
+  assert.equal(t.take('u1', 'tools/call', 'sample', { requestState: 'forged' }, 1), undefined, 'a state never handed out');
+  assert.deepEqual(t.take('u1', 'tools/call', 'sample', { requestState: 'S1', inputResponses: {} }, 1), { id: '7', round: 2 });
+  assert.equal(t.take('u1', 'tools/call', 'sample', { requestState: 'S1' }, 2), undefined, 'consumed: a replay pays');
+  // Without a requestState, the input request keys identify the round.
+  t.offer('u1', 'prompts/get', 'p', { inputRequests: { b: {}, a: {} } }, { id: 's', round: 2 }, 0);
+  assert.deepEqual(t.take('u1', 'prompts/get', 'p', { inputResponses: { a: {}, b: {} } }, 10), { id: 's', round: 3 });
+  t.offer('u1', 'tools/call', 'sample', { requestState: 'S2' }, { id: '9', round: 1 }, 0);
+  assert.equal(t.take('u1', 'tools/call', 'sample', { requestState: 'S2' }, 1000), undefined, 'expired');
+  assert.equal(callTarget('resources/read', { uri: 'file:///a' }), 'file:///a');
+  assert.equal(callTarget('tools/call', { name: 'x' }), 'x');
+});
+
+test('rounds: memory is bounded, the oldest rounds go first', () => {
+  const t = new RoundTracker(60_000, 3);
+  for (let i = 0; i < 5; i++) t.offer('u', 'tools/call', 't', { requestState: `S${i}` }, { id: String(i), round: 1 }, i);
+  assert.equal(t.size, 3);
+  assert.equal(t.take('u', 'tools/call', 't', { requestState: 'S0' }, 10), undefined);
+  assert.deepEqual(t.take('u', 'tools/call', 't', { requestState: 'S4' }, 10), { id: '4', round: 2 });
 });
 
 test('each 2026 request loses sampling and elicitation in its _meta when the policy disables them', () => {
