@@ -110,3 +110,65 @@ test('cache hints of results shaped per caller become private', () => {
   assert.equal(privateCacheScope('tools/list', { tools: [] }), undefined, 'no hint: nothing to change');
   assert.equal(privateCacheScope('tools/call', { content: [], cacheScope: 'public' }), undefined);
 });
+
+// ---- the stages end to end, as the session runs them -------------------------------------------
+import { policyStages } from '../../src/policy/stage.js';
+import { RateLimiter } from '../../src/policy/ratelimit.js';
+import type { MessageContext, Stage, Verdict } from '../../src/protocol/stage.js';
+import type { Direction, JsonRpcMessage, Kind } from '../../src/protocol/message.js';
+
+const META = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': { sampling: {} } };
+const identity = { id: 'u', name: 'u', kind: 'api_key' as const, roles: [] };
+function stagesOf(policy: object) {
+  const stages = policyStages({ server: 's', policy, roles: {}, limiter: new RateLimiter(), rounds: new RoundTracker() });
+  return (direction: Direction, kind: Kind, method: string, msg: JsonRpcMessage, now = 0, extra: Partial<MessageContext> = {}) => {
+    const c: MessageContext = { session: { id: 's', server: 's', identity }, direction, kind, method, id: msg.id, line: Buffer.from(JSON.stringify(msg)), msg, now, audit: { decision: 'allow' }, ...extra };
+    let out: Verdict;
+    for (const s of stages as Stage[]) {
+      const v = s.handle(c) as Verdict;
+      if (v && 'block' in v) return { v, c };
+      if (v && 'replace' in v) (c.msg = v.replace), (out = v);
+    }
+    return { v: out, c };
+  };
+}
+
+test('stages: server/discover is exempt from rate limits like initialize; an unknown revision is refused', () => {
+  const run = stagesOf({ rate_limit: { requests_per_minute: 6 } });
+  for (let i = 0; i < 20; i++) {
+    const { v } = run('c2s', 'request', 'server/discover', { jsonrpc: '2.0', id: i, method: 'server/discover', params: { _meta: META } }, 1);
+    assert.ok(!(v && 'block' in v), `discover ${i}`);
+    assert.deepEqual((v as any).replace.params._meta['io.modelcontextprotocol/clientCapabilities'], {}, 'sampling (off) stripped');
+  }
+  const r = run('c2s', 'request', 'tools/list', { jsonrpc: '2.0', id: 'x', method: 'tools/list', params: { _meta: { ...META, 'io.modelcontextprotocol/protocolVersion': '2030-01-01' } } }, 1);
+  assert.equal((r.v as any).block.code, -32600);
+});
+
+test('stages: a two-round call is charged once and its rounds are linked; the capped result carries the call', () => {
+  const run = stagesOf({ sampling: { enabled: true, max_tokens: 50 }, rate_limit: { tool_limits: { sample: { requests_per_minute: 6 } } } });
+  const req = (id: string, extra: object = {}) => ({ jsonrpc: '2.0' as const, id, method: 'tools/call', params: { name: 'sample', arguments: {}, _meta: META, ...extra } });
+  for (let n = 0; n < 5; n++) {
+    const first = run('c2s', 'request', 'tools/call', req(`a${n}`), 10);
+    assert.equal(first.v, undefined, `call ${n}`);
+    const result = { resultType: 'input_required', inputRequests: { ask: sampling(999) }, requestState: `S${n}` };
+    const resp = run('s2c', 'response', 'tools/call', { jsonrpc: '2.0', id: `a${n}`, result }, 11, { requestParams: req(`a${n}`).params, requestNote: first.c.audit });
+    assert.equal((resp.v as any).replace.result.inputRequests.ask.params.maxTokens, 50);
+    assert.deepEqual(resp.c.audit.call, { id: `a${n}`, round: 1 });
+    assert.deepEqual(resp.c.audit.embedded?.map((e) => [e.key, e.decision]), [['ask', 'allow']]);
+    const retry = run('c2s', 'request', 'tools/call', req(`b${n}`, { requestState: `S${n}`, inputResponses: { ask: {} } }), 12);
+    assert.equal(retry.v, undefined, `retry ${n} is not charged`);
+    assert.deepEqual(retry.c.audit.call, { id: `a${n}`, round: 2 });
+  }
+  const sixth = run('c2s', 'request', 'tools/call', req('a5'), 13);
+  assert.equal((sixth.v as any).block.code, -32009);
+});
+
+test('stages: subscriptions/listen is refused when a subscribed resource is denied', () => {
+  const run = stagesOf({ permissions: { denied_resources: ['file:///etc/**'] } });
+  const listen = (uris: unknown) => ({ jsonrpc: '2.0' as const, id: 'l', method: 'subscriptions/listen', params: { _meta: META, notifications: { resourceSubscriptions: uris } } });
+  const denied = run('c2s', 'request', 'subscriptions/listen', listen(['file:///a', 'file:///data/../etc/passwd']));
+  assert.equal((denied.v as any).block.code, -32007);
+  assert.equal(denied.c.audit.stage, 'permissions');
+  assert.equal((run('c2s', 'request', 'subscriptions/listen', listen(['file:///a'])).v as any)?.block, undefined);
+  assert.equal((run('c2s', 'request', 'subscriptions/listen', listen([42])).v as any).block.code, -32007);
+});
