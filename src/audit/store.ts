@@ -2,6 +2,8 @@
 // synchronous=NORMAL, one transaction per batch, the hash chain and chain head kept in step, and
 // retention that deletes a prefix of the chain while recording a checkpoint so `verify` still holds.
 import Database from 'better-sqlite3';
+import { dirname } from 'node:path';
+import { privateDatabase, privateDir } from '../protocol/private-files.js';
 import type { AuditFinding, AuditRecord } from './record.js';
 import { HASHED_COLUMNS, initSchema, type MetaState } from './schema.js';
 import { rowHash, storable, type StoredValue } from './chain.js';
@@ -106,6 +108,9 @@ export class AuditStore {
   }
 
   static open(opts: AuditStoreOptions): AuditStore {
+    // audit.path may be anywhere: its directory (when missing) and files are private all the same.
+    privateDir(dirname(opts.path));
+    privateDatabase(opts.path);
     const db = new Database(opts.path);
     try {
       db.pragma('journal_mode = WAL');

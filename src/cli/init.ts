@@ -1,11 +1,12 @@
 // `init`: find the MCP servers that Claude Desktop, Claude Code, Cursor and VS Code already use and
 // write an mcp-guard.yaml that proxies them, then say how to point each client at the bridge.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { defaultHome } from '../config/locate.js';
+import { privateDir, privateFile } from '../protocol/private-files.js';
 
 interface Found {
   client: string;
@@ -111,9 +112,11 @@ export function registerInit(program: Command): void {
         process.stderr.write(`mcp-guard: ${out} exists; use --force to overwrite or --print to see the result\n`);
         process.exit(1);
       }
-      mkdirSync(dirname(out), { recursive: true, mode: 0o700 });
-      // Client configs often carry upstream API keys in `env`: the file is private to its owner.
-      writeFileSync(out, text, { mode: 0o600 });
+      privateDir(dirname(out));
+      // Client configs often carry upstream API keys in `env`: the file is private to its owner,
+      // also when --force overwrites one that was not.
+      privateFile(out);
+      writeFileSync(out, text);
       process.stdout.write(
         [
           `wrote ${out} with ${Object.keys(servers).length} server(s):`,

@@ -19,6 +19,7 @@ import { compileDetector } from '../detect/detector.js';
 import { compileGate } from '../detect/gate.js';
 import { inspectMessage } from '../detect/scan.js';
 import { AuditLog } from '../audit/log.js';
+import { privateFile } from '../protocol/private-files.js';
 import { loadAuditKey } from '../audit/key.js';
 import { RateState } from './state.js';
 import { createAuthenticator, type Authenticator } from '../identity/index.js';
@@ -170,6 +171,8 @@ export function auditPath(loaded: LoadedConfig): string {
 
 function hashKeyOf(home: string): Buffer {
   const file = join(home, 'hash.key');
+  // Created 0600, or tightened if an older version left it looser: it keys every finding hash.
+  privateFile(file);
   try {
     const k = readFileSync(file);
     if (k.length === 32) return k;
@@ -177,6 +180,6 @@ function hashKeyOf(home: string): Buffer {
     /* first start */
   }
   const k = randomBytes(32);
-  writeFileSync(file, k, { mode: 0o600 });
+  writeFileSync(file, k);
   return k;
 }
