@@ -39,7 +39,10 @@ if (command === 'connect') {
   connect.registerConnect(program);
   validate.registerValidate(program);
   logs.registerLogsCommand(program);
-  keys.registerKeys(program, async (o: { config?: string }) => (await loadOrExit(o.config)).home);
+  keys.registerKeys(program, async (o: { config?: string }) => {
+    const l = await loadOrExit(o.config);
+    return { home: l.home, roles: Object.keys(l.config.auth.roles), config: l.path };
+  });
   auth.registerAuth(program, async (o: { config?: string }) => {
     const l = await loadOrExit(o.config);
     return { home: l.home, auth: l.config.auth };
