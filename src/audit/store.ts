@@ -4,7 +4,7 @@
 import Database from 'better-sqlite3';
 import { dirname } from 'node:path';
 import { privateDatabase, privateDir } from '../protocol/private-files.js';
-import type { AuditFinding, AuditRecord } from './record.js';
+import { FINDING_SIDES, type AuditFinding, type AuditRecord } from './record.js';
 import { HASHED_COLUMNS, initSchema, type MetaState } from './schema.js';
 import { rowHash, storable, type StoredValue } from './chain.js';
 import { AuditKeys, aadFor } from './crypto.js';
@@ -26,6 +26,7 @@ function cleanFindings(findings: readonly AuditFinding[] | undefined): AuditFind
     type: String(f.type),
     count: Number.isFinite(f.count) ? Math.trunc(f.count) : 0,
     hashes: Array.isArray(f.hashes) ? f.hashes.map(String) : [],
+    ...(f.side !== undefined && FINDING_SIDES.includes(f.side) ? { side: f.side } : {}),
   }));
 }
 
