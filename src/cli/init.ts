@@ -181,7 +181,7 @@ export function rewriteVariables(server: Record<string, unknown>, f: Pick<Found,
         const id = input[1]!;
         const name = envNameOf(id);
         const desc = f.inputs?.get(id);
-        once(`${at}: the client prompts for \${input:${id}}${desc ? ` (${JSON.stringify(desc)})` : ''}; written as \${${name}}: set ${name} in the environment of the daemon (and of \`mcp-guard validate\`)`);
+        once(`${at}: the client prompts for \${input:${id}}${desc ? ` (${JSON.stringify(desc)})` : ''}; written as \${${name}}: set ${name} where the daemon starts (the shell of \`mcp-guard start -d\`, or the client's env block for the bridge) and for \`mcp-guard validate\``);
         return `\${${name}}`;
       }
       const env = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(body);

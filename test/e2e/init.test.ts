@@ -88,7 +88,7 @@ test('init reads JSONC, turns VS Code inputs into ${VAR}, takes Claude Code proj
       /^mcp-guard: renamed server 'proj rec' \(Claude Code \(project .*\/project\), .*\/\.claude\.json\) to 'proj-rec': server names may only use/,
       /^mcp-guard: skipped server 'rec' \(Cursor, .*\/\.cursor\/mcp\.json\): the same as 'rec-claude-code' from Claude Code, .*, kept once$/,
       /^mcp-guard: renamed server 'vs rec' \(VS Code, .*\/\.vscode\/mcp\.json\) to 'vs-rec'/,
-      /^mcp-guard: server 'vs-rec' \(VS Code, .*\): env\.REC_TOKEN: the client prompts for \$\{input:rec-token\} \("Token for rec"\); written as \$\{REC_TOKEN\}: set REC_TOKEN in the environment of the daemon/,
+      /^mcp-guard: server 'vs-rec' \(VS Code, .*\): env\.REC_TOKEN: the client prompts for \$\{input:rec-token\} \("Token for rec"\); written as \$\{REC_TOKEN\}: set REC_TOKEN where the daemon starts/,
     ];
     assert.equal(notes.length, expect.length, r.stderr);
     expect.forEach((re, i) => assert.match(notes[i]!, re));
