@@ -5,8 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
-import { GuardEnv, NODE, ROOT, recordingServer, waitFor } from './harness.js';
+import { StdioClientTransport as StdioV2 } from '@modelcontextprotocol/client/stdio';
+import { GuardEnv, MAIN, NODE, ROOT, recordingServer, waitFor } from './harness.js';
 import { HttpGuard } from '../fixtures/http/env.js';
 
 const ERA = join(ROOT, 'dist/test/fixtures/era-server.js');
@@ -185,4 +188,57 @@ test('an SDK v2 client in auto mode falls back to 2025 on an upstream that speak
     assert.deepEqual((await client.callTool({ name: 'echo', arguments: { x: 1 } })).content, [{ type: 'text', text: '{"x":1}' }]);
     await client.close();
   });
+});
+
+const ERA_HTTP = join(ROOT, 'dist/test/fixtures/http/era-http-server.js');
+
+test('an HTTP upstream gets the era the client speaks, with the standard headers derived from the body', async () => {
+  let out = '';
+  const upstreamRecord = join(tmpdir(), `mg-era-http-${process.pid}.jsonl`);
+  const up = spawn(NODE, [ERA_HTTP], { env: { ...process.env, PORT: '0', RECORD_FILE: upstreamRecord }, stdio: ['ignore', 'pipe', 'inherit'] });
+  up.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  await waitFor(() => /listening \d+/.test(out));
+  const port = Number(/listening (\d+)/.exec(out)![1]);
+  const env = new GuardEnv(() => `
+servers:
+  remote:
+    transport: streamable-http
+    url: http://127.0.0.1:${port}/mcp
+    upstream_auth_token: upstream-only-token
+daemon:
+  http:
+    listen: 127.0.0.1:0
+`);
+  const g = new HttpGuard(env);
+  const { readFileSync, rmSync } = await import('node:fs');
+  const seen = () => readFileSync(upstreamRecord, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  try {
+    await g.start();
+    // Through the bridge: an SDK v2 client pinned to 2026 over stdio.
+    const viaBridge = new ClientV2({ name: 'v2-stdio', version: '1' }, { capabilities: {}, versionNegotiation: { mode: { pin: V } } });
+    await viaBridge.connect(new StdioV2({ command: NODE, args: [MAIN, 'connect', '--server', 'remote', '--config', env.configPath], env: env.env as Record<string, string> }));
+    assert.deepEqual((await viaBridge.callTool({ name: 'echo', arguments: { via: 'bridge' } })).content, [{ type: 'text', text: '{"via":"bridge"}' }]);
+    // Through the front: the same, over HTTP.
+    const viaFront = await v2(g, 'remote', { pin: V });
+    assert.deepEqual((await viaFront.client.callTool({ name: 'echo', arguments: { via: 'front' } })).content, [{ type: 'text', text: '{"via":"front"}' }]);
+    for (const via of ['bridge', 'front']) {
+      const r = seen().find((x) => x.body.method === 'tools/call' && x.body.params?.arguments?.via === via);
+      assert.ok(r, via);
+      assert.equal(r.headers['mcp-protocol-version'], V, via);
+      assert.equal(r.headers['mcp-method'], 'tools/call', via);
+      assert.equal(r.headers['mcp-name'], 'echo', via);
+      assert.equal(r.headers['mcp-session-id'], undefined, via);
+      assert.equal(r.headers.authorization, 'Bearer upstream-only-token', `${via}: only the upstream's own token`);
+    }
+    assert.ok(!seen().some((x) => x.body.method === 'initialize'), 'no 2025 handshake for 2026 clients');
+    // A 2025 client on the same server still works.
+    const old = await g.client('remote');
+    assert.deepEqual((await old.client.callTool({ name: 'echo', arguments: { via: '2025' } })).content, [{ type: 'text', text: '{"via":"2025"}' }]);
+    await Promise.all([viaBridge.close(), viaFront.client.close(), old.client.close()]);
+  } finally {
+    await g.stop();
+    await env.close();
+    up.kill();
+    rmSync(upstreamRecord, { force: true });
+  }
 });
