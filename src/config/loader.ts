@@ -8,6 +8,7 @@ import { ConfigSchema, LayerSchema, serverProblems, type Config } from './schema
 import { composeConfigs, fetchBase, MAX_EXTENDS_DEPTH } from './compose.js';
 import { policyProblems } from '../policy/compiled.js';
 import { validatePiiConfig } from '../detect/detector.js';
+import { ConfigError, type ConfigProblem } from './problem.js';
 
 export interface LoadedConfig {
   /** Absolute path of the file the config came from. */
@@ -31,27 +32,8 @@ export interface ParsedFile {
   at(path: (string | number)[]): ConfigProblem;
 }
 
-export interface ConfigProblem {
-  file: string;
-  line: number;
-  column: number;
-  key: string;
-  message: string;
-}
-
-export class ConfigError extends Error {
-  constructor(readonly problems: ConfigProblem[]) {
-    super(problems.map(formatProblem).join('\n'));
-    this.name = 'ConfigError';
-  }
-}
-
-export function formatProblem(p: ConfigProblem): string {
-  const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
-  return p.key ? `${where}: ${p.key}: ${p.message}` : `${where}: ${p.message}`;
-}
-
 export { expandHome, defaultHome } from './locate.js';
+export { ConfigError, formatProblem, type ConfigProblem } from './problem.js';
 
 /** The config file to use, or a ConfigError naming where it looked. */
 export function findConfig(explicit?: string): string {
