@@ -11,12 +11,12 @@ import { LineSplitter } from '../protocol/framing.js';
 import { hop } from '../protocol/hops.js';
 import { WIRE_VERSION, type Credentials, type HelloReply } from '../protocol/hello.js';
 import { NotAuthenticated, RelayedRefusal, UpstreamUnavailable, renderError, type ErrorCodeValue, type GuardError, type JsonRpcId, type RefusalKind } from '../protocol/errors.js';
-import type { Located } from '../config/locate.js';
+import type { DaemonPlace } from '../config/locate.js';
 import { peekMessage } from '../protocol/id.js';
 import { idKey } from '../protocol/message.js';
 
 export interface BridgeOptions {
-  loaded: Located;
+  loaded: DaemonPlace;
   server: string;
   credentials?: Credentials;
   /** Set when the bridge could not load the client's credential: answer `unauthenticated` with this reason and exit 1. */
@@ -142,7 +142,7 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
 }
 
 /** When the daemon could not start, a broken config is the usual reason: say exactly what is wrong. */
-async function explainStartFailure(located: Located, err: Error): Promise<string> {
+async function explainStartFailure(located: DaemonPlace, err: Error): Promise<string> {
   try {
     const { loadConfig } = await import('../config/loader.js');
     await loadConfig(located.path);
@@ -192,7 +192,7 @@ function tryConnect(path: string): Promise<Socket> {
 }
 
 /** Connect to the daemon's socket, starting the daemon (detached) when none answers. */
-export async function connectOrStart(loaded: Located, timeoutMs: number): Promise<Socket> {
+export async function connectOrStart(loaded: DaemonPlace, timeoutMs: number): Promise<Socket> {
   try {
     return await tryConnect(loaded.socketPath);
   } catch (err) {
@@ -223,7 +223,7 @@ export async function connectOrStart(loaded: Located, timeoutMs: number): Promis
   }
 }
 
-export function startDaemonDetached(loaded: Located) {
+export function startDaemonDetached(loaded: DaemonPlace) {
   mkdirSync(loaded.home, { recursive: true, mode: 0o700 });
   const logFd = openSync(join(loaded.home, 'daemon.log'), 'a', 0o600);
   const env = { ...process.env };
