@@ -40,7 +40,7 @@ export function expandVars(input: string, env: NodeJS.ProcessEnv = process.env):
     out += input.slice(i, at);
     const close = input.indexOf('}', at + 2);
     if (close === -1) {
-      problems.push({ index: at, text: input.slice(at), message: `'${input.slice(at)}' has no closing '}' (write $\${ for a literal \${)` });
+      problems.push({ index: at, text: input.slice(at), message: `'${shown(input.slice(at))}' has no closing '}' (write $\${ for a literal \${)` });
       return { value: out + input.slice(at), problems };
     }
     const text = input.slice(at, close + 1);
@@ -48,13 +48,13 @@ export function expandVars(input: string, env: NodeJS.ProcessEnv = process.env):
     i = close + 1;
     const m = FORM.exec(body);
     if (!m) {
-      problems.push({ index: at, text, message: `'${text}' is not a valid expansion: use \${NAME} or \${NAME:-default}, NAME of letters, digits and _ (write $\${ for a literal \${)` });
+      problems.push({ index: at, text, message: `'${shown(text)}' is not a valid expansion: use \${NAME} or \${NAME:-default}, NAME of letters, digits and _ (write $\${ for a literal \${)` });
       out += text;
       continue;
     }
     const [, name, dflt] = m as unknown as [string, string, string | undefined];
     if (dflt !== undefined && dflt.includes('${')) {
-      problems.push({ index: at, text, message: `'${text}': a default cannot hold another \${…} (no nested expansion)` });
+      problems.push({ index: at, text, message: `'${shown(text)}': a default cannot hold another \${…} (no nested expansion)` });
       out += text;
       continue;
     }
@@ -67,4 +67,14 @@ export function expandVars(input: string, env: NodeJS.ProcessEnv = process.env):
     }
   }
   return { value: out + input.slice(i), problems };
+}
+
+/**
+ * The offending text as an error shows it: a default may be a credential (`${API-KEY:-sk-…}`),
+ * and errors go to the terminal, `status` and the daemon log, so it is never shown.
+ */
+function shown(text: string): string {
+  const d = text.indexOf(':-');
+  if (d !== -1) return text.slice(0, d) + ':-…' + (text.endsWith('}') ? '}' : '');
+  return text.length > 40 ? text.slice(0, 40) + '…' : text;
 }

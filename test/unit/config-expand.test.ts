@@ -39,13 +39,19 @@ test('anything else that starts with ${ is an error naming the text, and is not 
     ['${KEY:default}', /not a valid expansion/],
     ['${KEY-default}', /not a valid expansion/],
     ['x ${KEY', /has no closing '\}'/],
-    ['${A:-${KEY}}', /no nested expansion/],
+    ['${A:-${KEY}}', /'\$\{A:-…\}': a default cannot hold another .*no nested expansion/],
     ['${UNSET}', /environment variable UNSET is not set/],
   ] as const) {
     const r = expandVars(s, env);
     assert.equal(r.problems.length, 1, s);
     assert.match(r.problems[0]!.message, why, s);
     assert.equal(r.problems[0]!.index, s.indexOf('${'), s);
+  }
+  // A default may be a credential: an error never shows it.
+  for (const s of ['${API-KEY:-sk-live-4f9a8b7c6d5e}', '${API_KEY:-sk-live-4f9a8b7c6d5e', '${API_KEY:-${X}sk-live-4f9a8b7c6d5e}']) {
+    const r = expandVars(s, env);
+    assert.equal(r.problems.length, 1, s);
+    assert.doesNotMatch(r.problems[0]!.message, /sk-live/, s);
   }
   // Every problem of a value is reported, each at its own place.
   const r = expandVars('${KEY}/${BAD-1}/${BAD-2}', env);
