@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineSplitter } from '../protocol/framing.js';
 import { hop } from '../protocol/hops.js';
-import { WIRE_VERSION, type Credentials, type HelloReply } from '../protocol/hello.js';
+import { encodeHello, readReply, type Credentials, type HelloReply } from '../protocol/hello.js';
 import { NotAuthenticated, RelayedRefusal, UpstreamUnavailable, renderError, type ErrorCodeValue, type GuardError, type JsonRpcId, type RefusalKind } from '../protocol/errors.js';
 import type { DaemonPlace } from '../config/locate.js';
 import { peekMessage } from '../protocol/id.js';
@@ -29,6 +29,8 @@ export interface BridgeOptions {
 }
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+/** Authentication may fetch a JWKS: the daemon answers the hello within its own limits, this is a backstop. */
+const HELLO_REPLY_TIMEOUT_MS = 30_000;
 
 /** Runs until the client closes stdin or the daemon goes away; resolves to the exit code. */
 export async function runBridge(opts: BridgeOptions): Promise<number> {
@@ -91,12 +93,11 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
     return fail(unavailable(await explainStartFailure(opts.loaded, err as Error)));
   }
 
-  const hello = { mcpGuard: WIRE_VERSION, type: 'connect', server: opts.server, credentials: opts.credentials, client: { pid: process.pid } };
-  conn.write(JSON.stringify(hello) + '\n');
+  conn.write(encodeHello({ type: 'connect', server: opts.server, credentials: opts.credentials, client: { pid: process.pid } }));
   let reply: HelloReply;
   let rest: Buffer;
   try {
-    [reply, rest] = await readReply(conn);
+    ({ reply, rest } = await readReply(conn, HELLO_REPLY_TIMEOUT_MS));
   } catch (err) {
     conn.destroy();
     return fail(unavailable(`the daemon did not answer the hello (${(err as Error).message})`));
@@ -124,8 +125,11 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
       stdout.once('drain', () => conn.resume());
     }
   };
-  if (rest.length) toClient(rest);
+  // readReply paused the socket at the end of the reply; resume() lets it flow from a later tick,
+  // so `rest` (what came with the reply) reaches the client first.
   conn.on('data', toClient);
+  conn.resume();
+  if (rest.length) toClient(rest);
   for (const c of early) conn.write(c);
   early = [];
   sock = conn;
@@ -150,34 +154,6 @@ async function explainStartFailure(located: DaemonPlace, err: Error): Promise<st
     if ((cfgErr as Error).name === 'ConfigError') return `the config is invalid:\n${(cfgErr as Error).message}`;
   }
   return err.message;
-}
-
-function readReply(sock: Socket): Promise<[HelloReply, Buffer]> {
-  return new Promise((resolve, reject) => {
-    let buf = Buffer.alloc(0);
-    const t = setTimeout(() => done(new Error('timed out')), 30_000);
-    const onData = (c: Buffer) => {
-      buf = Buffer.concat([buf, c]);
-      const nl = buf.indexOf(0x0a);
-      if (nl === -1) return;
-      try {
-        const r = JSON.parse(buf.subarray(0, nl).toString('utf8')) as HelloReply;
-        done(undefined, [r, buf.subarray(nl + 1)]);
-      } catch {
-        done(new Error('malformed reply'));
-      }
-    };
-    const onClose = () => done(new Error('connection closed'));
-    const done = (err?: Error, v?: [HelloReply, Buffer]) => {
-      clearTimeout(t);
-      sock.off('data', onData);
-      sock.off('close', onClose);
-      if (err) reject(err);
-      else resolve(v!);
-    };
-    sock.on('data', onData);
-    sock.on('close', onClose);
-  });
 }
 
 function tryConnect(path: string): Promise<Socket> {

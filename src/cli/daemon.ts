@@ -120,7 +120,8 @@ export function registerDaemonCommands(program: Command): void {
     .action(async (opts: { config?: string }) => {
       const loaded = locateOrExit(opts.config);
       const r = await control(loaded.socketPath, 'reload').catch((err) => fail((err as Error).message));
-      if (!r.ok) fail(`reload refused, the running config is kept:\n${r.error}`);
+      if (!r.ok) fail(r.error);
+      if (r.reloaded === false) fail(`reload refused, the running config is kept:\n${String(r.error)}`);
       process.stdout.write('config reloaded\n');
     });
 }
