@@ -21,6 +21,8 @@ export interface BridgeOptions {
   credentials?: Credentials;
   /** Set when the bridge could not load the client's credential: answer `unauthenticated` with this reason and exit 1. */
   refuse?: string;
+  /** Set when the bridge cannot tell which daemon to use: answer `upstream_unavailable` with this reason and exit 1. */
+  unavailable?: string;
   /** How long to wait for a daemon to come up, in ms. */
   timeoutMs: number;
   stdin?: NodeJS.ReadableStream;
@@ -85,6 +87,7 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
 
   const unavailable = (why: string) => new UpstreamUnavailable(opts.server, why);
   if (opts.refuse !== undefined) return fail(new NotAuthenticated(opts.refuse));
+  if (opts.unavailable !== undefined) return fail(unavailable(opts.unavailable));
 
   let conn: Socket;
   try {

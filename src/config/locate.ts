@@ -158,6 +158,11 @@ export function locate(path: string, daemon?: { home?: string; socket_path?: str
   return { path, home, socketPath, exact, problem };
 }
 
+/** The audit database of a config: `audit.path` (relative to the config's directory), else `<home>/audit.db`. */
+export function auditDbOf(configPath: string, home: string, auditPath?: string): string {
+  return auditPath ? resolve(dirname(configPath), expandHome(auditPath)) : join(home, 'audit.db');
+}
+
 /** `auth.mode` as the file says it (no validation): the bridge needs it to pick a credential. */
 export function authModeOf(path: string): string | undefined {
   const m = readLeniently(path).data.auth?.mode;

@@ -184,7 +184,7 @@ export class Daemon {
     this.log.info('daemon stopped');
   }
 
-  private status() {
+  private async status() {
     const perServer: Record<string, number> = {};
     for (const s of this.sessions) perServer[s.info.server] = (perServer[s.info.server] ?? 0) + 1;
     return {
@@ -197,7 +197,7 @@ export class Daemon {
       sessions: this.sessions.size,
       http: this.front ? { url: this.front.url, sessions: this.front.sessions } : undefined,
       dashboard: this.dashboard?.url,
-      ...this.guard.status(),
+      ...(await this.guard.status()),
     };
   }
 
@@ -238,9 +238,9 @@ export class Daemon {
       case 'health':
         return this.answer(sock, { ok: true, pid: process.pid, stopping: !!this.stopping });
       case 'status':
-        return this.answer(sock, { ok: true, ...this.status() });
+        return this.answer(sock, { ok: true, ...(await this.status()) });
       case 'stop':
-        this.answer(sock, { ok: true, pid: process.pid });
+        this.answer(sock, { ok: true, pid: process.pid, shutdownTimeoutS: this.config.daemon.shutdown_timeout });
         void this.stop('stop requested').then(() => process.exit(0));
         return;
       case 'reload': {
