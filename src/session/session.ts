@@ -99,6 +99,11 @@ export class Session {
     this.upstream.onClose = (why) => this.upstreamGone(why);
   }
 
+  /** False once the upstream is gone or the session closed: every new request would be refused. */
+  get available(): boolean {
+    return !this.closed && this.upstreamDown === undefined;
+  }
+
   /** Requests in flight in either direction. */
   get inFlight(): number {
     return this.fromClient.size + this.fromServer.size;
