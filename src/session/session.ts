@@ -103,6 +103,11 @@ export class Session {
     this.upstream.onClose = (why) => this.upstreamGone(why);
   }
 
+  /** False once the upstream is gone or the session closed: every new request would be refused. */
+  get available(): boolean {
+    return !this.closed && this.upstreamDown === undefined;
+  }
+
   /** Requests in flight in either direction. */
   get inFlight(): number {
     return this.fromClient.size + this.fromServer.size;
@@ -464,10 +469,12 @@ export class Session {
   // ---- audit ------------------------------------------------------------------------------
 
   private auditExchange(direction: Direction, p: Pending, ctx: MessageContext, arrived: number, spent: number, errorCode?: number, bytesOut?: number): boolean {
-    // The exchange's verdict is the stricter of the request's and the response's.
+    // The exchange's verdict is the stricter of the request's and the response's; each finding
+    // says which of the two it was in, since the row carries the request's direction.
     let note = stricter(p.note, ctx.audit);
-    const a = p.note.findings, b = ctx.audit.findings;
-    if (a?.length || b?.length) note = { ...note, findings: [...(a ?? []), ...(b ?? [])] };
+    const inRequest = summariseFindings(p.note.findings, 'request') ?? [];
+    const inResponse = summariseFindings(ctx.audit.findings, 'response') ?? [];
+    const findings = inRequest.length || inResponse.length ? [...inRequest, ...inResponse] : undefined;
     const call = p.note.call ?? ctx.audit.call;
     if (call && note.call !== call) note = { ...note, call };
     // A 2026 input_required result: each embedded request gets the row its 2025 form would have
@@ -497,6 +504,7 @@ export class Session {
       overheadMs: p.spent + spent,
       errorCode,
       requestId: ctx.id,
+      findings,
       era: p.era,
     });
   }
@@ -513,6 +521,8 @@ export class Session {
     upstreamMs?: number;
     overheadMs?: number;
     requestId?: JsonRpcId;
+    /** Already summarised (an exchange's); otherwise those of the note, in this message. */
+    findings?: AuditRecord['findings'];
     era?: Era;
   }): boolean {
     const sink = this.opts.audit;
@@ -533,7 +543,7 @@ export class Session {
       decision: a.note.decision,
       stage: a.note.stage,
       reason: a.note.reason === undefined || !this.opts.scrub ? a.note.reason : this.opts.scrub(a.note.reason),
-      findings: summariseFindings(a.note.findings),
+      findings: a.findings ?? summariseFindings(a.note.findings, a.kind),
       error_code: a.errorCode,
       bytes_in: a.bytesIn,
       bytes_out: a.bytesOut,
