@@ -14,7 +14,7 @@
 //                inputRequests of an input_required result
 import type { Policy, Role } from '../config/policy-schema.js';
 import type { Identity } from '../protocol/identity.js';
-import { InvalidRequest, PolicyDenied, RateLimited } from '../protocol/errors.js';
+import { PolicyDenied, RateLimited, UnsupportedProtocolVersion } from '../protocol/errors.js';
 import { MODERN_VERSIONS, declaredVersion, isInputRequired, isRetry } from '../protocol/era.js';
 import type { MessageContext, Stage, Verdict } from '../protocol/stage.js';
 import {
@@ -230,9 +230,7 @@ export function policyStages(opts: PolicyStageOptions): Stage[] {
           ctx.audit.decision = 'block';
           ctx.audit.stage = 'capabilities';
           ctx.audit.reason = 'unknown protocol revision';
-          return {
-            block: new InvalidRequest(`protocol version ${JSON.stringify(version.slice(0, 32))} is not one mcp-guard enforces policy for (${MODERN_VERSIONS.join(', ')}, or 2025 with initialize).`),
-          };
+          return { block: new UnsupportedProtocolVersion(version.slice(0, 32), MODERN_VERSIONS) };
         }
         const next = filterRequestCapabilities(ctx.msg.params, effective(ctx.session.identity));
         return next ? { replace: { ...ctx.msg, params: next } } : undefined;

@@ -317,8 +317,8 @@ test('a protocol revision whose rules mcp-guard does not know is not passed on',
   assert.ok((await raw.reply(1)).result);
   raw.send({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: { ...META(), 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } } });
   const r = await raw.reply(2);
-  assert.equal(r.error?.code, -32600, JSON.stringify(r));
-  assert.match(r.error.message, /2099-01-01/);
+  assert.equal(r.error?.code, -32022, JSON.stringify(r));
+  assert.deepEqual(r.error.data, { kind: 'unsupported_protocol_version', supported: ['2026-07-28'], requested: '2099-01-01' });
   assert.equal(env.recorded().filter((m) => m.params?._meta?.['io.modelcontextprotocol/protocolVersion'] === '2099-01-01').length, 0);
   raw.end();
   await raw.exited;

@@ -141,7 +141,7 @@ test('stages: server/discover is exempt from rate limits like initialize; an unk
     assert.deepEqual((v as any).replace.params._meta['io.modelcontextprotocol/clientCapabilities'], {}, 'sampling (off) stripped');
   }
   const r = run('c2s', 'request', 'tools/list', { jsonrpc: '2.0', id: 'x', method: 'tools/list', params: { _meta: { ...META, 'io.modelcontextprotocol/protocolVersion': '2030-01-01' } } }, 1);
-  assert.equal((r.v as any).block.code, -32600);
+  assert.equal((r.v as any).block.code, -32022);
 });
 
 test('stages: a two-round call is charged once and its rounds are linked; the capped result carries the call', () => {
