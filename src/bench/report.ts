@@ -1,6 +1,6 @@
 // Renders a latency report three ways: a plain table for a terminal, Markdown for REPORT.md, and a
 // self-contained HTML page with inline SVG charts (no scripts, no network) for a browser.
-import { fmtSize, targetsOf, type CellResult, type GoalCheck, type LatencyReport, type TargetName } from './latency.js';
+import { fmtSize, reportTargets, type CellResult, type GoalCheck, type LatencyReport, type TargetName } from './latency.js';
 
 const us = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x >= 10_000 ? `${(x / 1000).toFixed(1)}ms` : `${Math.round(x)}`);
 const num = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x.toLocaleString('en-US'));
@@ -11,25 +11,30 @@ export function pad(rows: string[][], left = 2): string {
   return rows.map((r) => r.map((c, i) => (i < left ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ')).join('\n');
 }
 
+/** With more than one era in a report, the size column names the era too (`2026 1k`). */
+function sizeLabel(r: LatencyReport, c: CellResult): string {
+  return (r.eras?.length ?? 1) > 1 ? `${c.era} ${fmtSize(c.size)}` : fmtSize(c.size);
+}
+
 function latencyRows(r: LatencyReport): string[][] {
   const rows = [['size', 'conc', 'target', 'p50', 'p90', 'p99', 'p99.9', 'max', 'req/s', 'cpu µs/req', 'errors']];
-  const targets = targetsOf(r);
+  const targets = reportTargets(r);
   for (const c of r.cells) {
     for (const t of targets) {
       const x = c.targets[t]!;
       const cpu = x.daemonCpuUsPerReq !== undefined ? `${x.daemonCpuUsPerReq}${x.bridgeCpuUsPerReq !== undefined ? ` (+${x.bridgeCpuUsPerReq})` : ''}` : '-';
-      rows.push([t === 'direct' ? fmtSize(c.size) : '', t === 'direct' ? String(c.concurrency) : '', t, us(x.latency.p50), us(x.latency.p90), us(x.latency.p99), us(x.latency.p999), us(x.latency.max), num(x.throughput), cpu, String(x.errors)]);
+      rows.push([t === 'direct' ? sizeLabel(r, c) : '', t === 'direct' ? String(c.concurrency) : '', t, us(x.latency.p50), us(x.latency.p90), us(x.latency.p99), us(x.latency.p999), us(x.latency.max), num(x.throughput), cpu, String(x.errors)]);
     }
   }
   return rows;
 }
 
 function overheadRows(r: LatencyReport): string[][] {
-  const acked = targetsOf(r).includes('acked');
+  const acked = reportTargets(r).includes('acked');
   const rows = [['size', 'conc', 'overhead p50', 'floor p50', 'ratio p50', 'overhead p99', 'floor p99', 'ratio p99', 'p50 (round median)', ...(acked ? ['acked p50', 'acked p99', 'acked p50 (round median)'] : [])]];
   for (const c of r.cells) {
     rows.push([
-      fmtSize(c.size), String(c.concurrency), us(c.overhead.p50), us(c.floorOverhead.p50), rat(c.ratio.p50), us(c.overhead.p99), us(c.floorOverhead.p99), rat(c.ratio.p99), us(c.overheadP50RoundMedian),
+      sizeLabel(r, c), String(c.concurrency), us(c.overhead.p50), us(c.floorOverhead.p50), rat(c.ratio.p50), us(c.overhead.p99), us(c.floorOverhead.p99), rat(c.ratio.p99), us(c.overheadP50RoundMedian),
       ...(acked ? [us(c.ackedOverhead?.p50), us(c.ackedOverhead?.p99), us(c.ackedOverheadP50RoundMedian)] : []),
     ]);
   }
@@ -38,14 +43,15 @@ function overheadRows(r: LatencyReport): string[][] {
 
 const OVERHEAD_TITLE = 'Overhead over direct in µs (proxied − direct; floor = bare byte relay − direct; ratio = overhead / floor overhead';
 function overheadTitle(r: LatencyReport): string {
-  return `${OVERHEAD_TITLE}${targetsOf(r).includes('acked') ? "; acked = proxied with audit.durability: acknowledged − direct, same rounds" : ''})`;
+  return `${OVERHEAD_TITLE}${reportTargets(r).includes('acked') ? "; acked = proxied with audit.durability: acknowledged − direct, same rounds" : ''})`;
 }
 
 const verdict = (g: GoalCheck) => (g.met === undefined ? 'not measured' : g.met ? 'met' : 'MISSED');
 const GOALS_TITLE = "Against mcp-guard's targets (messages of 1 KB or less); one run on a shared machine varies, so compare several";
 
 function goalRows(r: LatencyReport): string[][] {
-  return [['target', 'this run', 'verdict', 'where'], ...r.goals.map((g) => [g.goal, g.value, verdict(g), g.note ?? ''])];
+  const many = (r.eras?.length ?? 1) > 1;
+  return [['target', 'this run', 'verdict', 'where'], ...r.goals.map((g) => [many ? `${g.goal} (${g.era} era)` : g.goal, g.value, verdict(g), g.note ?? ''])];
 }
 
 /** The goals block for a terminal: goal left, figure right, verdict and where it was read. */
@@ -63,14 +69,14 @@ export function startupLine(s: NonNullable<LatencyReport['startup']>): string {
 
 export function header(r: LatencyReport): string {
   return [
-    `mcp-guard bench — ${r.upstream}, pipeline: ${r.pipeline.length ? r.pipeline.join(', ') : 'none'}`,
+    `mcp-guard bench — ${r.upstream}, pipeline: ${r.pipeline.length ? r.pipeline.join(', ') : 'none'}, protocol era${(r.eras?.length ?? 1) > 1 ? 's' : ''} ${(r.eras ?? ['2025']).join(' and ')}`,
     `${r.options.requests} requests per target per cell (interleaved), warm-up ${r.options.warmup} per cell after ${r.options.serviceWarmup ?? 0} per target at start; ${r.machine.cpus} CPUs, node ${r.machine.node}, load ${r.machine.loadavg.join(' ')}`,
     ...(r.startup ? [startupLine(r.startup)] : []),
   ].join('\n');
 }
 
 export function renderTable(r: LatencyReport): string {
-  const errs = r.cells.flatMap((c) => targetsOf(r).filter((t) => c.targets[t]!.errors > 0).map((t) => `  ${fmtSize(c.size)} c${c.concurrency} ${t}: ${c.targets[t]!.errors} errors, first: ${c.targets[t]!.firstError}`));
+  const errs = r.cells.flatMap((c) => reportTargets(r).filter((t) => c.targets[t]!.errors > 0).map((t) => `  ${sizeLabel(r, c)} c${c.concurrency} ${t}: ${c.targets[t]!.errors} errors, first: ${c.targets[t]!.firstError}`));
   return [
     header(r),
     '',
@@ -129,7 +135,7 @@ function axisTicksLog(lo: number, hi: number): number[] {
 /** Latency distribution: x = latency (log), y = percentile, one line per target. */
 function cdfSvg(c: CellResult): string {
   const W = 420, H = 220, L = 46, R = 10, T = 22, B = 34;
-  const targets = targetsOf({ cells: [c] });
+  const targets = reportTargets({ cells: [c] });
   const all = targets.flatMap((t) => c.targets[t]!.quantiles.filter((v) => v > 0));
   const lo = Math.max(1, Math.min(...all) * 0.9);
   const hi = Math.max(...all) * 1.1;
@@ -150,7 +156,7 @@ function cdfSvg(c: CellResult): string {
 function sweepSvg(cells: CellResult[], title: string, metric: (c: CellResult, t: TargetName) => number, unit: string): string {
   const W = 420, H = 220, L = 56, R = 10, T = 22, B = 34;
   const xs = cells.map((c) => c.concurrency);
-  const targets = targetsOf({ cells });
+  const targets = reportTargets({ cells });
   const vals = cells.flatMap((c) => targets.map((t) => metric(c, t))).filter((v) => Number.isFinite(v) && v > 0);
   if (!vals.length) return '';
   const lo = Math.min(...vals) * 0.8;
@@ -172,13 +178,13 @@ function htmlTable(rows: string[][], numeric = (i: number) => i >= 2): string {
 }
 
 export function renderHtml(r: LatencyReport): string {
-  const legend = targetsOf(r).map((t) => `<span style="color:${COLORS[t]}">■</span> ${t}`).join(' &nbsp; ');
-  const sizes = [...new Set(r.cells.map((c) => c.size))];
-  const sweeps = sizes
-    .map((s) => {
-      const cells = r.cells.filter((c) => c.size === s);
+  const legend = reportTargets(r).map((t) => `<span style="color:${COLORS[t]}">■</span> ${t}`).join(' &nbsp; ');
+  const groups = [...new Set(r.cells.map((c) => sizeLabel(r, c)))];
+  const sweeps = groups
+    .map((g) => {
+      const cells = r.cells.filter((c) => sizeLabel(r, c) === g);
       if (cells.length < 2) return '';
-      return `<div class="row">${sweepSvg(cells, `${fmtSize(s)}: p50 latency`, (c, t) => c.targets[t]!.latency.p50, 'µs')}${sweepSvg(cells, `${fmtSize(s)}: p99 latency`, (c, t) => c.targets[t]!.latency.p99, 'µs')}${sweepSvg(cells, `${fmtSize(s)}: throughput (req/s)`, (c, t) => c.targets[t]!.throughput, 'req/s')}</div>`;
+      return `<div class="row">${sweepSvg(cells, `${g}: p50 latency`, (c, t) => c.targets[t]!.latency.p50, 'µs')}${sweepSvg(cells, `${g}: p99 latency`, (c, t) => c.targets[t]!.latency.p99, 'µs')}${sweepSvg(cells, `${g}: throughput (req/s)`, (c, t) => c.targets[t]!.throughput, 'req/s')}</div>`;
     })
     .join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>mcp-guard bench</title><style>

@@ -3,9 +3,10 @@
 import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { runLatency, targetsOf, type Durability } from '../bench/latency.js';
+import { runLatency, reportTargets, type Durability } from '../bench/latency.js';
 import { renderHtml, renderTable } from '../bench/report.js';
 import { stopOnInterrupt } from '../bench/guard-env.js';
+import type { Era } from '../protocol/era.js';
 
 export function parseSizes(s: string): number[] {
   return s.split(',').map((x) => {
@@ -61,8 +62,9 @@ export function registerBench(program: Command): void {
     .option('--json [file]', 'print the report as JSON (to stdout, or to file)')
     .option('--html <file>', 'write a self-contained HTML report with charts')
     .option('--timeout <s>', 'a request unanswered this long counts as an error', '60')
+    .option('--era <era>', 'protocol era: 2025, 2026 or both (default: both for the built-in echo server, 2025 with --server)')
     .option('--durability <list>', 'audit.durability of the proxied daemon: buffered, acknowledged, or buffered,acknowledged (both in the same run: a second daemon, target "acked")', 'buffered')
-    .action(async (o: { requests: string; warmup: string; size: string; concurrency: string; pipeline: string; server?: string; config?: string; tool?: string; arg: string; json?: string | boolean; html?: string; timeout: string; durability: string }) => {
+    .action(async (o: { requests: string; warmup: string; size: string; concurrency: string; pipeline: string; server?: string; config?: string; tool?: string; arg: string; json?: string | boolean; html?: string; timeout: string; era?: string; durability: string }) => {
       const fail = (m: string) => {
         process.stderr.write(`mcp-guard bench: ${m}\n`);
         process.exit(2);
@@ -72,8 +74,14 @@ export function registerBench(program: Command): void {
       let requests = 0;
       let warmup = 0;
       let timeoutMs = 0;
+      let eras: Era[] | undefined;
       let durability: Durability[] = [];
       try {
+        if (o.era !== undefined) {
+          if (o.era === 'both') eras = ['2025', '2026'];
+          else if (o.era === '2025' || o.era === '2026') eras = [o.era];
+          else throw new Error(`bad --era '${o.era}' (2025, 2026 or both)`);
+        }
         durability = o.durability.split(',').map((x) => {
           const d = x.trim();
           if (d !== 'buffered' && d !== 'acknowledged') throw new Error(`bad --durability '${x}' (buffered, acknowledged, or both comma separated)`);
@@ -97,7 +105,7 @@ export function registerBench(program: Command): void {
         : undefined;
       // Registered before the run's own stops, so the line is said first (and clears the progress line).
       const unhook = stopOnInterrupt(() => process.stderr.write(`${tty ? '\r\x1b[K' : ''}mcp-guard bench: interrupted; stopping the daemon and relay of this run\n`));
-      const report = await runLatency({ requests, warmup, sizes, concurrency, pipeline: o.pipeline, server: o.server, config: o.config, tool: o.tool, arg: o.arg, progress, timeoutMs, durability }).catch((err) => {
+      const report = await runLatency({ requests, warmup, sizes, concurrency, pipeline: o.pipeline, server: o.server, config: o.config, tool: o.tool, arg: o.arg, progress, timeoutMs, eras, durability }).catch((err) => {
         if (tty) process.stderr.write('\r\x1b[K');
         fail((err as Error).message);
         throw err;
@@ -123,7 +131,7 @@ export function registerBench(program: Command): void {
         process.stdout.write(renderTable(report));
       }
       // Figures of a path that failed are not a measurement: a script or CI job must see it.
-      const failed = report.cells.some((c) => targetsOf(report).some((t) => c.targets[t]!.errors > 0));
+      const failed = report.cells.some((c) => reportTargets(report).some((t) => c.targets[t]!.errors > 0));
       if (failed) {
         process.stderr.write('mcp-guard bench: some requests failed (see ERRORS); the figures of those cells do not measure a working path\n');
         process.exitCode = 1;

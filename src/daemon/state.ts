@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { RateLimiter } from '../policy/ratelimit.js';
 import type { Logger } from './log.js';
+import { privateDatabase } from '../protocol/private-files.js';
 
 const EVERY_MS = 5000;
 
@@ -50,6 +51,7 @@ export class RateState {
 
   private open(): Database.Database {
     if (this.db) return this.db;
+    privateDatabase(this.file);
     const db = new Database(this.file);
     try {
       db.pragma('journal_mode = WAL');

@@ -27,6 +27,8 @@ import { FrontAuth, type FrontAuthenticator } from './front-auth.js';
 import { HttpSession, type FrontSession, type SessionOwner } from './http-session.js';
 import { checkHost, checkOrigin, isLoopbackHost, parseListen } from './origin.js';
 import { accepts, header, readBody, sendRefusal } from './request.js';
+import { StatelessRoutes, isModernRequest } from './stateless.js';
+import { MODERN_VERSIONS } from '../protocol/era.js';
 
 
 
@@ -76,9 +78,12 @@ class Front implements HttpFront, SessionOwner {
   address = { host: '', port: 0 };
 
   private readonly auth: FrontAuth;
+  /** 2026-era requests: stateless, one route per caller and server. */
+  private readonly modern: StatelessRoutes;
 
   constructor(readonly opts: HttpFrontOptions) {
     this.auth = new FrontAuth({ config: opts.config, authenticate: opts.authenticate, log: opts.log, baseUrl: (req) => this.baseUrl(req) });
+    this.modern = new StatelessRoutes({ openSession: (server, identity, link) => opts.daemon.openSession(server, identity, link, 'http'), log: opts.log });
   }
 
   get log(): Logger {
@@ -92,7 +97,7 @@ class Front implements HttpFront, SessionOwner {
   }
 
   get sessions(): number {
-    return this.table.size;
+    return this.table.size + this.modern.size;
   }
 
   get url(): string {
@@ -146,6 +151,7 @@ class Front implements HttpFront, SessionOwner {
     this.reaper.unref();
     this.pinger = setInterval(() => {
       for (const s of this.table.values()) s.ping();
+      this.modern.ping();
     }, PING_INTERVAL_MS);
     this.pinger.unref();
     this.opts.log.info('http front listening', { url: this.url, auth: cfg.auth.mode });
@@ -157,7 +163,7 @@ class Front implements HttpFront, SessionOwner {
     clearInterval(this.reaper);
     clearInterval(this.pinger);
     const ending = [...this.table.values()].map((s) => this.end(s, 'daemon stopping'));
-    await Promise.allSettled(ending);
+    await Promise.allSettled([...ending, this.modern.closeAll('daemon stopping')]);
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -173,6 +179,7 @@ class Front implements HttpFront, SessionOwner {
         void this.end(s, `idle for more than ${idleMs / 1000} s`);
       }
     }
+    this.modern.reap(now, (this.opts.config().daemon.http?.idle_timeout_s ?? 600) * 1000);
   }
 
   async end(s: HttpSession, reason: string): Promise<void> {
@@ -195,7 +202,7 @@ class Front implements HttpFront, SessionOwner {
       if (req.method === 'OPTIONS') {
         res.writeHead(204, {
           'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
-          'Access-Control-Allow-Headers': 'Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID',
+          'Access-Control-Allow-Headers': 'Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID',
           'Access-Control-Max-Age': '600',
         });
         res.end();
@@ -235,12 +242,27 @@ class Front implements HttpFront, SessionOwner {
     if (!cfg.servers[server]) throw new UnknownServer(server);
     if (sid && (!existing || existing.server !== server)) throw new SessionNotFound();
     const pv = header(req, 'mcp-protocol-version');
+    const modernHeader = pv !== undefined && MODERN_VERSIONS.includes(pv);
+    if (!existing && modernHeader && req.method !== 'POST') {
+      // 2026-07-28 has no GET stream and no DELETE: every request is its own POST.
+      throw new BadTransport(405, `the ${pv} protocol takes only POST`, { Allow: 'POST' });
+    }
+    if (req.method === 'POST') {
+      const got = await this.readMessage(req, res);
+      if (!existing && isModernRequest(got.msg)) {
+        if (this.closing) throw new UpstreamUnavailable(server, 'mcp-guard is shutting down; retry in a moment');
+        if (this.modern.needsRoute(server, identity, tokenHash)) this.checkSessionLimit(server);
+        return this.modern.post(req, res, server, identity, tokenHash, got.msg, got.body, got.wantsSse);
+      }
+      if (pv && !SUPPORTED_PROTOCOL_VERSIONS.includes(pv)) {
+        throw new BadTransport(400, `unsupported MCP-Protocol-Version '${pv}' for a session (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}; ${MODERN_VERSIONS.join(', ')} without a session)`);
+      }
+      return this.post(res, server, identity, tokenHash, got, existing);
+    }
     if (pv && !SUPPORTED_PROTOCOL_VERSIONS.includes(pv)) {
       throw new BadTransport(400, `unsupported MCP-Protocol-Version '${pv}' (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`);
     }
     switch (req.method) {
-      case 'POST':
-        return this.post(req, res, server, identity, tokenHash, existing);
       case 'GET':
         if (!existing) throw new BadTransport(400, 'GET needs an Mcp-Session-Id; initialize first');
         if (!accepts(req, 'text/event-stream')) throw new BadTransport(406, 'GET must accept text/event-stream');
@@ -255,7 +277,9 @@ class Front implements HttpFront, SessionOwner {
     }
   }
 
-  private async post(req: IncomingMessage, res: ServerResponse, server: string, identity: Identity, tokenHash: string, existing?: HttpSession): Promise<void> {
+  /** A POST body as one JSON-RPC message, or undefined when it was refused (answered already). */
+  /** A POST body as one JSON-RPC message; a refusal is thrown (answered without an id). */
+  private async readMessage(req: IncomingMessage, res: ServerResponse): Promise<{ msg: any; body: Buffer; wantsSse: boolean }> {
     const cfg = this.opts.config();
     const limit = Math.min(this.http.max_body_bytes, cfg.daemon.max_message_bytes);
     const ct = (req.headers['content-type'] ?? '').toLowerCase();
@@ -265,30 +289,39 @@ class Front implements HttpFront, SessionOwner {
     const body = await readBody(req, limit);
     if (body === 'too-large') {
       res.setHeader('Connection', 'close');
-      return sendRefusal(res, null, new MessageTooLarge(`message exceeds the ${limit}-byte limit of mcp-guard`, limit));
+      throw new MessageTooLarge(`message exceeds the ${limit}-byte limit of mcp-guard`, limit);
     }
     let msg: any;
     try {
       msg = JSON.parse(body.toString('utf8'));
     } catch {
-      return sendRefusal(res, null, new ParseError('Parse error: the body is not valid JSON.'));
+      throw new ParseError('Parse error: the body is not valid JSON.');
     }
-    if (Array.isArray(msg)) return sendRefusal(res, null, new InvalidRequest('JSON-RPC batches are not supported (MCP 2025-06-18).'));
-    if (msg === null || typeof msg !== 'object') return sendRefusal(res, null, new InvalidRequest('not a JSON-RPC message.'));
+    if (Array.isArray(msg)) throw new InvalidRequest('JSON-RPC batches are not supported (MCP 2025-06-18).');
+    if (msg === null || typeof msg !== 'object') throw new InvalidRequest('not a JSON-RPC message.');
+    if (msg.id !== undefined && msg.id !== null && typeof msg.id !== 'string' && typeof msg.id !== 'number') {
+      throw new InvalidRequest('id must be a string or a number.');
+    }
+    return { msg, body, wantsSse };
+  }
+
+  private checkSessionLimit(server: string): void {
+    if (this.sessions >= this.http.max_sessions) {
+      this.opts.log.warn('http front: session limit reached', { max: this.http.max_sessions });
+      throw new UpstreamUnavailable(server, `too many HTTP sessions (limit ${this.http.max_sessions}); retry in a moment`);
+    }
+  }
+
+  private post(res: ServerResponse, server: string, identity: Identity, tokenHash: string, got: { msg: any; body: Buffer; wantsSse: boolean }, existing?: HttpSession): void {
+    const { msg, body, wantsSse } = got;
     const id = msg.id;
-    if (id !== undefined && id !== null && typeof id !== 'string' && typeof id !== 'number') {
-      return sendRefusal(res, null, new InvalidRequest('id must be a string or a number.'));
-    }
     const isRequest = typeof msg.method === 'string' && id !== undefined && id !== null;
     const isInit = isRequest && msg.method === 'initialize';
     let s = existing;
     if (!s) {
       if (!isInit) return sendRefusal(res, isRequest ? id : null, new BadTransport(400, 'no Mcp-Session-Id header; send initialize first'));
       if (this.closing) throw new UpstreamUnavailable(server, 'mcp-guard is shutting down; reconnect in a moment');
-      if (this.table.size >= this.http.max_sessions) {
-        this.opts.log.warn('http front: session limit reached', { max: this.http.max_sessions });
-        throw new UpstreamUnavailable(server, `too many HTTP sessions (limit ${this.http.max_sessions}); retry in a moment`);
-      }
+      this.checkSessionLimit(server);
       s = new HttpSession(randomBytes(24).toString('base64url'), server, identity, tokenHash, this);
       try {
         s.attach(this.opts.daemon.openSession(server, identity, s.link, 'http'));

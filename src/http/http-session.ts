@@ -22,6 +22,8 @@ const HISTORY_MAX = 256;
 /** What the front needs of a daemon session. */
 export interface FrontSession {
   readonly info: { id: string };
+  /** False once the upstream is gone or the session closed: nothing more can pass. */
+  readonly available: boolean;
   fromClientLine(line: Buffer): void;
   start(): Promise<void>;
   close(reason: string): Promise<void>;

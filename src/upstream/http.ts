@@ -1,17 +1,16 @@
-// Upstreams over HTTP: Streamable HTTP and the older HTTP+SSE transport, through the SDK's client
-// transports. One upstream MCP session per client session. Lines in, JSON objects to the SDK; JSON
-// objects from the SDK, lines out. Only the configured upstream token and headers go upstream:
-// nothing of the client's own credentials ever reaches this file.
+// Upstreams over HTTP: Streamable HTTP and the older HTTP+SSE transport, through the SDK v2 client
+// transports, which speak the era of each message: a 2025 message rides the upstream MCP session
+// (initialize, Mcp-Session-Id), a 2026 one is its own POST with MCP-Protocol-Version, Mcp-Method
+// and Mcp-Name derived from its body. One upstream per client session. Lines in, JSON objects to
+// the SDK; JSON objects from the SDK, lines out. Only the configured upstream token and headers go
+// upstream: nothing of the client's own credentials ever reaches this file.
 // Back-pressure: the SDK reads its event streams as fast as they come, so while the session is
 // paused the body of each event stream is gated: nothing more is read from the socket, and TCP
 // slows the upstream down. The backlog is what was sent and whose POST has not completed. A
 // message half read is held in memory until its end arrives, so only READING_STREAMS streams may
 // go on reading in the middle of an event at once (many answers in flight, each on its own POST
 // stream, would otherwise all be read in parallel, up to their whole size).
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { SdkHttpError, SSEClientTransport, StreamableHTTPClientTransport, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config/schema.js';
 import type { Logger } from '../protocol/log.js';
 import type { Upstream } from './upstream.js';
@@ -226,7 +225,7 @@ export class HttpUpstream implements Upstream {
       }
     } catch (err) {
       if (this.closed || this.gone) return;
-      const status = err instanceof StreamableHTTPError ? err.code : undefined;
+      const status = err instanceof SdkHttpError ? err.status : undefined;
       if (status === 404 && t instanceof StreamableHTTPClientTransport && t.sessionId) {
         return this.lost('the upstream ended the MCP session (it may have restarted)');
       }
