@@ -249,7 +249,8 @@ class Front implements HttpFront, SessionOwner {
     }
     if (req.method === 'POST') {
       const got = await this.readMessage(req, res);
-      if (!existing && isModernRequest(got.msg)) {
+      // A 2026 request says so in its body, or in its MCP-Protocol-Version header (then the body must agree).
+      if (!existing && (modernHeader || isModernRequest(got.msg))) {
         if (this.closing) throw new UpstreamUnavailable(server, 'mcp-guard is shutting down; retry in a moment');
         if (this.modern.needsRoute(server, identity, tokenHash)) this.checkSessionLimit(server);
         return this.modern.post(req, res, server, identity, tokenHash, got.msg, got.body, got.wantsSse);
