@@ -1,0 +1,113 @@
+// Faults a real daemon must survive (issue #16): running out of file descriptors, the session
+// ceiling derived from the open-file limit, idle and slow HTTP clients, malformed and huge lines
+// into the real bridge, duplicate ids, a connection storm, and a daemon killed under load.
+// Everything is a real process: the daemon (under prlimit where a limit matters), bridges, upstreams.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { GuardEnv, MAIN, NODE, RawBridge, recordingServer, waitFor } from './harness.js';
+
+const linux = existsSync('/proc/self/fd');
+const prlimit = spawnSync('prlimit', ['--version']).status === 0;
+const needsLimits = !linux || !prlimit ? 'needs Linux /proc and prlimit (util-linux)' : false;
+
+/** A daemon in the foreground (`mcp-guard start`), optionally under `prlimit`, with its log. */
+class Foreground {
+  proc!: ChildProcess;
+  log = '';
+  constructor(readonly env: GuardEnv) {}
+
+  async start(prefix: string[] = []): Promise<this> {
+    const argv = [...prefix, NODE, MAIN, 'start', '--config', this.env.configPath];
+    this.proc = spawn(argv[0]!, argv.slice(1), { env: this.env.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout!.on('data', (c: Buffer) => (this.log += c.toString()));
+    this.proc.stderr!.on('data', (c: Buffer) => (this.log += c.toString()));
+    const exited = new Promise<never>((_, reject) => this.proc.once('exit', (code) => reject(new Error(`daemon exited with ${code}: ${this.log}`))));
+    await Promise.race([waitFor(() => /"daemon started"/.test(this.log), 30_000), exited]);
+    return this;
+  }
+
+  /** The daemon's pid (prlimit execs it, so it is the child's own). */
+  get pid(): number {
+    return this.env.daemonPid()!;
+  }
+
+  get alive(): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  fds(): number {
+    return readdirSync(`/proc/${this.pid}/fd`).length;
+  }
+
+  status(): any {
+    const r = this.env.cli(['status', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  }
+
+  /** The HTTP front's base URL from the log. */
+  get url(): string {
+    return JSON.parse(this.log.split('\n').find((l) => l.includes('"http front listening"'))!).url;
+  }
+
+  get token(): string {
+    return readFileSync(join(this.env.home, 'dashboard.token'), 'utf8').trim();
+  }
+}
+
+const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+
+// ---- 1. file descriptors ------------------------------------------------------------------
+
+test('out of file descriptors: the session whose upstream cannot start gets upstream_unavailable saying why; the daemon lives on', { skip: needsLimits }, async () => {
+  const env = new GuardEnv(() => `
+servers:
+${recordingServer('rec')}
+daemon:
+  dashboard_port: 0
+`);
+  const d = new Foreground(env);
+  const bridges: RawBridge[] = [];
+  try {
+    await d.start();
+    const warm = new RawBridge(env, 'rec');
+    bridges.push(warm);
+    await warm.initialize();
+    // Lowered after start, so the session ceiling the daemon derived from its limit does not protect it:
+    // room for two more sessions (4 descriptors each), not for the 8 a third spawn needs at once.
+    const soft = d.fds() + 14;
+    assert.equal(spawnSync('prlimit', ['--pid', String(d.pid), `--nofile=${soft}:`]).status, 0);
+    let refused: any;
+    for (let i = 0; i < 8 && !refused; i++) {
+      const b = new RawBridge(env, 'rec');
+      bridges.push(b);
+      b.send(INIT);
+      const r = await b.reply(1);
+      if (r.error) refused = { bridge: b, reply: r };
+    }
+    assert.ok(refused, 'a session ran out of descriptors');
+    assert.equal(refused.reply.error.code, -32011);
+    assert.equal(refused.reply.error.data.kind, 'upstream_unavailable');
+    assert.match(refused.reply.error.message, /out of file descriptors \(EMFILE\)/);
+    assert.ok(d.alive, `the daemon lives: ${d.log.slice(-2000)}`);
+    // The refused session stays answerable (every request gets the same reason), the others work.
+    refused.bridge.send({ jsonrpc: '2.0', id: 2, method: 'ping' });
+    assert.match((await refused.bridge.reply(2)).error.message, /EMFILE/);
+    warm.send({ jsonrpc: '2.0', id: 'still', method: 'ping' });
+    assert.deepEqual((await warm.reply('still')).result, {});
+    // Descriptors freed: a new session starts and works, under the same limit.
+    for (const b of bridges) b.end();
+    await Promise.all(bridges.map((b) => b.exited));
+    await waitFor(() => d.status().sessions === 0, 10_000);
+    const c = await env.client('rec');
+    assert.deepEqual((await c.callTool({ name: 'echo', arguments: { after: 'emfile' } })).content, [{ type: 'text', text: '{"after":"emfile"}' }]);
+    assert.ok(d.alive);
+  } finally {
+    for (const b of bridges) b.proc.kill();
+    await env.close();
+  }
+});
+
