@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { GuardEnv, MAIN, NODE, RawBridge, recordingServer, waitFor } from './harness.js';
+import { sessionsFor } from '../../src/daemon/fdlimit.js';
 
 const linux = existsSync('/proc/self/fd');
 const prlimit = spawnSync('prlimit', ['--version']).status === 0;
@@ -104,6 +106,58 @@ daemon:
     await waitFor(() => d.status().sessions === 0, 10_000);
     const c = await env.client('rec');
     assert.deepEqual((await c.callTool({ name: 'echo', arguments: { after: 'emfile' } })).content, [{ type: 'text', text: '{"after":"emfile"}' }]);
+    assert.ok(d.alive);
+  } finally {
+    for (const b of bridges) b.proc.kill();
+    await env.close();
+  }
+});
+
+test('the session ceiling comes from the open-file limit: raised to the hard limit, then refused past it on the socket and over HTTP', { skip: needsLimits }, async () => {
+  const env = new GuardEnv(() => `
+servers:
+  idle:
+    command: sleep
+    args: ["3600"]
+${recordingServer('rec')}
+daemon:
+  dashboard_port: 0
+  http:
+    listen: 127.0.0.1:0
+`);
+  const d = new Foreground(env);
+  const bridges: RawBridge[] = [];
+  try {
+    // A soft limit of 128 under a hard one of 160: the daemon runs with 160.
+    await d.start(['prlimit', '--nofile=128:160']);
+    const max = sessionsFor(160);
+    const st = d.status();
+    assert.deepEqual(st.limits, { maxSessions: max, openFiles: { soft: 160, hard: 160 } });
+    for (let i = 0; i < max; i++) bridges.push(new RawBridge(env, 'idle'));
+    await waitFor(() => d.status().sessions === max, 30_000);
+    // One more through the bridge: refused at the hello, with the reason.
+    const err = await env.client('rec').then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.ok(err instanceof McpError, String(err));
+    assert.equal(err.code, -32011);
+    assert.match(err.message, new RegExp(`${max} sessions open, all that its open-file limit of 160 allows \\(daemon.max_sessions\\)`));
+    // And over the HTTP front: 503 with the same words.
+    const res = await fetch(new URL('/mcp/rec', d.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${d.token}` },
+      body: JSON.stringify(INIT),
+    });
+    assert.equal(res.status, 503);
+    const body = (await res.json()) as any;
+    assert.equal(body.error.data.kind, 'upstream_unavailable');
+    assert.match(body.error.message, /open-file limit of 160/);
+    // A slot freed is a slot taken.
+    bridges.pop()!.end();
+    await waitFor(() => d.status().sessions === max - 1, 10_000);
+    const c = await env.client('rec');
+    assert.ok((await c.listTools()).tools.length > 0);
     assert.ok(d.alive);
   } finally {
     for (const b of bridges) b.proc.kill();
