@@ -55,6 +55,8 @@ export const DaemonSchema = z.strictObject({
       max_sessions: z.number().int().positive().default(1000),
       /** An HTTP session with no request and no open stream for this long is ended. */
       idle_timeout_s: z.number().positive().default(600),
+      /** A request's headers and body must arrive within this, or it gets 408 and its connection closes. */
+      request_timeout_s: z.number().positive().default(30),
       max_body_bytes: z.number().int().positive().default(4 * 1024 * 1024),
       allowed_origins: z.array(z.string()).default([]),
     })

@@ -175,16 +175,18 @@ class Front implements HttpFront {
         else res.destroy();
       });
     };
+    // Slowloris bounds: a request (headers and body) must arrive in full within request_timeout_s,
+    // or Node answers 408 and closes the connection. It bounds receiving the request only: a long
+    // SSE response is not cut. Node checks every connectionsCheckingInterval, so keep that short.
+    const requestMs = http.request_timeout_s * 1000;
+    const limits = { requestTimeout: requestMs, headersTimeout: Math.min(20_000, requestMs), connectionsCheckingInterval: Math.max(250, Math.min(1000, requestMs / 4)) };
     if (http.tls) {
       this.tls = true;
-      this.server = createHttpsServer({ cert: readFileSync(http.tls.cert), key: readFileSync(http.tls.key) }, handler);
+      this.server = createHttpsServer({ cert: readFileSync(http.tls.cert), key: readFileSync(http.tls.key), ...limits }, handler);
     } else {
       if (!this.loopback) this.opts.log.warn('http front listens beyond loopback without TLS; put it behind a TLS terminator', { listen: http.listen });
-      this.server = createHttpServer(handler);
+      this.server = createHttpServer(limits, handler);
     }
-    // Slowloris bounds: a request must arrive in full within these.
-    this.server.headersTimeout = 20_000;
-    this.server.requestTimeout = 0; // SSE streams are long-lived; bodies are bounded by readBody
     // Longer than any client's idle keep-alive (undici: 4 s), so the client always closes an idle
     // connection first and never sends a request onto a socket we are closing (ECONNRESET).
     this.server.keepAliveTimeout = 65_000;
@@ -222,7 +224,8 @@ class Front implements HttpFront {
   }
 
   private reap(): void {
-    const idleMs = this.opts.config().daemon.http?.idle_timeout_s ?? 600;
+    // idle_timeout_s is in seconds, the ages below in milliseconds.
+    const idleMs = (this.opts.config().daemon.http?.idle_timeout_s ?? 600) * 1000;
     const now = Date.now();
     for (const s of this.table.values()) {
       if (s.idleSince(now) > idleMs) {
@@ -409,6 +412,7 @@ class Front implements HttpFront {
     const wantsSse = accepts(req, 'text/event-stream');
     if (!wantsSse && !accepts(req, 'application/json')) throw new BadTransport(406, 'Accept must include application/json and text/event-stream');
     const body = await readBody(req, limit);
+    if (body === 'gone') return; // the client went away, or took longer than request_timeout_s (Node answered 408)
     if (body === 'too-large') {
       res.setHeader('Connection', 'close');
       return sendRefusal(res, null, new MessageTooLarge(`message exceeds the ${limit}-byte limit of mcp-guard`, limit));
@@ -675,8 +679,11 @@ function sendRefusal(res: ServerResponse, id: JsonRpcId, err: GuardError): void 
   res.end(renderError(id, err));
 }
 
-/** The request body, or 'too-large' as soon as it passes `limit` (the rest is not read). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+/**
+ * The request body, or 'too-large' as soon as it passes `limit` (the rest is not read), or 'gone'
+ * when the connection closed first (the client left, or the request timed out).
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'gone'> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
@@ -700,6 +707,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
     req.on('end', () => {
       if (!over) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     });
+    // After 'end' this is a no-op (the promise is settled); before it, nothing more will come.
+    req.on('close', () => resolve('gone'));
     req.on('error', reject);
   });
 }

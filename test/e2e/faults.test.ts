@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { GuardEnv, MAIN, NODE, RawBridge, recordingServer, waitFor } from './harness.js';
@@ -161,6 +162,81 @@ daemon:
     assert.ok(d.alive);
   } finally {
     for (const b of bridges) b.proc.kill();
+    await env.close();
+  }
+});
+
+// ---- 5. HTTP idle and slow clients --------------------------------------------------------
+
+const httpConfig = (http: string) => () => `
+servers:
+${recordingServer('rec')}
+daemon:
+  dashboard_port: 0
+  http:
+    listen: 127.0.0.1:0
+${http}
+`;
+
+async function post(d: Foreground, body: unknown, sid?: string): Promise<Response> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${d.token}` };
+  if (sid) headers['mcp-session-id'] = sid;
+  return fetch(new URL('/mcp/rec', d.url), { method: 'POST', headers, body: JSON.stringify(body) });
+}
+
+test('HTTP idle_timeout_s is seconds: a client that only POSTs keeps its session until it has been idle that long', async () => {
+  const env = new GuardEnv(httpConfig('    idle_timeout_s: 4'));
+  const d = new Foreground(env);
+  try {
+    await d.start();
+    const init = await post(d, INIT);
+    assert.equal(init.status, 200);
+    await init.json();
+    const sid = init.headers.get('mcp-session-id')!;
+    assert.equal((await post(d, { jsonrpc: '2.0', method: 'notifications/initialized' }, sid)).status, 202);
+    // Idle for 1.5 s of its 4: the reaper runs every second and must leave it alone.
+    await new Promise((r) => setTimeout(r, 1500));
+    const list = await post(d, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, sid);
+    assert.equal(list.status, 200, 'the session lives after 1.5 s idle');
+    assert.ok(((await list.json()) as any).result.tools.length > 0);
+    // Then left alone, it is reaped, and never before its 4 s.
+    const idleFrom = Date.now();
+    await waitFor(() => /reaped after idle timeout/.test(d.log), 20_000);
+    assert.ok(Date.now() - idleFrom >= 4000, `reaped after ${Date.now() - idleFrom} ms`);
+    assert.match(d.log, /"idleS":4\b/);
+    assert.equal((await post(d, { jsonrpc: '2.0', id: 3, method: 'tools/list' }, sid)).status, 404);
+  } finally {
+    await env.close();
+  }
+});
+
+test('HTTP request_timeout_s: an authenticated body that trickles gets 408 and its connection closed; long responses are not cut', async () => {
+  const env = new GuardEnv(httpConfig('    request_timeout_s: 2'));
+  const d = new Foreground(env);
+  try {
+    await d.start();
+    const { hostname, port } = new URL(d.url);
+    const sock = createConnection(Number(port), hostname);
+    let got = '';
+    sock.on('data', (c) => (got += c.toString()));
+    const closed = new Promise((r) => sock.once('close', r));
+    sock.on('error', () => {});
+    const body = JSON.stringify(INIT);
+    sock.write(
+      `POST /mcp/rec HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${d.token}\r\nContent-Type: application/json\r\n` +
+        `Accept: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+    );
+    await waitFor(() => got.length > 0, 15_000);
+    assert.match(got, /^HTTP\/1\.1 408/);
+    await closed;
+    // A response that takes longer than request_timeout_s is still delivered whole.
+    const init = await post(d, INIT);
+    await init.json();
+    const sid = init.headers.get('mcp-session-id')!;
+    const slow = await post(d, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'slow', arguments: { ms: 3000 } } }, sid);
+    assert.equal(slow.status, 200);
+    assert.deepEqual(((await slow.json()) as any).result.content, [{ type: 'text', text: 'slept 3000' }]);
+  } finally {
     await env.close();
   }
 });
