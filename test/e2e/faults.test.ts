@@ -241,3 +241,127 @@ test('HTTP request_timeout_s: an authenticated body that trickles gets 408 and i
   }
 });
 
+// ---- 6. malformed input into the bridge -----------------------------------------------------
+
+test('malformed lines into the bridge: it never dies of input; the daemon answers each and pending requests still get their answers', async () => {
+  const env = new GuardEnv(() => `
+servers:
+${recordingServer('rec')}
+daemon:
+  dashboard_port: 0
+`);
+  try {
+    const raw = new RawBridge(env, 'rec');
+    await raw.initialize();
+    raw.send({ jsonrpc: '2.0', id: 'pending', method: 'tools/call', params: { name: 'slow', arguments: { ms: 1500 } } });
+    // Id tokens the bridge's peek regexes admit and JSON does not, at the head and at the tail.
+    const bad = [
+      '{"jsonrpc":"2.0","id":01,"method":"ping"}',
+      '{"jsonrpc":"2.0","id":"\\q","method":"ping"}',
+      '{"jsonrpc":"2.0","method":"ping","id":"\\q"}',
+      '{"jsonrpc":"2.0","method":"ping","id":01}',
+      '{"jsonrpc":"2.0","result":{},"id":"\\x"}',
+      '{"jsonrpc":"2.0","id":-01.5,"result":{}}',
+      '{"jsonrpc":"2.0","id":"\\u12","method":"ping"}',
+      '{"jsonrpc":"2.0","id":',
+      '}{',
+      '"\\',
+    ];
+    for (const l of bad) raw.send(l);
+    // Bytes that are not text at all.
+    raw.proc.stdin!.write(Buffer.concat([Buffer.from([0xff, 0xfe, 0x00, 0x80, 0xc3, 0x28, 0x7b, 0x22]), Buffer.from('\n')]));
+    // Deep nesting.
+    raw.send('['.repeat(100_000) + ']'.repeat(100_000));
+    raw.send({ jsonrpc: '2.0', id: 'after', method: 'ping' });
+    assert.deepEqual((await raw.reply('after')).result, {});
+    const parseErrors = raw.lines.filter((l) => l.error?.code === -32700);
+    assert.equal(parseErrors.length, bad.length + 1, JSON.stringify(raw.lines));
+    assert.ok(parseErrors.every((l) => l.id === null && l.error.data.kind === 'parse_error'));
+    assert.ok(raw.lines.some((l) => l.error?.code === -32600), 'the nested array is refused as not a JSON-RPC message');
+    assert.deepEqual((await raw.reply('pending')).result.content, [{ type: 'text', text: 'slept 1500' }]);
+    assert.equal(raw.proc.exitCode, null, `the bridge lives: ${raw.stderr}`);
+    raw.end();
+    assert.equal(await raw.exited, 0);
+  } finally {
+    await env.close();
+  }
+});
+
+test('a line far over the limit, written fast: answered too_large on its id, and the bridge holds none of it', { skip: linux ? false : 'needs /proc' }, async () => {
+  const env = new GuardEnv(() => `
+servers:
+${recordingServer('rec')}
+daemon:
+  dashboard_port: 0
+  max_message_bytes: 65536
+`);
+  try {
+    const raw = new RawBridge(env, 'rec');
+    await raw.initialize();
+    // 256 MB in one line (a request whose id comes last, as the SDKs write it).
+    const chunk = Buffer.alloc(1024 * 1024, 0x61);
+    const stdin = raw.proc.stdin!;
+    stdin.write('{"jsonrpc":"2.0","method":"tools/call","params":{"name":"echo","arguments":{"a":"');
+    for (let i = 0; i < 256; i++) if (!stdin.write(chunk)) await new Promise((r) => stdin.once('drain', r));
+    stdin.write('"}},"id":"huge"}\n');
+    const r = await raw.reply('huge', 120_000);
+    assert.equal(r.error.code, -32012);
+    assert.equal(r.error.data.kind, 'too_large');
+    const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${raw.proc.pid}/status`, 'utf8'))![1]) / 1024;
+    assert.ok(hwm < 160, `the bridge's peak RSS stayed at ${hwm.toFixed(0)} MB`);
+    raw.send({ jsonrpc: '2.0', id: 'after', method: 'ping' });
+    assert.deepEqual((await raw.reply('after')).result, {});
+    raw.end();
+    assert.equal(await raw.exited, 0);
+  } finally {
+    await env.close();
+  }
+});
+
+// ---- 8. duplicate ids, storms, kills --------------------------------------------------------
+
+test('a daemon killed under load: every request, in flight or sent in the next moment, gets upstream_unavailable, none an EOF', async () => {
+  const env = new GuardEnv(() => `
+servers:
+${recordingServer('rec')}
+daemon:
+  dashboard_port: 0
+`);
+  try {
+    const raw = new RawBridge(env, 'rec');
+    await raw.initialize();
+    // A steady stream of calls, some slow so that some are in flight at the kill.
+    let next = 0;
+    let sending = true;
+    const sent: number[] = [];
+    const pump = (async () => {
+      while (sending) {
+        const id = next++;
+        sent.push(id);
+        raw.send({ jsonrpc: '2.0', id, method: 'tools/call', params: id % 5 ? { name: 'echo', arguments: { id } } : { name: 'slow', arguments: { ms: 500 } } });
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    await waitFor(() => raw.lines.length > 50);
+    process.kill(env.daemonPid()!, 'SIGKILL');
+    // The moment the bridge notices, the client sends a burst more.
+    await waitFor(() => /daemon went away/.test(raw.stderr));
+    sending = false;
+    await pump;
+    const burst = Array.from({ length: 100 }, (_, i) => `late-${i}`);
+    for (const id of burst) raw.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: {} } });
+    await waitFor(() => burst.every((id) => raw.lines.some((l) => l.id === id)), 10_000);
+    raw.end();
+    assert.equal(await raw.exited, 1);
+    const byId = new Map(raw.lines.filter((l) => l.id !== 'init').map((l) => [l.id, l]));
+    const unanswered = [...sent, ...burst].filter((id) => !byId.has(id));
+    assert.deepEqual(unanswered, [], 'every request got an answer');
+    for (const id of burst) {
+      assert.equal(byId.get(id).error.code, -32011);
+      assert.equal(byId.get(id).error.data.kind, 'upstream_unavailable');
+    }
+    assert.ok([...byId.values()].some((l) => l.error?.code === -32011 && sent.includes(l.id)), 'some were in flight at the kill');
+  } finally {
+    await env.close();
+  }
+});
