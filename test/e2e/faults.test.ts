@@ -320,6 +320,31 @@ daemon:
 
 // ---- 8. duplicate ids, storms, kills --------------------------------------------------------
 
+test('a duplicate request id while the first is in flight is refused with duplicate_id (-32017); the first is answered', async () => {
+  const env = new GuardEnv(() => `
+servers:
+${recordingServer('rec')}
+daemon:
+  dashboard_port: 0
+`);
+  try {
+    const raw = new RawBridge(env, 'rec');
+    await raw.initialize();
+    raw.send({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'slow', arguments: { ms: 1000 } } });
+    raw.send({ jsonrpc: '2.0', id: 7, method: 'ping' });
+    await waitFor(() => raw.lines.filter((l) => l.id === 7).length === 2);
+    const [first, second] = raw.lines.filter((l) => l.id === 7);
+    assert.equal(first.error.code, -32017);
+    assert.equal(first.error.data.kind, 'duplicate_id');
+    assert.match(first.error.message, /already in flight/);
+    assert.deepEqual(second.result.content, [{ type: 'text', text: 'slept 1000' }]);
+    // Only the first reached the upstream.
+    assert.equal(env.recorded().filter((m) => m.id === 7).length, 1);
+  } finally {
+    await env.close();
+  }
+});
+
 test('a daemon killed under load: every request, in flight or sent in the next moment, gets upstream_unavailable, none an EOF', async () => {
   const env = new GuardEnv(() => `
 servers:
