@@ -63,6 +63,16 @@ class Foreground {
 
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
 
+/** Children of a process, from /proc (Linux). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    const f = `/proc/${pid}/task/${t}/children`;
+    if (existsSync(f)) out.push(...readFileSync(f, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+  }
+  return out;
+}
+
 // ---- 1. file descriptors ------------------------------------------------------------------
 
 test('out of file descriptors: the session whose upstream cannot start gets upstream_unavailable saying why; the daemon lives on', { skip: needsLimits }, async () => {
@@ -340,6 +350,35 @@ daemon:
     assert.deepEqual(second.result.content, [{ type: 'text', text: 'slept 1000' }]);
     // Only the first reached the upstream.
     assert.equal(env.recorded().filter((m) => m.id === 7).length, 1);
+  } finally {
+    await env.close();
+  }
+});
+
+test('a storm of bridges connecting at once: every one is served, and nothing is left behind when they go', async () => {
+  const env = new GuardEnv(() => `
+servers:
+${recordingServer('rec')}
+daemon:
+  dashboard_port: 0
+`);
+  const N = 40;
+  const d = new Foreground(env);
+  try {
+    await d.start();
+    const bridges = Array.from({ length: N }, () => new RawBridge(env, 'rec'));
+    await Promise.all(bridges.map((b) => b.initialize()));
+    for (const [i, b] of bridges.entries()) b.send({ jsonrpc: '2.0', id: 'call', method: 'tools/call', params: { name: 'echo', arguments: { i } } });
+    const replies = await Promise.all(bridges.map((b) => b.reply('call')));
+    assert.deepEqual(
+      replies.map((r) => r.result.content[0].text),
+      bridges.map((_, i) => JSON.stringify({ i })),
+    );
+    assert.equal(d.status().sessions, N);
+    assert.equal(childrenOf(d.pid).length, N, 'one upstream per session');
+    for (const b of bridges) b.end();
+    assert.deepEqual(await Promise.all(bridges.map((b) => b.exited)), bridges.map(() => 0));
+    await waitFor(() => d.status().sessions === 0 && childrenOf(d.pid).length === 0, 20_000);
   } finally {
     await env.close();
   }
