@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { DECISIONS, type AuditDecision, type AuditRow } from './record.js';
 import { hasTable, readMeta, type MetaState } from './schema.js';
 import { AuditKeys, aadFor } from './crypto.js';
+import { nameKey } from '../policy/pattern.js';
 
 export class AuditQueryError extends Error {
   override name = 'AuditQueryError';
@@ -237,7 +238,10 @@ export interface LogStats {
   byDecision: Record<string, number>;
   byServer: Record<string, number>;
   byMethod: Record<string, number>;
-  /** tools/call rows by tool name. */
+  /**
+   * tools/call rows by tool name, in the policy's normal form (NFKC, lower case, no invisible
+   * characters: `Move_File` and `move_file` are one tool, as for permissions and rate limits).
+   */
   byTool: Record<string, number>;
   byFinding: Record<string, number>;
   /** Upstream latency, milliseconds, over rows that have one. */
@@ -278,19 +282,24 @@ export function stats(adb: AuditDb, filters: LogFilters): LogStats {
     return out;
   };
   const total = db.prepare(`SELECT count(*) FROM audit${where}`).pluck().get(...w.params) as number;
-  const byTool: Record<string, number> = {};
+  const tools = new Map<string, number>();
+  const countTool = (name: string, n: number) => {
+    const k = nameKey(name);
+    tools.set(k, (tools.get(k) ?? 0) + n);
+  };
   if (adb.keys) {
     const rows = db
       .prepare(`SELECT min(id) AS id, count(*) AS n FROM audit${and("method = 'tools/call' AND target_k IS NOT NULL")} GROUP BY target_k ORDER BY n DESC`)
       .all(...w.params) as { id: number; n: number }[];
     const one = db.prepare('SELECT target FROM audit WHERE id = ?').pluck();
-    for (const r of rows) byTool[adb.keys.decrypt(one.get(r.id) as string, aadFor('target', r.id))] = r.n;
+    for (const r of rows) countTool(adb.keys.decrypt(one.get(r.id) as string, aadFor('target', r.id)), r.n);
   } else {
     const rows = db
       .prepare(`SELECT target AS k, count(*) AS n FROM audit${and("method = 'tools/call' AND target IS NOT NULL")} GROUP BY target ORDER BY n DESC`)
       .all(...w.params) as { k: string; n: number }[];
-    for (const r of rows) byTool[r.k] = r.n;
+    for (const r of rows) countTool(r.k, r.n);
   }
+  const byTool = Object.fromEntries([...tools].sort((a, b) => b[1] - a[1]));
   const byFinding: Record<string, number> = {};
   const frows = db
     .prepare(`SELECT f.type AS k, sum(f.count) AS n FROM audit_finding f WHERE f.audit_id IN (SELECT id FROM audit${where}) GROUP BY f.type ORDER BY n DESC`)

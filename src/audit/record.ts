@@ -13,7 +13,14 @@ export interface AuditFinding {
   count: number;
   /** Keyed hashes of the matches (never the matches). */
   hashes: string[];
+  /**
+   * Which message it was found in. An exchange's row carries the request's direction, so a finding
+   * in the response says `response` (absent in rows written before 0.2).
+   */
+  side?: Kind;
 }
+
+export const FINDING_SIDES: readonly Kind[] = ['request', 'response', 'notification'];
 
 export interface AuditRecord {
   /** Epoch milliseconds. */
@@ -53,15 +60,16 @@ export interface AuditRow extends AuditRecord {
   id: number;
 }
 
-/** Group a stage's findings (one per match) into the per-type shape the audit log stores. */
+/** Group a stage's findings in one message (one per match) into the per-type shape the audit log stores. */
 export function summariseFindings(
   findings: readonly { type: string; hash: string }[] | undefined,
+  side: Kind,
 ): AuditFinding[] | undefined {
   if (!findings || findings.length === 0) return undefined;
   const byType = new Map<string, AuditFinding>();
   for (const f of findings) {
     let s = byType.get(f.type);
-    if (!s) byType.set(f.type, (s = { type: f.type, count: 0, hashes: [] }));
+    if (!s) byType.set(f.type, (s = { type: f.type, count: 0, hashes: [], side }));
     s.count++;
     if (!s.hashes.includes(f.hash)) s.hashes.push(f.hash);
   }

@@ -8,7 +8,8 @@ import { once } from 'node:events';
 import { loadConfig } from '../config/loader.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../config/schema.js';
 import { control } from '../cli/control.js';
-import { RpcClient } from './rpc-client.js';
+import { RpcClient, modernMeta } from './rpc-client.js';
+import type { Era } from '../protocol/era.js';
 import { BenchHome, ECHO_SERVER, RELAY, STAGES, benchConfig, cpuMicros, parsePipeline, stopOnInterrupt, type UpstreamSpec } from './guard-env.js';
 import { percentile, summarize, type LatencySummary } from './stats.js';
 
@@ -30,6 +31,8 @@ export interface LatencyOptions {
   progress?: (line: string) => void;
   /** A request unanswered this long counts as an error instead of stalling the run (default 60 s). */
   timeoutMs?: number;
+  /** Protocol eras to measure, each with its own connections (default: both for the built-in echo server, 2025 for --server). */
+  eras?: Era[];
 }
 
 export interface TargetResult {
@@ -46,6 +49,7 @@ export interface TargetResult {
 }
 
 export interface CellResult {
+  era: Era;
   size: number;
   concurrency: number;
   method: string;
@@ -67,6 +71,7 @@ export interface LatencyReport {
    * through mcp-guard with the daemon starting, through mcp-guard to the running daemon, the relay. */
   startup?: { direct: number; proxied: number; proxiedWarm: number; floor: number };
   pipeline: string[];
+  eras: Era[];
   upstream: string;
   /** What the running daemon said about itself (status), to show which stages it had. */
   daemonStatus?: Record<string, unknown>;
@@ -79,6 +84,7 @@ export interface LatencyReport {
 export const GOALS = { maxBytes: 1024, p50Us: 150, ratio: 1.5, p99Us: 3000, reqPerS: 15_000, inFlight: 64 } as const;
 
 export interface GoalCheck {
+  era: Era;
   goal: string;
   /** What this run measured, formatted; '-' when it did not measure it. */
   value: string;
@@ -94,11 +100,16 @@ export interface GoalCheck {
  * A cell with errors measures nothing.
  */
 export function goalChecks(r: Pick<LatencyReport, 'cells' | 'pipeline'>): GoalCheck[] {
+  const eras = [...new Set(r.cells.map((c) => c.era))];
+  return (eras.length ? eras : (['2025'] as Era[])).flatMap((era) => eraGoals(era, { cells: r.cells.filter((c) => c.era === era), pipeline: r.pipeline }));
+}
+
+function eraGoals(era: Era, r: Pick<LatencyReport, 'cells' | 'pipeline'>): GoalCheck[] {
   const small = r.cells.filter((c) => c.size <= GOALS.maxBytes);
   const clean = (c: CellResult) => TARGETS.every((t) => c.targets[t].errors === 0);
   const latencyGoals = [`p50 overhead <= ${GOALS.p50Us} µs`, `p50 overhead <= ${GOALS.ratio}x the relay's`, `p99 overhead <= ${GOALS.p99Us / 1000} ms`];
   const tputGoal = `>= ${GOALS.reqPerS.toLocaleString('en-US')} req/s, every stage on`;
-  const none = (goal: string, note: string): GoalCheck => ({ goal, value: '-', note });
+  const none = (goal: string, note: string): GoalCheck => ({ era, goal, value: '-', note });
   const out: GoalCheck[] = [];
   const c1 = small.filter((c) => c.concurrency === 1).sort((a, b) => b.size - a.size)[0];
   if (!c1) {
@@ -109,14 +120,14 @@ export function goalChecks(r: Pick<LatencyReport, 'cells' | 'pipeline'>): GoalCh
     // Each verdict is read off the figure as shown, so a figure never reads as met and missed at once.
     const at = `${fmtSize(c1.size)}, 1 in flight`;
     const p50 = Math.round(c1.overhead.p50);
-    out.push({ goal: latencyGoals[0]!, value: `${p50} µs`, met: p50 <= GOALS.p50Us, note: `${at}; the bare relay's overhead: ${Math.round(c1.floorOverhead.p50)} µs` });
+    out.push({ era, goal: latencyGoals[0]!, value: `${p50} µs`, met: p50 <= GOALS.p50Us, note: `${at}; the bare relay's overhead: ${Math.round(c1.floorOverhead.p50)} µs` });
     out.push(
       Number.isFinite(c1.ratio.p50)
-        ? { goal: latencyGoals[1]!, value: `${c1.ratio.p50.toFixed(2)}x`, met: c1.ratio.p50 <= GOALS.ratio, note: at }
+        ? { era, goal: latencyGoals[1]!, value: `${c1.ratio.p50.toFixed(2)}x`, met: c1.ratio.p50 <= GOALS.ratio, note: at }
         : none(latencyGoals[1]!, `not measured: mcp-guard or the relay was no slower than direct at ${at}`),
     );
     const p99ms = Math.round(c1.overhead.p99 / 10) / 100;
-    out.push({ goal: latencyGoals[2]!, value: `${p99ms.toFixed(2)} ms`, met: p99ms <= GOALS.p99Us / 1000, note: at });
+    out.push({ era, goal: latencyGoals[2]!, value: `${p99ms.toFixed(2)} ms`, met: p99ms <= GOALS.p99Us / 1000, note: at });
   }
   if (!STAGES.every((s) => r.pipeline.includes(s))) {
     out.push(none(tputGoal, 'not measured: the pipeline is not every stage (--pipeline all)'));
@@ -129,7 +140,7 @@ export function goalChecks(r: Pick<LatencyReport, 'cells' | 'pipeline'>): GoalCh
       out.push(none(tputGoal, `not measured: ${why}`));
     } else {
       const tp = best.targets.proxied.throughput;
-      out.push({ goal: tputGoal, value: tp.toLocaleString('en-US'), met: tp >= GOALS.reqPerS, note: `${fmtSize(best.size)}, ${best.concurrency} in flight; the relay: ${best.targets.floor.throughput.toLocaleString('en-US')}` });
+      out.push({ era, goal: tputGoal, value: tp.toLocaleString('en-US'), met: tp >= GOALS.reqPerS, note: `${fmtSize(best.size)}, ${best.concurrency} in flight; the relay: ${best.targets.floor.throughput.toLocaleString('en-US')}` });
     }
   }
   return out;
@@ -165,12 +176,16 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
   }
   const method = opts.server && !opts.tool ? 'tools/list' : 'tools/call';
   const sizes = method === 'tools/list' ? [0] : opts.sizes;
-  const paramsFor = (size: number) =>
-    method === 'tools/list' ? '{}' : JSON.stringify({ name: opts.tool ?? 'echo', arguments: { [opts.arg ?? 'text']: payloadText(size) } });
+  const eras: Era[] = opts.eras ?? (opts.server ? ['2025'] : ['2025', '2026']);
+  // A 2026 request carries its era in a `_meta` envelope; a 2025 one only after initialize.
+  const paramsFor = (size: number, era: Era = '2025') => {
+    const meta = era === '2026' ? { _meta: modernMeta() } : {};
+    return method === 'tools/list' ? JSON.stringify(meta) : JSON.stringify({ name: opts.tool ?? 'echo', arguments: { [opts.arg ?? 'text']: payloadText(size) }, ...meta });
+  };
   // The bench's daemon keeps the default message limit, and discards a larger line unread (its id
   // unknown, it is answered on a null id): every proxied call would fail, so refuse before starting.
   // The echo's response carries the payload plus an envelope of under 100 bytes.
-  const largest = Buffer.byteLength(paramsFor(Math.max(...sizes))) + 200;
+  const largest = Buffer.byteLength(paramsFor(Math.max(...sizes), '2026')) + 200;
   if (largest > DEFAULT_MAX_MESSAGE_BYTES) {
     throw new Error(`--size ${fmtSize(Math.max(...sizes))}: its messages would be over mcp-guard's limit of ${DEFAULT_MAX_MESSAGE_BYTES.toLocaleString('en-US')} bytes (daemon.max_message_bytes), and the daemon would refuse every one; use sizes up to ${fmtSize(DEFAULT_MAX_MESSAGE_BYTES - 1024 * 1024)}`);
   }
@@ -185,7 +200,7 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
     env: { ...process.env, ...(upstream.env ?? {}) },
     cwd: upstream.cwd,
   });
-  const targets: Target[] = [];
+  const targetsOf = new Map<Era, Target[]>();
   // The clients opened so far but the bridges (a bridge goes away with its daemon).
   const opened: RpcClient[] = [];
   const unhook = stopOnInterrupt(() => {
@@ -198,24 +213,30 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
     // from spawning the client's process to the answer to `initialize`. Through mcp-guard the
     // first one starts the daemon too; a second bridge then finds it running.
     const startup: Record<'direct' | 'proxied' | 'proxiedWarm' | 'floor', number> = { direct: 0, proxied: 0, proxiedWarm: 0, floor: 0 };
-    const connect = async (name: keyof typeof startup, make: () => RpcClient): Promise<RpcClient> => {
+    // First connects are timed for the first era only (its opening: initialize, or server/discover).
+    const connect = async (era: Era, name: keyof typeof startup, make: () => RpcClient): Promise<RpcClient> => {
       const t0 = performance.now();
       const c = make();
       if (!name.startsWith('proxied')) opened.push(c);
-      const r = await c.initialize();
-      if (!r.ok) throw new Error(`${name}: initialize failed: ${JSON.stringify(r.msg?.error ?? r.msg)}${c.stderr ? '\n' + c.stderr : ''}${name.startsWith('proxied') ? '\n' + home.daemonLog().slice(-2000) : ''}`);
-      startup[name] = Math.round(performance.now() - t0);
+      const r = era === '2026' ? await c.discover() : await c.initialize();
+      if (!r.ok) throw new Error(`${name} (${era} era): ${era === '2026' ? 'server/discover' : 'initialize'} failed: ${JSON.stringify(r.msg?.error ?? r.msg)}${c.stderr ? '\n' + c.stderr : ''}${name.startsWith('proxied') ? '\n' + home.daemonLog().slice(-2000) : ''}`);
+      if (era === eras[0]) startup[name] = Math.round(performance.now() - t0);
       return c;
     };
-    const direct = await connect('direct', () => new RpcClient({ command: upstream.command, args: upstream.args, env: { ...process.env, ...(upstream.env ?? {}) }, cwd: upstream.cwd, fastPath: true, timeoutMs: initTimeoutMs }));
-    const proxied = await connect('proxied', () => home.bridge('bench', { fastPath: true, timeoutMs: initTimeoutMs }));
-    await (await connect('proxiedWarm', () => home.bridge('bench', { fastPath: true, timeoutMs: initTimeoutMs }))).close();
-    const floor = await connect('floor', () => new RpcClient({ command: process.execPath, args: [RELAY, 'bridge', join(home.dir, 'floor.sock')], fastPath: true, timeoutMs: initTimeoutMs }));
-    const daemonPid = home.daemonPid();
-    targets.push({ name: 'direct', client: direct, farPid: direct.pid });
-    targets.push({ name: 'proxied', client: proxied, farPid: daemonPid, nearPid: proxied.pid });
-    targets.push({ name: 'floor', client: floor, farPid: relayDaemon.pid, nearPid: floor.pid });
-    for (const t of targets) t.client.timeoutMs = timeoutMs;
+    for (const era of eras) {
+      const direct = await connect(era, 'direct', () => new RpcClient({ command: upstream.command, args: upstream.args, env: { ...process.env, ...(upstream.env ?? {}) }, cwd: upstream.cwd, fastPath: true, timeoutMs: initTimeoutMs }));
+      const proxied = await connect(era, 'proxied', () => home.bridge('bench', { fastPath: true, timeoutMs: initTimeoutMs }));
+      if (era === eras[0]) await (await connect(era, 'proxiedWarm', () => home.bridge('bench', { fastPath: true, timeoutMs: initTimeoutMs }))).close();
+      const floor = await connect(era, 'floor', () => new RpcClient({ command: process.execPath, args: [RELAY, 'bridge', join(home.dir, 'floor.sock')], fastPath: true, timeoutMs: initTimeoutMs }));
+      const daemonPid = home.daemonPid();
+      const targets: Target[] = [
+        { name: 'direct', client: direct, farPid: direct.pid },
+        { name: 'proxied', client: proxied, farPid: daemonPid, nearPid: proxied.pid },
+        { name: 'floor', client: floor, farPid: relayDaemon.pid, nearPid: floor.pid },
+      ];
+      for (const t of targets) t.client.timeoutMs = timeoutMs;
+      targetsOf.set(era, targets);
+    }
     let daemonStatus: Record<string, unknown> | undefined;
     try {
       const st = (await control(join(home.home, 'daemon.sock'), 'status')) as Record<string, unknown>;
@@ -231,29 +252,34 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyReport> {
     const serviceWarmup = Math.min(opts.warmup * 10, 5000);
     if (serviceWarmup > 0) {
       say(`warming up (${serviceWarmup} requests per target)`);
-      const make = requestMaker(method, paramsFor(sizes[0]!));
-      for (const t of targets) {
-        await batch(t.client, serviceWarmup >> 1, 1, make);
-        await batch(t.client, serviceWarmup - (serviceWarmup >> 1), Math.max(...opts.concurrency), make);
+      for (const era of eras) {
+        const make = requestMaker(method, paramsFor(sizes[0]!, era));
+        for (const t of targetsOf.get(era)!) {
+          await batch(t.client, serviceWarmup >> 1, 1, make);
+          await batch(t.client, serviceWarmup - (serviceWarmup >> 1), Math.max(...opts.concurrency), make);
+        }
       }
     }
     const cells: CellResult[] = [];
-    const total = sizes.length * opts.concurrency.length;
+    const total = eras.length * sizes.length * opts.concurrency.length;
     let cellNo = 0;
-    for (const size of sizes) {
-      const params = paramsFor(size);
-      for (const conc of opts.concurrency) {
-        cellNo++;
-        const label = `[${cellNo}/${total}] ${fmtSize(size)} × c${conc}`;
-        cells.push(await runCell(targets, method, params, size, conc, opts, (m) => say(`${label} ${m}`)));
+    for (const era of eras) {
+      for (const size of sizes) {
+        const params = paramsFor(size, era);
+        for (const conc of opts.concurrency) {
+          cellNo++;
+          const label = `[${cellNo}/${total}] ${eras.length > 1 ? `${era} ` : ''}${fmtSize(size)} × c${conc}`;
+          cells.push({ era, ...(await runCell(targetsOf.get(era)!, method, params, size, conc, opts, (m) => say(`${label} ${m}`))) });
+        }
       }
     }
     return {
       kind: 'mcp-guard-latency',
       when: new Date().toISOString(),
       machine: await machine(),
-      options: { requests: opts.requests, warmup: opts.warmup, serviceWarmup, sizes: opts.sizes, concurrency: opts.concurrency, pipeline: opts.pipeline, server: opts.server, config: opts.config, tool: opts.tool },
+      options: { requests: opts.requests, warmup: opts.warmup, serviceWarmup, sizes: opts.sizes, concurrency: opts.concurrency, pipeline: opts.pipeline, server: opts.server, config: opts.config, tool: opts.tool, eras },
       pipeline: [...stages],
+      eras,
       upstream: upstreamName,
       daemonStatus,
       startup,
@@ -288,7 +314,7 @@ function requestMaker(method: string, params: string) {
   };
 }
 
-async function runCell(targets: Target[], method: string, params: string, size: number, conc: number, opts: LatencyOptions, say: (m: string) => void): Promise<CellResult> {
+async function runCell(targets: Target[], method: string, params: string, size: number, conc: number, opts: LatencyOptions, say: (m: string) => void): Promise<Omit<CellResult, 'era'>> {
   const make = requestMaker(method, params);
   // Warm-up: every target, at this concurrency, not recorded.
   for (const t of targets) await batch(t.client, opts.warmup, conc, make);

@@ -11,13 +11,18 @@ export function pad(rows: string[][], left = 2): string {
   return rows.map((r) => r.map((c, i) => (i < left ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ')).join('\n');
 }
 
+/** With more than one era in a report, the size column names the era too (`2026 1k`). */
+function sizeLabel(r: LatencyReport, c: CellResult): string {
+  return (r.eras?.length ?? 1) > 1 ? `${c.era} ${fmtSize(c.size)}` : fmtSize(c.size);
+}
+
 function latencyRows(r: LatencyReport): string[][] {
   const rows = [['size', 'conc', 'target', 'p50', 'p90', 'p99', 'p99.9', 'max', 'req/s', 'cpu µs/req', 'errors']];
   for (const c of r.cells) {
     for (const t of TARGETS) {
       const x = c.targets[t];
       const cpu = x.daemonCpuUsPerReq !== undefined ? `${x.daemonCpuUsPerReq}${x.bridgeCpuUsPerReq !== undefined ? ` (+${x.bridgeCpuUsPerReq})` : ''}` : '-';
-      rows.push([t === 'direct' ? fmtSize(c.size) : '', t === 'direct' ? String(c.concurrency) : '', t, us(x.latency.p50), us(x.latency.p90), us(x.latency.p99), us(x.latency.p999), us(x.latency.max), num(x.throughput), cpu, String(x.errors)]);
+      rows.push([t === 'direct' ? sizeLabel(r, c) : '', t === 'direct' ? String(c.concurrency) : '', t, us(x.latency.p50), us(x.latency.p90), us(x.latency.p99), us(x.latency.p999), us(x.latency.max), num(x.throughput), cpu, String(x.errors)]);
     }
   }
   return rows;
@@ -26,7 +31,7 @@ function latencyRows(r: LatencyReport): string[][] {
 function overheadRows(r: LatencyReport): string[][] {
   const rows = [['size', 'conc', 'overhead p50', 'floor p50', 'ratio p50', 'overhead p99', 'floor p99', 'ratio p99', 'p50 (round median)']];
   for (const c of r.cells) {
-    rows.push([fmtSize(c.size), String(c.concurrency), us(c.overhead.p50), us(c.floorOverhead.p50), rat(c.ratio.p50), us(c.overhead.p99), us(c.floorOverhead.p99), rat(c.ratio.p99), us(c.overheadP50RoundMedian)]);
+    rows.push([sizeLabel(r, c), String(c.concurrency), us(c.overhead.p50), us(c.floorOverhead.p50), rat(c.ratio.p50), us(c.overhead.p99), us(c.floorOverhead.p99), rat(c.ratio.p99), us(c.overheadP50RoundMedian)]);
   }
   return rows;
 }
@@ -35,7 +40,8 @@ const verdict = (g: GoalCheck) => (g.met === undefined ? 'not measured' : g.met 
 const GOALS_TITLE = "Against mcp-guard's targets (messages of 1 KB or less); one run on a shared machine varies, so compare several";
 
 function goalRows(r: LatencyReport): string[][] {
-  return [['target', 'this run', 'verdict', 'where'], ...r.goals.map((g) => [g.goal, g.value, verdict(g), g.note ?? ''])];
+  const many = (r.eras?.length ?? 1) > 1;
+  return [['target', 'this run', 'verdict', 'where'], ...r.goals.map((g) => [many ? `${g.goal} (${g.era} era)` : g.goal, g.value, verdict(g), g.note ?? ''])];
 }
 
 /** The goals block for a terminal: goal left, figure right, verdict and where it was read. */
@@ -53,14 +59,14 @@ export function startupLine(s: NonNullable<LatencyReport['startup']>): string {
 
 export function header(r: LatencyReport): string {
   return [
-    `mcp-guard bench — ${r.upstream}, pipeline: ${r.pipeline.length ? r.pipeline.join(', ') : 'none'}`,
+    `mcp-guard bench — ${r.upstream}, pipeline: ${r.pipeline.length ? r.pipeline.join(', ') : 'none'}, protocol era${(r.eras?.length ?? 1) > 1 ? 's' : ''} ${(r.eras ?? ['2025']).join(' and ')}`,
     `${r.options.requests} requests per target per cell (interleaved), warm-up ${r.options.warmup} per cell after ${r.options.serviceWarmup ?? 0} per target at start; ${r.machine.cpus} CPUs, node ${r.machine.node}, load ${r.machine.loadavg.join(' ')}`,
     ...(r.startup ? [startupLine(r.startup)] : []),
   ].join('\n');
 }
 
 export function renderTable(r: LatencyReport): string {
-  const errs = r.cells.flatMap((c) => TARGETS.filter((t) => c.targets[t].errors > 0).map((t) => `  ${fmtSize(c.size)} c${c.concurrency} ${t}: ${c.targets[t].errors} errors, first: ${c.targets[t].firstError}`));
+  const errs = r.cells.flatMap((c) => TARGETS.filter((t) => c.targets[t].errors > 0).map((t) => `  ${sizeLabel(r, c)} c${c.concurrency} ${t}: ${c.targets[t].errors} errors, first: ${c.targets[t].firstError}`));
   return [
     header(r),
     '',
@@ -161,12 +167,12 @@ function htmlTable(rows: string[][], numeric = (i: number) => i >= 2): string {
 
 export function renderHtml(r: LatencyReport): string {
   const legend = TARGETS.map((t) => `<span style="color:${COLORS[t]}">■</span> ${t}`).join(' &nbsp; ');
-  const sizes = [...new Set(r.cells.map((c) => c.size))];
-  const sweeps = sizes
-    .map((s) => {
-      const cells = r.cells.filter((c) => c.size === s);
+  const groups = [...new Set(r.cells.map((c) => sizeLabel(r, c)))];
+  const sweeps = groups
+    .map((g) => {
+      const cells = r.cells.filter((c) => sizeLabel(r, c) === g);
       if (cells.length < 2) return '';
-      return `<div class="row">${sweepSvg(cells, `${fmtSize(s)}: p50 latency`, (c, t) => c.targets[t].latency.p50, 'µs')}${sweepSvg(cells, `${fmtSize(s)}: p99 latency`, (c, t) => c.targets[t].latency.p99, 'µs')}${sweepSvg(cells, `${fmtSize(s)}: throughput (req/s)`, (c, t) => c.targets[t].throughput, 'req/s')}</div>`;
+      return `<div class="row">${sweepSvg(cells, `${g}: p50 latency`, (c, t) => c.targets[t].latency.p50, 'µs')}${sweepSvg(cells, `${g}: p99 latency`, (c, t) => c.targets[t].latency.p99, 'µs')}${sweepSvg(cells, `${g}: throughput (req/s)`, (c, t) => c.targets[t].throughput, 'req/s')}</div>`;
     })
     .join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>mcp-guard bench</title><style>

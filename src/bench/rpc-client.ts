@@ -2,6 +2,7 @@
 // detection suite alike: it sends requests, matches responses by id, times each exchange, answers
 // server-to-client requests through a handler, and keeps what it received for scoring.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { CLIENT_CAPABILITIES_KEY, MODERN_VERSIONS, PROTOCOL_VERSION_KEY } from '../protocol/era.js';
 import { performance } from 'node:perf_hooks';
 
 export interface RpcReply {
@@ -101,6 +102,11 @@ export class RpcClient {
     return r;
   }
 
+  /** The 2026 era's opening: `server/discover` with the per-request envelope (no handshake state). */
+  async discover(): Promise<RpcReply> {
+    return this.request('server/discover', { _meta: modernMeta() }, 'init');
+  }
+
   allocId(): number {
     return this.nextId++;
   }
@@ -190,4 +196,13 @@ export class RpcClient {
     }
     this.proc.stdin!.write(JSON.stringify(out) + '\n');
   }
+}
+
+/** The `_meta` envelope every 2026-era request carries (ERAS.md). */
+export function modernMeta(): Record<string, unknown> {
+  return {
+    [PROTOCOL_VERSION_KEY]: MODERN_VERSIONS[0],
+    [CLIENT_CAPABILITIES_KEY]: {},
+    'io.modelcontextprotocol/clientInfo': { name: 'mcp-guard-bench', version: '1.0.0' },
+  };
 }

@@ -4,23 +4,26 @@
 // pending gets a JSON-RPC error instead of hanging. It never talks to an upstream itself.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { privateFile } from '../protocol/private-files.js';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineSplitter } from '../protocol/framing.js';
 import { hop } from '../protocol/hops.js';
-import { WIRE_VERSION, type Credentials, type HelloReply } from '../protocol/hello.js';
+import { encodeHello, readReply, type Credentials, type HelloReply } from '../protocol/hello.js';
 import { NotAuthenticated, RelayedRefusal, UpstreamUnavailable, renderError, type ErrorCodeValue, type GuardError, type JsonRpcId, type RefusalKind } from '../protocol/errors.js';
-import type { Located } from '../config/locate.js';
+import type { DaemonPlace } from '../config/locate.js';
 import { peekMessage, type Peek } from '../protocol/id.js';
 import { idKey } from '../protocol/message.js';
 
 export interface BridgeOptions {
-  loaded: Located;
+  loaded: DaemonPlace;
   server: string;
   credentials?: Credentials;
   /** Set when the bridge could not load the client's credential: answer `unauthenticated` with this reason and exit 1. */
   refuse?: string;
+  /** Set when the bridge cannot tell which daemon to use: answer `upstream_unavailable` with this reason and exit 1. */
+  unavailable?: string;
   /** How long to wait for a daemon to come up, in ms. */
   timeoutMs: number;
   stdin?: NodeJS.ReadableStream;
@@ -37,6 +40,8 @@ const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const WATCH_MAX_LINE = 1024 * 1024;
 /** After the daemon goes away (or refuses), requests that follow are still answered for this long, unless stdin ends first. */
 const GRACE_MS = 2000;
+/** Authentication may fetch a JWKS: the daemon answers the hello within its own limits, this is a backstop. */
+const HELLO_REPLY_TIMEOUT_MS = 30_000;
 
 /** Runs until the client closes stdin or the daemon goes away; resolves to the exit code. */
 export async function runBridge(opts: BridgeOptions): Promise<number> {
@@ -113,6 +118,7 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
 
   const unavailable = (why: string) => new UpstreamUnavailable(opts.server, why);
   if (opts.refuse !== undefined) return fail(new NotAuthenticated(opts.refuse));
+  if (opts.unavailable !== undefined) return fail(unavailable(opts.unavailable));
 
   let conn: Socket;
   try {
@@ -122,12 +128,11 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
   }
   conn.on('error', () => {}); // a reset: reported through 'close'
 
-  const hello = { mcpGuard: WIRE_VERSION, type: 'connect', server: opts.server, credentials: opts.credentials, client: { pid: process.pid } };
-  conn.write(JSON.stringify(hello) + '\n');
+  conn.write(encodeHello({ type: 'connect', server: opts.server, credentials: opts.credentials, client: { pid: process.pid } }));
   let reply: HelloReply;
   let rest: Buffer;
   try {
-    [reply, rest] = await readReply(conn);
+    ({ reply, rest } = await readReply(conn, HELLO_REPLY_TIMEOUT_MS));
   } catch (err) {
     conn.destroy();
     return fail(unavailable(`the daemon did not answer the hello (${(err as Error).message})`));
@@ -153,8 +158,11 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
       stdout.once('drain', () => conn.resume());
     }
   };
-  if (rest.length) toClient(rest);
+  // readReply paused the socket at the end of the reply; resume() lets it flow from a later tick,
+  // so `rest` (what came with the reply) reaches the client first.
   conn.on('data', toClient);
+  conn.resume();
+  if (rest.length) toClient(rest);
   for (const c of early) conn.write(c);
   early = [];
   sock = conn;
@@ -171,7 +179,7 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
 const NEWLINE = Buffer.from('\n');
 
 /** When the daemon could not start, a broken config is the usual reason: say exactly what is wrong. */
-async function explainStartFailure(located: Located, err: Error): Promise<string> {
+async function explainStartFailure(located: DaemonPlace, err: Error): Promise<string> {
   try {
     const { loadConfig } = await import('../config/loader.js');
     await loadConfig(located.path);
@@ -179,34 +187,6 @@ async function explainStartFailure(located: Located, err: Error): Promise<string
     if ((cfgErr as Error).name === 'ConfigError') return `the config is invalid:\n${(cfgErr as Error).message}`;
   }
   return err.message;
-}
-
-function readReply(sock: Socket): Promise<[HelloReply, Buffer]> {
-  return new Promise((resolve, reject) => {
-    let buf = Buffer.alloc(0);
-    const t = setTimeout(() => done(new Error('timed out')), 30_000);
-    const onData = (c: Buffer) => {
-      buf = Buffer.concat([buf, c]);
-      const nl = buf.indexOf(0x0a);
-      if (nl === -1) return;
-      try {
-        const r = JSON.parse(buf.subarray(0, nl).toString('utf8')) as HelloReply;
-        done(undefined, [r, buf.subarray(nl + 1)]);
-      } catch {
-        done(new Error('malformed reply'));
-      }
-    };
-    const onClose = () => done(new Error('connection closed'));
-    const done = (err?: Error, v?: [HelloReply, Buffer]) => {
-      clearTimeout(t);
-      sock.off('data', onData);
-      sock.off('close', onClose);
-      if (err) reject(err);
-      else resolve(v!);
-    };
-    sock.on('data', onData);
-    sock.on('close', onClose);
-  });
 }
 
 function tryConnect(path: string): Promise<Socket> {
@@ -221,7 +201,7 @@ function tryConnect(path: string): Promise<Socket> {
 }
 
 /** Connect to the daemon's socket, starting the daemon (detached) when none answers. */
-export async function connectOrStart(loaded: Located, timeoutMs: number): Promise<Socket> {
+export async function connectOrStart(loaded: DaemonPlace, timeoutMs: number): Promise<Socket> {
   try {
     return await tryConnect(loaded.socketPath);
   } catch (err) {
@@ -252,9 +232,11 @@ export async function connectOrStart(loaded: Located, timeoutMs: number): Promis
   }
 }
 
-export function startDaemonDetached(loaded: Located) {
+export function startDaemonDetached(loaded: DaemonPlace) {
   mkdirSync(loaded.home, { recursive: true, mode: 0o700 });
-  const logFd = openSync(join(loaded.home, 'daemon.log'), 'a', 0o600);
+  const logPath = join(loaded.home, 'daemon.log');
+  privateFile(logPath); // a log kept from an older version may be looser
+  const logFd = openSync(logPath, 'a', 0o600);
   const env = { ...process.env };
   // A bridge's credentials are for its own hello, never for the daemon's environment.
   delete env.MCP_GUARD_API_KEY;

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { TARGETS, runLatency } from '../bench/latency.js';
 import { renderHtml, renderTable } from '../bench/report.js';
 import { stopOnInterrupt } from '../bench/guard-env.js';
+import type { Era } from '../protocol/era.js';
 
 export function parseSizes(s: string): number[] {
   return s.split(',').map((x) => {
@@ -61,7 +62,8 @@ export function registerBench(program: Command): void {
     .option('--json [file]', 'print the report as JSON (to stdout, or to file)')
     .option('--html <file>', 'write a self-contained HTML report with charts')
     .option('--timeout <s>', 'a request unanswered this long counts as an error', '60')
-    .action(async (o: { requests: string; warmup: string; size: string; concurrency: string; pipeline: string; server?: string; config?: string; tool?: string; arg: string; json?: string | boolean; html?: string; timeout: string }) => {
+    .option('--era <era>', 'protocol era: 2025, 2026 or both (default: both for the built-in echo server, 2025 with --server)')
+    .action(async (o: { requests: string; warmup: string; size: string; concurrency: string; pipeline: string; server?: string; config?: string; tool?: string; arg: string; json?: string | boolean; html?: string; timeout: string; era?: string }) => {
       const fail = (m: string) => {
         process.stderr.write(`mcp-guard bench: ${m}\n`);
         process.exit(2);
@@ -71,7 +73,13 @@ export function registerBench(program: Command): void {
       let requests = 0;
       let warmup = 0;
       let timeoutMs = 0;
+      let eras: Era[] | undefined;
       try {
+        if (o.era !== undefined) {
+          if (o.era === 'both') eras = ['2025', '2026'];
+          else if (o.era === '2025' || o.era === '2026') eras = [o.era];
+          else throw new Error(`bad --era '${o.era}' (2025, 2026 or both)`);
+        }
         sizes = parseSizes(o.size);
         concurrency = parseInts(o.concurrency, 'concurrency');
         [requests] = parseInts(o.requests, 'request count');
@@ -90,7 +98,7 @@ export function registerBench(program: Command): void {
         : undefined;
       // Registered before the run's own stops, so the line is said first (and clears the progress line).
       const unhook = stopOnInterrupt(() => process.stderr.write(`${tty ? '\r\x1b[K' : ''}mcp-guard bench: interrupted; stopping the daemon and relay of this run\n`));
-      const report = await runLatency({ requests, warmup, sizes, concurrency, pipeline: o.pipeline, server: o.server, config: o.config, tool: o.tool, arg: o.arg, progress, timeoutMs }).catch((err) => {
+      const report = await runLatency({ requests, warmup, sizes, concurrency, pipeline: o.pipeline, server: o.server, config: o.config, tool: o.tool, arg: o.arg, progress, timeoutMs, eras }).catch((err) => {
         if (tty) process.stderr.write('\r\x1b[K');
         fail((err as Error).message);
         throw err;

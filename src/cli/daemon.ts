@@ -3,10 +3,8 @@ import type { Command } from 'commander';
 import { AlreadyRunning, pidAlive, readLockPid, waitForExit } from '../daemon/lock.js';
 import { createLogger } from '../daemon/log.js';
 import { connectOrStart } from '../bridge/bridge.js';
-import { control, NoDaemon } from './control.js';
+import { control, daemonOf, NoDaemon } from './control.js';
 import { locate, resolveConfigPath, type Located } from '../config/locate.js';
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 
 export function registerDaemonCommands(program: Command): void {
   program
@@ -49,44 +47,39 @@ export function registerDaemonCommands(program: Command): void {
     .description('stop the running daemon after in-flight requests complete')
     .option('-c, --config <file>', 'config file')
     .action(async (opts: { config?: string }) => {
-      const loaded = locateOrExit(opts.config);
-      let pid: number;
-      try {
-        const r = await control(loaded.socketPath, 'stop');
-        if (!r.ok) fail(r.error);
-        pid = r.pid;
-      } catch (err) {
-        if (err instanceof NoDaemon) fail(err.message);
-        throw err;
-      }
-      // The daemon drains for up to its shutdown_timeout; wait for it without needing a valid config.
-      if (!(await waitForExit(pid, (Number(shutdownTimeoutOf(loaded.path)) + 10) * 1000))) fail(`the daemon (pid ${pid}) is still running after the shutdown timeout`);
-      process.stdout.write(`mcp-guard daemon stopped (pid ${pid})\n`);
+      const place = await runningOrExit(opts.config);
+      const r = await control(place.socketPath, 'stop').catch((err) => fail((err as Error).message));
+      if (!r.ok) fail(r.error);
+      // The daemon drains for up to its shutdown_timeout, which it says itself: the file may be broken.
+      const drainS = typeof r.shutdownTimeoutS === 'number' ? r.shutdownTimeoutS : 30;
+      if (!(await waitForExit(r.pid, (drainS + 10) * 1000))) fail(`the daemon (pid ${r.pid}) is still running after the shutdown timeout`);
+      process.stdout.write(`mcp-guard daemon stopped (pid ${r.pid})\n`);
     });
 
   program
     .command('status')
-    .description('show the running daemon: pid, uptime, config, servers and live sessions')
+    .description('show the running daemon: pid, uptime, config (and whether the file on disk is valid), servers and live sessions')
     .option('-c, --config <file>', 'config file')
     .option('--json', 'print JSON')
     .action(async (opts: { config?: string; json?: boolean }) => {
-      const loaded = locateOrExit(opts.config);
-      let r;
-      try {
-        r = await control(loaded.socketPath, 'status');
-      } catch (err) {
-        if (err instanceof NoDaemon) fail(err.message);
-        throw err;
-      }
+      const place = await runningOrExit(opts.config);
+      const r = await control(place.socketPath, 'status').catch((err) => fail((err as Error).message));
       if (!r.ok) fail(r.error);
       if (opts.json) {
         process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         return;
       }
       const s = r as any;
+      const file = s.configFile as { valid: boolean; error?: string; problems?: number } | undefined;
       const lines = [
         `daemon    running (pid ${s.pid}), up ${formatUptime(s.uptimeS)}`,
         `config    ${s.config}`,
+        ...(file && !file.valid
+          ? [
+              `          the file on disk is INVALID; the daemon runs its last good config. First of ${file.problems} error${file.problems === 1 ? '' : 's'}:`,
+              `          ${file.error}`,
+            ]
+          : []),
         `socket    ${s.socket}`,
         `sessions  ${s.sessions}`,
         'servers',
@@ -100,9 +93,9 @@ export function registerDaemonCommands(program: Command): void {
     .description('liveness check: exit 0 when the daemon answers, 1 otherwise')
     .option('-c, --config <file>', 'config file')
     .action(async (opts: { config?: string }) => {
-      const loaded = locateOrExit(opts.config);
+      const place = await runningOrExit(opts.config);
       try {
-        const r = await control(loaded.socketPath, 'health', 3000);
+        const r = await control(place.socketPath, 'health', 3000);
         if (r.ok) {
           process.stdout.write(`ok (pid ${r.pid})\n`);
           return;
@@ -115,12 +108,13 @@ export function registerDaemonCommands(program: Command): void {
 
   program
     .command('reload')
-    .description('reload the config in the running daemon (new sessions use it)')
+    .description('reload the config in the running daemon (new sessions use it); exit 1 when the file is invalid')
     .option('-c, --config <file>', 'config file')
     .action(async (opts: { config?: string }) => {
-      const loaded = locateOrExit(opts.config);
-      const r = await control(loaded.socketPath, 'reload').catch((err) => fail((err as Error).message));
-      if (!r.ok) fail(`reload refused, the running config is kept:\n${r.error}`);
+      const place = await runningOrExit(opts.config);
+      const r = await control(place.socketPath, 'reload').catch((err) => fail((err as Error).message));
+      if (!r.ok) fail(r.error);
+      if (r.reloaded === false) fail(`reload refused, the running config is kept:\n${String(r.error)}`);
       process.stdout.write('config reloaded\n');
     });
 }
@@ -132,19 +126,18 @@ export function registerDaemonCommands(program: Command): void {
 export function locateOrExit(config?: string): Located {
   const path = resolveConfigPath(config);
   if (typeof path !== 'string') fail(`no config file found (looked in ${path.missing.join(', ')})`);
-  try {
-    return locate(path);
-  } catch (err) {
-    fail(`cannot read ${path}: ${(err as Error).message.split('\n')[0]}`);
-  }
+  return locate(path);
 }
 
-function shutdownTimeoutOf(path: string): number {
+/** The running daemon of a config, found also when the file is broken; exits 1 when none runs. */
+export async function runningOrExit(config?: string): Promise<Located> {
+  const located = locateOrExit(config);
   try {
-    const t = (parse(readFileSync(path, 'utf8')) as any)?.daemon?.shutdown_timeout;
-    return typeof t === 'number' && t >= 0 ? t : 30;
-  } catch {
-    return 30;
+    return await daemonOf(located);
+  } catch (err) {
+    if (!(err instanceof NoDaemon)) fail((err as Error).message);
+    // daemonOf names the file's problem when it is why the daemon could not be found.
+    fail(located.exact && located.problem ? `${err.message}; the config file is invalid: ${located.problem}` : err.message);
   }
 }
 

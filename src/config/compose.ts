@@ -8,7 +8,8 @@ import { RULES } from '../detect/rules.js';
 import type { Config, ServerConfig } from './schema.js';
 import type { Policy } from './policy-schema.js';
 import type { Action } from './pii-schema.js';
-import { ConfigError, expandHome, type ConfigProblem } from './loader.js';
+import { ConfigError, type ConfigProblem } from './problem.js';
+import { expandHome } from './locate.js';
 
 export const MAX_EXTENDS_DEPTH = 5;
 const FETCH_TIMEOUT_MS = 10_000;

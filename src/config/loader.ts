@@ -3,11 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { expandHome, locate as locateDaemon, resolveConfigPath } from './locate.js';
-import { LineCounter, parseDocument, isMap, isPair, isScalar, visit, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, visit, type Document, type Node } from 'yaml';
 import { ConfigSchema, LayerSchema, serverProblems, type Config } from './schema.js';
 import { composeConfigs, fetchBase, MAX_EXTENDS_DEPTH } from './compose.js';
 import { policyProblems } from '../policy/compiled.js';
 import { validatePiiConfig } from '../detect/detector.js';
+import { ConfigError, type ConfigProblem } from './problem.js';
+import { expandVars } from './expand.js';
 
 export interface LoadedConfig {
   /** Absolute path of the file the config came from. */
@@ -31,27 +33,8 @@ export interface ParsedFile {
   at(path: (string | number)[]): ConfigProblem;
 }
 
-export interface ConfigProblem {
-  file: string;
-  line: number;
-  column: number;
-  key: string;
-  message: string;
-}
-
-export class ConfigError extends Error {
-  constructor(readonly problems: ConfigProblem[]) {
-    super(problems.map(formatProblem).join('\n'));
-    this.name = 'ConfigError';
-  }
-}
-
-export function formatProblem(p: ConfigProblem): string {
-  const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
-  return p.key ? `${where}: ${p.key}: ${p.message}` : `${where}: ${p.message}`;
-}
-
 export { expandHome, defaultHome } from './locate.js';
+export { ConfigError, formatProblem, type ConfigProblem } from './problem.js';
 
 /** The config file to use, or a ConfigError naming where it looked. */
 export function findConfig(explicit?: string): string {
@@ -136,15 +119,20 @@ export function parseFile(text: string, file: string): ParsedFile {
 
   // ${VAR} expansion in every string scalar, before validation so that types check the result.
   visit(doc, {
-    Scalar(_key, node) {
-      if (typeof node.value !== 'string' || !node.value.includes('${')) return;
-      node.value = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, dflt?: string) => {
-        const v = process.env[name];
-        if (v !== undefined) return v;
-        if (dflt !== undefined) return dflt;
-        problems.push({ file, ...at(node.range?.[0]), key: '', message: `environment variable ${name} is not set` });
-        return '';
-      });
+    Scalar(_key, node, path) {
+      if (typeof node.value !== 'string') return;
+      const { value, problems: found } = expandVars(node.value);
+      if (!found.length) {
+        node.value = value;
+        return;
+      }
+      // Point at the offending `${` in the source (quotes and escapes shift it from the value's index).
+      const [start, end] = node.range ?? [undefined, undefined];
+      const source = start === undefined ? '' : text.slice(start, end);
+      for (const f of found) {
+        const j = source.indexOf(f.text);
+        problems.push({ file, ...at(start === undefined ? undefined : start + Math.max(j, 0)), key: keyOfScalar(path, node), message: f.message });
+      }
     },
   });
   if (problems.length) throw new ConfigError(problems);
@@ -188,6 +176,18 @@ export function parseFile(text: string, file: string): ParsedFile {
     raw,
     at: (path) => ({ file, ...at(offsetOf(doc, path)), key: path.join('.'), message: '' }),
   };
+}
+
+/** The dotted key of a scalar from its ancestors (as `visit` passes them): `servers.rec.args.1`. */
+function keyOfScalar(ancestors: readonly unknown[], node: unknown): string {
+  const parts: string[] = [];
+  for (let i = 0; i < ancestors.length; i++) {
+    const a = ancestors[i];
+    const child = ancestors[i + 1] ?? node;
+    if (isPair(a) && isScalar(a.key)) parts.push(String(a.key.value));
+    else if (isSeq(a)) parts.push(String(a.items.indexOf(child as never)));
+  }
+  return parts.join('.');
 }
 
 /** `permissions.denied_tools[1]` → ['permissions', 'denied_tools', 1] */

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LineSplitter, LineWriter } from '../protocol/framing.js';
 import { hop } from '../protocol/hops.js';
-import { MAX_HELLO_BYTES, parseHello, type Hello, type HelloReply } from '../protocol/hello.js';
+import { encodeReply, MAX_HELLO_BYTES, readHello, refusalReply, type Hello, type HelloLineError, type HelloReply } from '../protocol/hello.js';
 import { GuardError, InternalError, InvalidRequest, MessageTooLarge, NotAuthenticated, UnknownServer, UpstreamUnavailable } from '../protocol/errors.js';
 import { peekOversizeId } from '../protocol/id.js';
 import type { LoadedConfig } from '../config/loader.js';
@@ -16,7 +16,8 @@ import { Session, type ClientLink } from '../session/session.js';
 import { createUpstream } from '../upstream/create.js';
 import type { Identity } from '../protocol/identity.js';
 import { Guard } from './guard.js';
-import { frontAuthenticator, startHttpFront, type HttpFront } from '../http/front.js';
+import { startHttpFront, type HttpFront } from '../http/front.js';
+import { frontAuthenticator } from '../http/front-auth.js';
 import { startHealthServer, upstreamReachable, type HealthServer, type ReadyCheck } from '../http/health.js';
 import { Metrics } from '../http/metrics.js';
 import { ensureDashboardToken } from '../http/token.js';
@@ -213,7 +214,7 @@ export class Daemon {
     return new UpstreamUnavailable(server, why);
   }
 
-  private status() {
+  private async status() {
     const perServer: Record<string, number> = {};
     for (const s of this.sessions) perServer[s.info.server] = (perServer[s.info.server] ?? 0) + 1;
     return {
@@ -227,76 +228,56 @@ export class Daemon {
       limits: { maxSessions: this.maxSessions, openFiles: this.fdLimit },
       http: this.front ? { url: this.front.url, sessions: this.front.sessions } : undefined,
       dashboard: this.dashboard?.url,
-      ...this.guard.status(),
+      ...(await this.guard.status()),
     };
   }
 
   // ---- connections ------------------------------------------------------------------------
 
   private accept(sock: Socket): void {
-    let buf: Buffer = Buffer.alloc(0);
-    const timer = setTimeout(() => this.refuse(sock, new NotAuthenticated('no hello within 10 s')), HELLO_TIMEOUT_MS);
-    const onData = (chunk: Buffer) => {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      const nl = buf.indexOf(0x0a);
-      if (nl === -1) {
-        if (buf.length > MAX_HELLO_BYTES) {
-          sock.off('data', onData);
-          clearTimeout(timer);
-          this.refuse(sock, new MessageTooLarge('hello too large', MAX_HELLO_BYTES));
-        }
-        return;
-      }
-      sock.off('data', onData);
-      // Hold what follows the hello until the session listens: with no 'data' listener a flowing
-      // socket drops its data, and authentication can take a while (a JWKS fetch).
-      sock.pause();
-      clearTimeout(timer);
-      let hello: Hello;
-      try {
-        hello = parseHello(buf.subarray(0, nl));
-      } catch (err) {
-        this.refuse(sock, new InvalidRequest((err as Error).message));
-        return;
-      }
-      this.onHello(sock, hello, buf.subarray(nl + 1)).catch((err) => {
-        this.log.error('hello handling failed', { error: (err as Error).message });
-        this.refuse(sock, new InternalError());
-      });
-    };
-    sock.on('data', onData);
     sock.on('error', () => {});
+    readHello(sock, HELLO_TIMEOUT_MS).then(
+      // What follows the hello is held (the socket is paused) until the session listens:
+      // authentication can take a while (a JWKS fetch).
+      ({ hello, rest }) =>
+        this.onHello(sock, hello, rest).catch((err) => {
+          this.log.error('hello handling failed', { error: (err as Error).message });
+          this.refuse(sock, new InternalError());
+        }),
+      (err: HelloLineError) => {
+        if (err.reason === 'closed') return sock.destroy();
+        this.refuse(
+          sock,
+          err.reason === 'timeout' ? new NotAuthenticated('no hello within 10 s') : err.reason === 'too_large' ? new MessageTooLarge('hello too large', MAX_HELLO_BYTES) : new InvalidRequest(err.message),
+        );
+      },
+    );
   }
 
-  private reply(sock: Socket, r: HelloReply): void {
-    sock.write(JSON.stringify(r) + '\n');
+  /** Answer a control hello or a refusal, and end the connection (reading on, so that it closes). */
+  private answer(sock: Socket, r: HelloReply): void {
+    sock.end(encodeReply(r));
+    sock.resume();
   }
 
   private refuse(sock: Socket, err: GuardError): void {
-    this.reply(sock, { ok: false, code: err.code, kind: err.kind, error: err.message });
-    sock.end();
+    this.answer(sock, refusalReply(err));
   }
 
   private async onHello(sock: Socket, hello: Hello, rest: Buffer): Promise<void> {
     switch (hello.type) {
       case 'health':
-        this.reply(sock, { ok: true, pid: process.pid, stopping: !!this.stopping });
-        sock.end();
-        return;
+        return this.answer(sock, { ok: true, pid: process.pid, stopping: !!this.stopping });
       case 'status':
-        this.reply(sock, { ok: true, ...this.status() });
-        sock.end();
-        return;
+        return this.answer(sock, { ok: true, ...(await this.status()) });
       case 'stop':
-        this.reply(sock, { ok: true, pid: process.pid });
-        sock.end();
+        this.answer(sock, { ok: true, pid: process.pid, shutdownTimeoutS: this.config.daemon.shutdown_timeout });
         void this.stop('stop requested').then(() => process.exit(0));
         return;
       case 'reload': {
+        // A refused reload is an answer, not a refusal of the caller: the daemon did what it was asked.
         const result = await this.guard.reload();
-        this.reply(sock, result.ok ? { ok: true, pid: process.pid } : { ok: false, code: new InvalidRequest(result.error).code, kind: 'invalid_request', error: result.error });
-        sock.end();
-        return;
+        return this.answer(sock, result.ok ? { ok: true, pid: process.pid, reloaded: true } : { ok: true, pid: process.pid, reloaded: false, error: result.error });
       }
       case 'connect':
         break;
@@ -319,7 +300,7 @@ export class Daemon {
     const out = new LineWriter(sock, 'daemon-to-client');
     const link: ClientLink = { send: (line) => out.push(line), close: () => sock.end() };
     const session = this.openSession(hello.server, identity, link);
-    this.reply(sock, { ok: true, session: session.info.id, pid: process.pid });
+    sock.write(encodeReply({ ok: true, session: session.info.id, pid: process.pid }));
     const maxBytes = snap.config.daemon.max_message_bytes;
     const splitter = new LineSplitter(maxBytes, {
       line: (l) => session.fromClientLine(l),

@@ -3,10 +3,11 @@
 // snapshot atomically: live sessions see the new policy on their next message (their stage getter
 // reads the current snapshot), while a changed command or URL applies to new sessions.
 import type { Socket } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { loadConfig, expandHome, type LoadedConfig } from '../config/loader.js';
+import { join } from 'node:path';
+import { parseConfig, ConfigError, formatProblem, type LoadedConfig } from '../config/loader.js';
+import { auditDbOf } from '../config/locate.js';
 import type { Credentials } from '../protocol/hello.js';
 import type { Identity } from '../protocol/identity.js';
 import type { Stage } from '../protocol/stage.js';
@@ -19,6 +20,7 @@ import { compileDetector } from '../detect/detector.js';
 import { compileGate } from '../detect/gate.js';
 import { inspectMessage } from '../detect/scan.js';
 import { AuditLog } from '../audit/log.js';
+import { privateFile } from '../protocol/private-files.js';
 import { loadAuditKey } from '../audit/key.js';
 import { RateState } from './state.js';
 import { createAuthenticator, type Authenticator } from '../identity/index.js';
@@ -40,6 +42,10 @@ export class Guard {
   private snap!: Snapshot;
   /** Stages per server, compiled once per snapshot. */
   private stageCache = new Map<string, readonly Stage[]>();
+  /** The last check of the file on disk, by the digest of its text. */
+  private checked?: { digest: string; state: FileState };
+  /** The reload error last logged, so that a broken file is logged once. */
+  private loggedError?: string;
 
   private constructor(
     private readonly log: Logger,
@@ -122,9 +128,46 @@ export class Guard {
     return this.authenticator.stillValid(identity, Date.now());
   }
 
+  /**
+   * Load the file again and swap it in when it is valid. A broken file keeps the running config
+   * (DESIGN.md section 6); its error is logged once, not at every save or watch event.
+   */
   async reload(): Promise<{ ok: true } | { ok: false; error: string }> {
+    const result = await this.apply();
+    if (result.ok) this.loggedError = undefined;
+    else if (result.error !== this.loggedError) {
+      this.loggedError = result.error;
+      this.log.error('config reload failed; keeping the running config', { error: result.error });
+    }
+    return result;
+  }
+
+  /** The file on disk now: valid, or its first problem. Checked again only when its text changed (or on reload). */
+  async fileState(): Promise<FileState> {
+    const path = this.snap.path;
+    const text = readText(path);
+    const digest = digestOf(text);
+    if (this.checked?.digest !== digest) {
+      let state: FileState = { valid: true };
+      try {
+        if (text.error !== undefined) throw new Error(text.error);
+        await parseConfig(text.text, path);
+      } catch (err) {
+        state = invalid(err);
+      }
+      this.checked = { digest, state };
+    }
+    return this.checked.state;
+  }
+
+  private async apply(): Promise<{ ok: true } | { ok: false; error: string }> {
+    const path = this.snap.path;
+    const text = readText(path);
+    const digest = digestOf(text);
     try {
-      const loaded = await loadConfig(this.snap.path);
+      if (text.error !== undefined) throw new Error(text.error);
+      const loaded = await parseConfig(text.text, path);
+      this.checked = { digest, state: { valid: true } };
       if (JSON.stringify(loaded.config) === JSON.stringify(this.snap.config)) return { ok: true };
       const next = this.prepare(loaded);
       const prevSnap = this.snap;
@@ -146,13 +189,20 @@ export class Guard {
       this.log.info('config reloaded', { config: next.path, servers: Object.keys(next.config.servers) });
       return { ok: true };
     } catch (err) {
-      this.log.error('config reload failed; keeping the running config', { error: (err as Error).message });
+      const state = invalid(err);
+      this.checked = { digest, state };
       return { ok: false, error: (err as Error).message };
     }
   }
 
-  status(): Record<string, unknown> {
-    return { rateBuckets: this.limiter.size, auditQueue: this.audit?.depth ?? null };
+  async status(): Promise<Record<string, unknown>> {
+    return {
+      rateBuckets: this.limiter.size,
+      auditQueue: this.audit?.depth ?? null,
+      // What `logs` needs when it cannot read the file itself.
+      auditDb: auditPath(this.snap),
+      configFile: await this.fileState(),
+    };
   }
 
   /** Flushes every queued audit record. */
@@ -163,13 +213,32 @@ export class Guard {
   }
 }
 
+/** The config file on disk, as the daemon last checked it. */
+export type FileState = { valid: true } | { valid: false; error: string; problems: number };
+
+function invalid(err: unknown): FileState {
+  if (err instanceof ConfigError) return { valid: false, error: formatProblem(err.problems[0]!), problems: err.problems.length };
+  return { valid: false, error: (err as Error).message.split('\n')[0]!, problems: 1 };
+}
+
+function readText(path: string): { text: string; error?: undefined } | { text?: undefined; error: string } {
+  try {
+    return { text: readFileSync(path, 'utf8') };
+  } catch (err) {
+    return { error: `${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+  }
+}
+
+const digestOf = (t: { text?: string; error?: string }) => createHash('sha256').update(t.text ?? `\0${t.error}`).digest('hex');
+
 export function auditPath(loaded: LoadedConfig): string {
-  const p = loaded.config.audit.path;
-  return p ? resolve(dirname(loaded.path), expandHome(p)) : join(loaded.home, 'audit.db');
+  return auditDbOf(loaded.path, loaded.home, loaded.config.audit.path);
 }
 
 function hashKeyOf(home: string): Buffer {
   const file = join(home, 'hash.key');
+  // Created 0600, or tightened if an older version left it looser: it keys every finding hash.
+  privateFile(file);
   try {
     const k = readFileSync(file);
     if (k.length === 32) return k;
@@ -177,6 +246,6 @@ function hashKeyOf(home: string): Buffer {
     /* first start */
   }
   const k = randomBytes(32);
-  writeFileSync(file, k, { mode: 0o600 });
+  writeFileSync(file, k);
   return k;
 }

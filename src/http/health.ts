@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../protocol/log.js';
 import type { Metrics } from './metrics.js';
 import { bearerOf, sameSecret } from './token.js';
-import { isLoopbackHost } from './front.js';
+import { isLoopbackHost } from './origin.js';
 
 /** A readiness check: true/undefined = ready; false or a string (the reason) = not ready. */
 export type ReadyCheck = () => boolean | string | undefined | Promise<boolean | string | undefined>;

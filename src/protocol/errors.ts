@@ -24,6 +24,9 @@ export const ErrorCode = {
   // JSON-RPC's own, for input that is not a valid message at all.
   ParseError: -32700,
   InvalidRequest: -32600,
+  // The MCP spec's own (2026-07-28), where the spec prescribes them for a transport check.
+  HeaderMismatch: -32020,
+  UnsupportedProtocolVersion: -32022,
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -42,7 +45,9 @@ export type RefusalKind =
   | 'unknown_server'
   | 'bad_transport'
   | 'parse_error'
-  | 'invalid_request';
+  | 'invalid_request'
+  | 'header_mismatch'
+  | 'unsupported_protocol_version';
 
 /** The base of every refusal. Not constructed directly: each kind has its class below. */
 export abstract class GuardError extends Error {
@@ -236,6 +241,26 @@ export class InvalidRequest extends GuardError {
   readonly status = 400;
   constructor(message: string) {
     super(`Invalid request: ${message}`);
+  }
+}
+
+/** A 2026 HTTP request whose MCP-Protocol-Version, Mcp-Method or Mcp-Name header is missing or says otherwise than its body (spec code). */
+export class HeaderMismatch extends GuardError {
+  readonly code = ErrorCode.HeaderMismatch;
+  readonly kind = 'header_mismatch';
+  readonly status = 400;
+  constructor(message: string) {
+    super(`Header mismatch: ${message}`);
+  }
+}
+
+/** A 2026 request for a protocol revision mcp-guard does not enforce; `supported` lists those it does (spec code and data). */
+export class UnsupportedProtocolVersion extends GuardError {
+  readonly code = ErrorCode.UnsupportedProtocolVersion;
+  readonly kind = 'unsupported_protocol_version';
+  readonly status = 400;
+  constructor(requested: string, supported: readonly string[]) {
+    super(`Unsupported protocol version '${requested}' (mcp-guard supports ${supported.join(', ')})`, { supported: [...supported], requested });
   }
 }
 

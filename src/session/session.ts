@@ -99,6 +99,11 @@ export class Session {
     this.upstream.onClose = (why) => this.upstreamGone(why);
   }
 
+  /** False once the upstream is gone or the session closed: every new request would be refused. */
+  get available(): boolean {
+    return !this.closed && this.upstreamDown === undefined;
+  }
+
   /** Requests in flight in either direction. */
   get inFlight(): number {
     return this.fromClient.size + this.fromServer.size;
@@ -455,10 +460,12 @@ export class Session {
   // ---- audit ------------------------------------------------------------------------------
 
   private auditExchange(direction: Direction, p: Pending, ctx: MessageContext, arrived: number, spent: number, errorCode?: number, bytesOut?: number): boolean {
-    // The exchange's verdict is the stricter of the request's and the response's.
-    let note = stricter(p.note, ctx.audit);
-    const a = p.note.findings, b = ctx.audit.findings;
-    if (a?.length || b?.length) note = { ...note, findings: [...(a ?? []), ...(b ?? [])] };
+    // The exchange's verdict is the stricter of the request's and the response's; each finding
+    // says which of the two it was in, since the row carries the request's direction.
+    const note = stricter(p.note, ctx.audit);
+    const inRequest = summariseFindings(p.note.findings, 'request') ?? [];
+    const inResponse = summariseFindings(ctx.audit.findings, 'response') ?? [];
+    const findings = inRequest.length || inResponse.length ? [...inRequest, ...inResponse] : undefined;
     return this.audit({
       // An exchange is recorded under the direction of its request.
       direction: direction === 's2c' ? 'c2s' : 's2c',
@@ -472,6 +479,7 @@ export class Session {
       overheadMs: p.spent + spent,
       errorCode,
       requestId: ctx.id,
+      findings,
     });
   }
 
@@ -487,6 +495,8 @@ export class Session {
     upstreamMs?: number;
     overheadMs?: number;
     requestId?: JsonRpcId;
+    /** Already summarised (an exchange's); otherwise those of the note, in this message. */
+    findings?: AuditRecord['findings'];
   }): boolean {
     const sink = this.opts.audit;
     if (!sink) return true;
@@ -506,7 +516,7 @@ export class Session {
       decision: a.note.decision,
       stage: a.note.stage,
       reason: a.note.reason === undefined || !this.opts.scrub ? a.note.reason : this.opts.scrub(a.note.reason),
-      findings: summariseFindings(a.note.findings),
+      findings: a.findings ?? summariseFindings(a.note.findings, a.kind),
       error_code: a.errorCode,
       bytes_in: a.bytesIn,
       bytes_out: a.bytesOut,

@@ -1,11 +1,10 @@
-// Upstreams over HTTP: Streamable HTTP and the older HTTP+SSE transport, through the SDK's client
-// transports. One upstream MCP session per client session. Lines in, JSON objects to the SDK; JSON
-// objects from the SDK, lines out. Only the configured upstream token and headers go upstream:
-// nothing of the client's own credentials ever reaches this file.
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+// Upstreams over HTTP: Streamable HTTP and the older HTTP+SSE transport, through the SDK v2 client
+// transports, which speak the era of each message: a 2025 message rides the upstream MCP session
+// (initialize, Mcp-Session-Id), a 2026 one is its own POST with MCP-Protocol-Version, Mcp-Method
+// and Mcp-Name derived from its body. One upstream per client session. Lines in, JSON objects to
+// the SDK; JSON objects from the SDK, lines out. Only the configured upstream token and headers go
+// upstream: nothing of the client's own credentials ever reaches this file.
+import { SdkHttpError, SSEClientTransport, StreamableHTTPClientTransport, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config/schema.js';
 import type { Logger } from '../protocol/log.js';
 import type { Upstream } from './upstream.js';
@@ -130,7 +129,7 @@ export class HttpUpstream implements Upstream {
       }
     } catch (err) {
       if (this.closed || this.gone) return;
-      const status = err instanceof StreamableHTTPError ? err.code : undefined;
+      const status = err instanceof SdkHttpError ? err.status : undefined;
       if (status === 404 && t instanceof StreamableHTTPClientTransport && t.sessionId) {
         return this.lost('the upstream ended the MCP session (it may have restarted)');
       }

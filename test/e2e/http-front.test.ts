@@ -104,6 +104,29 @@ test('oversized bodies get 413, bad JSON 400, batches 400, unknown sessions 404,
   });
 });
 
+test('server names are told apart only after authentication; unknown ones then get unknown_server', async () => {
+  await withGuard('    listen: 127.0.0.1:0', async (g, env) => {
+    // Without a credential, a known and an unknown server look the same.
+    const known = await g.fetch('rec', { body: JSON.stringify(INIT) }, null);
+    const unknown = await g.fetch('nosuch', { body: JSON.stringify(INIT) }, null);
+    assert.equal(known.status, 401);
+    assert.equal(unknown.status, 401);
+    const [kb, ub] = [(await known.json()) as any, (await unknown.json()) as any];
+    assert.deepEqual(ub.error, kb.error);
+    assert.equal(ub.error.data.kind, 'unauthenticated');
+    // A wrong credential: the same again.
+    const wrong = await g.fetch('nosuch', { body: JSON.stringify(INIT) }, 'not-the-token');
+    assert.equal(wrong.status, 401);
+    // Authenticated: the documented refusal, with its own code and kind.
+    const authed = await g.fetch('nosuch', { body: JSON.stringify(INIT) });
+    assert.equal(authed.status, 404);
+    const body = (await authed.json()) as any;
+    assert.equal(body.error.code, -32018);
+    assert.equal(body.error.data.kind, 'unknown_server');
+    assert.equal(env.recorded().length, 0);
+  });
+});
+
 test('DNS rebinding: foreign Origin and Host are refused with 403; loopback origins pass', async () => {
   await withGuard('    listen: 127.0.0.1:0\n    allowed_origins: ["https://app.example.com"]', async (g) => {
     const evil = await g.fetch('rec', { body: JSON.stringify(INIT), headers: { origin: 'http://evil.example' } });

@@ -79,6 +79,62 @@ test('an upstream that crashes fails its pending requests with -32011 and harms 
   }
 });
 
+test('an oversized request from the SDK client is answered on its own id at once, not left to time out', async () => {
+  const env = new GuardEnv(() => config());
+  try {
+    const c = await env.client('rec');
+    const started = Date.now();
+    // The SDK writes "id" last in the line: the daemon must read it from the tail of what it discarded.
+    const err = await c.callTool({ name: 'echo', arguments: { big: 'x'.repeat(100_000) } }, undefined, { timeout: 60_000 }).then(
+      () => assert.fail('an oversized request must be refused'),
+      (e: McpError) => e,
+    );
+    assert.ok(err instanceof McpError, String(err));
+    assert.equal(err.code, -32012);
+    assert.equal((err.data as any).kind, 'too_large');
+    assert.equal((err.data as any).limit, 65536);
+    assert.ok(Date.now() - started < 30_000, 'answered, not timed out');
+    assert.equal(env.recorded().filter((m) => m.method === 'tools/call').length, 0, 'nothing of it reached the upstream');
+    // The session lives on.
+    assert.deepEqual((await c.callTool({ name: 'echo', arguments: { after: 1 } })).content, [{ type: 'text', text: '{"after":1}' }]);
+  } finally {
+    await env.close();
+  }
+});
+
+test('messages that are not JSON-RPC 2.0 or carry non-object params get -32600 on their id and are not forwarded', async () => {
+  const env = new GuardEnv(() => config());
+  try {
+    const raw = new RawBridge(env, 'rec');
+    await raw.initialize();
+    raw.send({ id: 10, method: 'tools/list' });
+    raw.send({ jsonrpc: '1.0', id: 11, method: 'tools/list' });
+    raw.send({ jsonrpc: '2.0', id: 12, method: 'tools/call', params: ['echo', {}] });
+    raw.send({ jsonrpc: '2.0', id: 13, method: 'tools/call', params: 'echo' });
+    raw.send({ jsonrpc: '2.0', id: 14, method: 'tools/call', params: null });
+    raw.send({ method: 'notifications/cancelled', params: { requestId: 1 } });
+    raw.send({ jsonrpc: '2.0', id: 15, method: 'tools/call', params: { name: 'echo', arguments: { ok: true } } });
+    const ok = await raw.reply(15);
+    assert.deepEqual(ok.result.content, [{ type: 'text', text: '{"ok":true}' }]);
+    for (const id of [10, 11, 12, 13, 14]) {
+      const r = await raw.reply(id);
+      assert.equal(r.error?.code, -32600, `id ${id}: ${JSON.stringify(r)}`);
+      assert.equal(r.error.data.kind, 'invalid_request');
+    }
+    assert.match((await raw.reply(10)).error.message, /"jsonrpc" must be "2\.0"/);
+    assert.match((await raw.reply(12)).error.message, /"params" must be an object/);
+    // The notification without "jsonrpc" got no reply, and none of them reached the upstream.
+    assert.equal(raw.lines.filter((l) => l.id === null || l.id === undefined).length, 0);
+    const upstream = env.recorded().filter((m) => typeof m.id === 'number' && m.id >= 10 && m.id <= 14);
+    assert.deepEqual(upstream, []);
+    assert.equal(env.recorded().filter((m) => m.method === 'notifications/cancelled').length, 0);
+    raw.end();
+    assert.equal(await raw.exited, 0);
+  } finally {
+    await env.close();
+  }
+});
+
 test('malformed JSON, oversized lines and invalid messages get clear errors; the session lives on', async () => {
   const env = new GuardEnv(() => config());
   try {

@@ -59,6 +59,7 @@ function cell(size: number, concurrency: number, o: { direct: number; proxied: n
   const overhead = { p50: o.proxied - o.direct, p99: o.p99 ?? 0 };
   const floorOverhead = { p50: o.floor - o.direct, p99: 0 };
   return {
+    era: '2025',
     size,
     concurrency,
     method: 'tools/call',

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Histogram, Counter, Registry } from 'prom-client';
 import { Metrics } from '../../src/http/metrics.js';
-import { isLoopbackHost, parseListen, credentialsFor } from '../../src/http/front.js';
+import { isLoopbackHost, parseListen } from '../../src/http/origin.js';
+import { credentialsFor } from '../../src/http/front-auth.js';
 import { bearerOf, sameSecret } from '../../src/http/token.js';
 
 const rec = (o: Record<string, unknown> = {}) =>

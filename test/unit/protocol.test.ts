@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineSplitter, LineWriter } from '../../src/protocol/framing.js';
-import { peekMessage } from '../../src/protocol/id.js';
+import { peekMessage, peekOversizeId } from '../../src/protocol/id.js';
 
 function split(chunks: (string | Buffer)[], max = 1 << 20) {
   const lines: string[] = [];
@@ -96,6 +96,34 @@ test('peekMessage agrees with JSON.parse on random messages with nested decoy id
     const p = peekMessage(line);
     assert.equal(p.id, id, line.toString());
     assert.equal(p.hasMethod, kind === 'request', line.toString());
+  }
+});
+
+test('an oversized line hands on its edges: a request\'s id is read from its head or tail, never guessed', () => {
+  const edgesOf = (line: string, max = 1000) => {
+    let got: Buffer | undefined;
+    const s = new LineSplitter(max, { line: () => {}, oversize: (_n, edges) => (got = edges) });
+    // In chunks, as a socket delivers it, and in one piece.
+    for (let i = 0; i < line.length; i += 333) s.push(Buffer.from(line.slice(i, i + 333)));
+    s.push(Buffer.from('\n'));
+    const whole = new LineSplitter(max, { line: () => {}, oversize: (_n, edges) => assert.deepEqual(edges, got) });
+    whole.push(Buffer.from(line + '\n'));
+    return got!;
+  };
+  const pad = 'x'.repeat(5000);
+  // The SDK's order: jsonrpc, method, params, id last.
+  assert.equal(peekOversizeId(edgesOf(JSON.stringify({ jsonrpc: '2.0', method: 'tools/call', params: { a: pad }, id: 17 }))), 17);
+  assert.equal(peekOversizeId(edgesOf(JSON.stringify({ jsonrpc: '2.0', id: 'r-9', method: 'tools/call', params: { a: pad } }))), 'r-9');
+  // A nested "id" at the end is not the top-level id; a response is not answered.
+  assert.equal(peekOversizeId(edgesOf(JSON.stringify({ jsonrpc: '2.0', method: 'tools/call', params: { a: pad, id: 5 } }))), undefined);
+  assert.equal(peekOversizeId(edgesOf(JSON.stringify({ jsonrpc: '2.0', result: { a: pad }, id: 3 }))), undefined);
+  assert.equal(peekOversizeId(edgesOf('y'.repeat(5000))), undefined);
+});
+
+test('peekMessage never throws on captures that are not JSON (01, "\\q")', () => {
+  for (const l of ['{"jsonrpc":"2.0","method":"x","id":01}', '{"jsonrpc":"2.0","method":"x","id":"\\q"}', '{"jsonrpc":"2.0","id":01,"method":"x"}']) {
+    const p = peekMessage(Buffer.from(l));
+    assert.equal(p.id, undefined, l);
   }
 });
 
