@@ -367,9 +367,11 @@ daemon:
   try {
     await d.start();
     const bridges = Array.from({ length: N }, () => new RawBridge(env, 'rec'));
-    await Promise.all(bridges.map((b) => b.initialize()));
+    // 40 bridges and 40 upstreams booting on a small machine take a while: generous waits, no clock.
+    for (const b of bridges) b.send(INIT);
+    await Promise.all(bridges.map((b) => b.reply(1, 120_000)));
     for (const [i, b] of bridges.entries()) b.send({ jsonrpc: '2.0', id: 'call', method: 'tools/call', params: { name: 'echo', arguments: { i } } });
-    const replies = await Promise.all(bridges.map((b) => b.reply('call')));
+    const replies = await Promise.all(bridges.map((b) => b.reply('call', 60_000)));
     assert.deepEqual(
       replies.map((r) => r.result.content[0].text),
       bridges.map((_, i) => JSON.stringify({ i })),
