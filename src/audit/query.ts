@@ -2,7 +2,7 @@
 // read-only, so it works while the daemon's writer thread is appending (WAL).
 import Database from 'better-sqlite3';
 import { DECISIONS, type AuditDecision, type AuditRow } from './record.js';
-import { hasTable, readMeta, type MetaState } from './schema.js';
+import { hasTable, readMeta, selectList, type MetaState } from './schema.js';
 import { AuditKeys, aadFor } from './crypto.js';
 import { nameKey } from '../policy/pattern.js';
 
@@ -37,6 +37,10 @@ export interface AuditDb {
   readonly keys?: AuditKeys;
   /** False for a database written before the principals table (see userBranches). */
   readonly hasPrincipals: boolean;
+  /** The row columns as a SELECT list (NULL for columns of a newer schema the file lacks). */
+  readonly rowColumns: string;
+  /** The same, of the table aliased `a`. */
+  readonly rowColumnsA: string;
   /** Prepared statements by SQL text: compiling is a sizeable part of a small query. */
   readonly stmts: Map<string, Database.Statement>;
   close(): void;
@@ -79,14 +83,14 @@ export function openAuditDb(path: string, opts: { key?: Buffer } = {}): AuditDb 
       throw new AuditQueryError(`${path}: this key is not the key the database was encrypted with`);
     }
   }
-  return { db, meta, keys, hasPrincipals: hasTable(db, 'principals'), stmts: new Map(), close: () => db.close() };
+  return { db, meta, keys, hasPrincipals: hasTable(db, 'principals'), rowColumns: selectList(db, COLUMN_NAMES), rowColumnsA: selectList(db, COLUMN_NAMES, 'a.'), stmts: new Map(), close: () => db.close() };
 }
 
 const COLUMN_NAMES = [
   'id', 'ts', 'session', 'identity', 'user', 'roles', 'server', 'direction', 'kind', 'method', 'target', 'decision',
   'stage', 'reason', 'findings', 'error_code', 'bytes_in', 'bytes_out', 'upstream_ms', 'overhead_us', 'request_id',
+  'era', 'call', 'round',
 ] as const;
-const ROW_COLUMNS = COLUMN_NAMES.join(', ');
 const ENCRYPTED = new Set<string>(['identity', 'user', 'target', 'reason', 'findings']);
 
 interface Where {
@@ -167,7 +171,7 @@ export function queryLogs(adb: AuditDb, filters: LogFilters): AuditRow[] {
   const w = baseWhere(adb, filters, byFinding ? 'a.' : '');
   const from = byFinding ? 'audit_finding f CROSS JOIN audit a' : 'audit';
   if (byFinding) w.clauses.unshift('a.id = f.audit_id');
-  const cols = byFinding ? ROW_COLUMNS.split(', ').map((c) => `a.${c}`).join(', ') : ROW_COLUMNS;
+  const cols = byFinding ? adb.rowColumnsA : adb.rowColumns;
   const innerOrder = !byFinding
     ? order
     : asc
@@ -190,7 +194,7 @@ export function queryLogs(adb: AuditDb, filters: LogFilters): AuditRow[] {
     const sub = (c: string) =>
       `SELECT * FROM (SELECT ${ordCols} FROM ${from}${whereSql([...w.clauses, prefix(c)])} ORDER BY ${innerOrder} LIMIT ?)`;
     sql =
-      `SELECT ${ROW_COLUMNS} FROM audit WHERE id IN ` +
+      `SELECT ${adb.rowColumns} FROM audit WHERE id IN ` +
       `(SELECT id FROM (${branches.map((b) => sub(b.clause)).join(' UNION ')}) ORDER BY ${order} LIMIT ?) ORDER BY ${order}`;
     params = [...branches.flatMap((b) => [...w.params, ...b.params, limit]), limit];
   }

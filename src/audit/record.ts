@@ -3,6 +3,7 @@
 // and tool / resource names arrive already redacted by the session.
 import type { AuditNote } from '../protocol/stage.js';
 import type { Direction, Kind } from '../protocol/message.js';
+import type { Era } from '../protocol/era.js';
 
 export type AuditDecision = AuditNote['decision'];
 export const DECISIONS: readonly AuditDecision[] = ['allow', 'block', 'redact', 'warn', 'error'];
@@ -51,8 +52,14 @@ export interface AuditRecord {
   upstream_ms?: number;
   /** Time spent in the proxy, microseconds. */
   overhead_us?: number;
-  /** JSON-RPC id, as a string. */
+  /** JSON-RPC id, as a string (for a 2026 embedded request, its key in inputRequests). */
   request_id?: string;
+  /** Protocol era of the exchange: `2025` (initialize) or `2026` (2026-07-28, per-request _meta). */
+  era?: Era;
+  /** A 2026 call retried over several rounds: the request id of its first round... */
+  call?: string;
+  /** ...and which round this row is (1 for the first). */
+  round?: number;
 }
 
 /** A stored record as read back by queries. */

@@ -225,6 +225,9 @@ export class AuditStore {
       bi('identity', identity),
       bi('user', user),
       bi('target', target),
+      storable(r.era),
+      storable(r.call),
+      storable(r.round),
     ];
   }
 

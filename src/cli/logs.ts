@@ -17,7 +17,7 @@ import {
 } from '../audit/query.js';
 import { verify } from '../audit/verify.js';
 import { parseKey } from '../audit/key.js';
-import { HASHED_COLUMNS } from '../audit/schema.js';
+import { HASHED_COLUMNS, selectList } from '../audit/schema.js';
 import type { AuditRow } from '../audit/record.js';
 import Database from 'better-sqlite3';
 
@@ -193,9 +193,14 @@ const TABLE: TableCol[] = [
   { head: 'DECISION', max: 8, follow: 8, get: (r) => r.decision },
   { head: 'STAGE', max: 16, follow: 10, get: (r) => r.stage ?? '' },
   { head: 'FINDINGS', max: 56, follow: 24, get: (r) => findingsText(r) },
+  { head: 'ERA', max: 4, follow: 4, get: (r) => r.era ?? '' },
+  // A 2026 call retried over rounds: the id of its first request and this round.
+  { head: 'CALL', max: 20, follow: 10, get: (r) => (r.call !== undefined ? `${r.call}#${r.round ?? '?'}` : '') },
   { head: 'UPSTREAM', max: 10, follow: 8, get: (r) => (r.upstream_ms !== undefined ? `${Math.round(r.upstream_ms * 10) / 10}ms` : '') },
   { head: 'REASON', max: 60, follow: 0, get: (r) => r.reason ?? '' },
 ];
+
+const DECISION_COLUMN = TABLE.findIndex((c) => c.head === 'DECISION');
 
 function cell(s: string, max: number): string {
   const t = safeText(s);
@@ -223,7 +228,7 @@ class TableWriter {
     }
     let out = '';
     for (const row of cells) {
-      const decisionIdx = 7;
+      const decisionIdx = DECISION_COLUMN;
       const text = this.line(row, decisionIdx);
       out += text + '\n';
     }
@@ -244,6 +249,7 @@ class TableWriter {
 const CSV_COLUMNS = [
   'id', 'time', 'ts', 'session', 'identity', 'user', 'roles', 'server', 'direction', 'kind', 'method', 'target',
   'decision', 'stage', 'reason', 'findings', 'error_code', 'bytes_in', 'bytes_out', 'upstream_ms', 'overhead_us', 'request_id',
+  'era', 'call', 'round',
 ] as const;
 
 function csvCell(v: unknown): string {
@@ -410,7 +416,7 @@ export function registerLogs(program: Command, resolveDbPath: ResolveDbPath, res
 function rawRow(path: string, id: number): Record<string, unknown> | undefined {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    const r = db.prepare(`SELECT id, ${HASHED_COLUMNS.join(', ')}, hex(hash) AS hash FROM audit WHERE id = ?`).get(id) as
+    const r = db.prepare(`SELECT id, ${selectList(db, HASHED_COLUMNS)}, hex(hash) AS hash FROM audit WHERE id = ?`).get(id) as
       | Record<string, unknown>
       | undefined;
     return r;

@@ -14,6 +14,7 @@ import type { Stage } from '../protocol/stage.js';
 import type { Logger } from './log.js';
 import { policyStages } from '../policy/stage.js';
 import { RateLimiter } from '../policy/ratelimit.js';
+import { RoundTracker } from '../policy/rounds.js';
 import { detectionStage } from '../detect/stage.js';
 import { InspectionPool } from './inspection-pool.js';
 import { compileDetector } from '../detect/detector.js';
@@ -37,6 +38,8 @@ export interface Snapshot extends LoadedConfig {
 export class Guard {
   audit?: AuditLog;
   readonly limiter = new RateLimiter();
+  /** Open rounds of 2026 calls (one logical call, charged once); survives reloads like the buckets. */
+  readonly rounds = new RoundTracker();
   private rateState?: RateState;
   private authenticator!: Authenticator;
   private snap!: Snapshot;
@@ -114,7 +117,7 @@ export class Guard {
     const { config } = this.snap;
     const s = config.servers[server];
     if (!s) throw new Error(`server '${server}' is no longer in the config`);
-    const stages: Stage[] = [...policyStages({ server, policy: s.policy, roles: config.auth.roles, limiter: this.limiter }), this.snap.pii];
+    const stages: Stage[] = [...policyStages({ server, policy: s.policy, roles: config.auth.roles, limiter: this.limiter, rounds: this.rounds }), this.snap.pii];
     this.stageCache.set(server, stages);
     return stages;
   }

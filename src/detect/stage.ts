@@ -53,6 +53,14 @@ export function detectionStage(opts: DetectionStageOptions): Stage {
 
   const verdict = (ctx: MessageContext, res: InspectResult, direction: ScanDirection): Verdict => {
     if (res.findings.length) ctx.audit.findings = [...(ctx.audit.findings ?? []), ...res.findings];
+    // Findings inside a 2026 embedded request also go on its own audit row, as on its 2025 form's.
+    if (res.findings.length && ctx.audit.embedded) {
+      for (const e of ctx.audit.embedded) {
+        const prefix = `result.inputRequests.${e.key}.`;
+        const own = res.findings.filter((f) => f.path.startsWith(prefix));
+        if (own.length) e.findings = [...(e.findings ?? []), ...own];
+      }
+    }
     if (res.action === 'block') {
       ctx.audit.decision = 'block';
       ctx.audit.stage = 'pii';
