@@ -46,12 +46,17 @@ export const DaemonSchema = z.strictObject({
   shutdown_timeout: z.number().nonnegative().default(30),
   /** Largest JSON-RPC message accepted in either direction, in bytes. */
   max_message_bytes: z.number().int().positive().default(DEFAULT_MAX_MESSAGE_BYTES),
+  /** Sessions open at once (bridge and HTTP together); beyond it a new one is refused. Default: what the open-file limit allows. */
+  max_sessions: z.number().int().positive().optional(),
   http: z
     .strictObject({
       listen: z.string().default('127.0.0.1:8080'),
       tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
       max_sessions: z.number().int().positive().default(1000),
+      /** An HTTP session with no request and no open stream for this long is ended. */
       idle_timeout_s: z.number().positive().default(600),
+      /** A request's headers and body must arrive within this, or it gets 408 and its connection closes. */
+      request_timeout_s: z.number().positive().default(30),
       max_body_bytes: z.number().int().positive().default(4 * 1024 * 1024),
       allowed_origins: z.array(z.string()).default([]),
     })
