@@ -17,7 +17,8 @@ export const MAX_FINDINGS = 16;
 export const WHITESPACE_RUN = 64;
 
 // Everything that is not printable ASCII, tab, LF or CR needs a closer look.
-const NEEDS_LOOK = /[^\x20-\x7e\t\n\r]|<!--|[ \t\n\r]{64}/;
+const NOT_PLAIN = /[^\x20-\x7e\t\n\r]/;
+const WS_LONG = /[ \t\n\r]{64}/;
 // Controls (C0 and C1 but tab, LF, CR), format characters (zero-width, bidi, tags, soft hyphen),
 // private use, the other default-ignorable code points (variation selectors, Hangul fillers, the
 // combining grapheme joiner), line and paragraph separators, lone surrogates.
@@ -69,9 +70,28 @@ export function codePointName(cp: number): string {
   return `${hex} invisible character`;
 }
 
+/** The cheap test, run on every string: most definitions are plain text and stop here. */
+function needsLook(s: string): boolean {
+  return NOT_PLAIN.test(s) || s.includes('<!--') || (s.length >= WHITESPACE_RUN && WS_LONG.test(s));
+}
+
+/** Whether a JSON value has hidden text anywhere (one walk, no allocation). */
+export function hasHiddenText(value: unknown): boolean {
+  if (typeof value === 'string') return needsLook(value);
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (hasHiddenText(value[i])) return true;
+    return false;
+  }
+  for (const k in value) {
+    if (needsLook(k) || hasHiddenText((value as Record<string, unknown>)[k])) return true;
+  }
+  return false;
+}
+
 /** Hidden text in one string, or none. */
 export function hiddenInString(s: string, path: string, out: HiddenFinding[] = []): HiddenFinding[] {
-  if (!NEEDS_LOOK.test(s)) return out;
+  if (!needsLook(s)) return out;
   const seen = new Set<string>();
   const add = (what: string) => {
     if (out.length >= MAX_FINDINGS || seen.has(what)) return;
@@ -91,18 +111,22 @@ export function hiddenInString(s: string, path: string, out: HiddenFinding[] = [
 }
 
 /** Hidden text anywhere in a JSON value: every string and every object key, depth first. */
-export function findHiddenText(value: unknown, path = '', out: HiddenFinding[] = []): HiddenFinding[] {
+export function findHiddenText(value: unknown): HiddenFinding[] {
+  return hasHiddenText(value) ? collect(value, '', []) : [];
+}
+
+function collect(value: unknown, path: string, out: HiddenFinding[]): HiddenFinding[] {
   if (out.length >= MAX_FINDINGS) return out;
   if (typeof value === 'string') return hiddenInString(value, path || '(value)', out);
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length && out.length < MAX_FINDINGS; i++) findHiddenText(value[i], `${path}[${i}]`, out);
+    for (let i = 0; i < value.length && out.length < MAX_FINDINGS; i++) collect(value[i], `${path}[${i}]`, out);
     return out;
   }
   if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
       const p = path ? `${path}.${k}` : k;
       hiddenInString(k, `${p} (key)`, out);
-      findHiddenText(v, p, out);
+      collect(v, p, out);
       if (out.length >= MAX_FINDINGS) break;
     }
   }
@@ -111,6 +135,6 @@ export function findHiddenText(value: unknown, path = '', out: HiddenFinding[] =
 
 /** A string with its hidden characters made visible (`⟨U+200B⟩`), for a diff a person reads. */
 export function revealHidden(s: string): string {
-  if (!NEEDS_LOOK.test(s)) return s;
+  if (!NOT_PLAIN.test(s)) return s;
   return s.replace(HIDDEN_CHAR, (c) => `⟨U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}⟩`);
 }

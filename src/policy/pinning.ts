@@ -79,14 +79,19 @@ export function canonicalJson(value: unknown): string {
     for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i]);
     return out + ']';
   }
-  const keys = Object.keys(value).sort();
+  const keys = Object.keys(value);
+  // Most objects arrive with few keys, often in order already: sort only when they are not.
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
+  }
   let out = '{';
-  let first = true;
   for (const k of keys) {
     const v = (value as Record<string, unknown>)[k];
     if (v === undefined || typeof v === 'function') continue;
-    out += (first ? '' : ',') + JSON.stringify(k) + ':' + canonicalJson(v);
-    first = false;
+    out += (out.length > 1 ? ',' : '') + JSON.stringify(k) + ':' + canonicalJson(v);
   }
   return out + '}';
 }
