@@ -311,3 +311,34 @@ test('tofu over paginated lists pins every page of the first listing, and `pinni
     await env.close();
   }
 });
+
+test('a personal config over a base can only tighten pinning, and may only remove pins of a base server', () => {
+  const env = new GuardEnv(() => '');
+  try {
+    const h1 = 'a'.repeat(64);
+    const h2 = 'b'.repeat(64);
+    const base = `servers:${serverConfig('/dev/null', '    policy:\n      pinning: strict\n', `    pins:\n      echo: ${h1}\n      read_file: ${h2}\n`)}${serverConfig('/dev/null').replace('changing:', 'loose:')}`;
+    writeFileSync(join(env.dir, 'base.yaml'), base);
+    const pin = sha256(base);
+    const personal = (body: string) => env.writeConfig(`extends: { path: base.yaml, sha256: "${pin}" }\nservers:\n${body}`);
+    // Lowering a mode keeps the stricter; removing a pin is allowed.
+    personal(`  changing:\n    policy: { pinning: off }\n    pins: { echo: ${h1} }\n  loose:\n    policy: { pinning: off }\n`);
+    const ok = env.cli(['validate', '--explain']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /servers\.changing:[\s\S]*policy\.pinning: "strict"/);
+    assert.match(ok.stdout, /servers\.loose:[\s\S]*policy\.pinning: "tofu"/, 'a base that says nothing is at tofu, which off cannot lower');
+    // Adding or changing a pin of a base server is refused with its position.
+    personal(`  changing:\n    pins: { echo: ${h2}, write_file: ${h1} }\n`);
+    const bad = env.cli(['validate']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /:4:\d+: servers\.changing\.pins\.echo: a personal config can only remove pins of base server 'changing'/);
+    assert.match(bad.stderr, /:4:\d+: servers\.changing\.pins\.write_file: /);
+    // Pins without strict pinning are a mistake worth saying.
+    env.writeConfig(`servers:${serverConfig('/dev/null', '', `    pins:\n      echo: ${h1}\n`)}`);
+    const loose = env.cli(['validate']);
+    assert.equal(loose.code, 1);
+    assert.match(loose.stderr, /pins.*used only with `policy\.pinning: strict`/);
+  } finally {
+    void env.close();
+  }
+});
