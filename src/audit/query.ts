@@ -2,8 +2,9 @@
 // read-only, so it works while the daemon's writer thread is appending (WAL).
 import Database from 'better-sqlite3';
 import { DECISIONS, type AuditDecision, type AuditRow } from './record.js';
-import { hasTable, readMeta, type MetaState } from './schema.js';
+import { hasTable, readMeta, selectList, type MetaState } from './schema.js';
 import { AuditKeys, aadFor } from './crypto.js';
+import { nameKey } from '../policy/pattern.js';
 
 export class AuditQueryError extends Error {
   override name = 'AuditQueryError';
@@ -36,6 +37,10 @@ export interface AuditDb {
   readonly keys?: AuditKeys;
   /** False for a database written before the principals table (see userBranches). */
   readonly hasPrincipals: boolean;
+  /** The row columns as a SELECT list (NULL for columns of a newer schema the file lacks). */
+  readonly rowColumns: string;
+  /** The same, of the table aliased `a`. */
+  readonly rowColumnsA: string;
   /** Prepared statements by SQL text: compiling is a sizeable part of a small query. */
   readonly stmts: Map<string, Database.Statement>;
   close(): void;
@@ -78,14 +83,14 @@ export function openAuditDb(path: string, opts: { key?: Buffer } = {}): AuditDb 
       throw new AuditQueryError(`${path}: this key is not the key the database was encrypted with`);
     }
   }
-  return { db, meta, keys, hasPrincipals: hasTable(db, 'principals'), stmts: new Map(), close: () => db.close() };
+  return { db, meta, keys, hasPrincipals: hasTable(db, 'principals'), rowColumns: selectList(db, COLUMN_NAMES), rowColumnsA: selectList(db, COLUMN_NAMES, 'a.'), stmts: new Map(), close: () => db.close() };
 }
 
 const COLUMN_NAMES = [
   'id', 'ts', 'session', 'identity', 'user', 'roles', 'server', 'direction', 'kind', 'method', 'target', 'decision',
   'stage', 'reason', 'findings', 'error_code', 'bytes_in', 'bytes_out', 'upstream_ms', 'overhead_us', 'request_id',
+  'era', 'call', 'round',
 ] as const;
-const ROW_COLUMNS = COLUMN_NAMES.join(', ');
 const ENCRYPTED = new Set<string>(['identity', 'user', 'target', 'reason', 'findings']);
 
 interface Where {
@@ -166,7 +171,7 @@ export function queryLogs(adb: AuditDb, filters: LogFilters): AuditRow[] {
   const w = baseWhere(adb, filters, byFinding ? 'a.' : '');
   const from = byFinding ? 'audit_finding f CROSS JOIN audit a' : 'audit';
   if (byFinding) w.clauses.unshift('a.id = f.audit_id');
-  const cols = byFinding ? ROW_COLUMNS.split(', ').map((c) => `a.${c}`).join(', ') : ROW_COLUMNS;
+  const cols = byFinding ? adb.rowColumnsA : adb.rowColumns;
   const innerOrder = !byFinding
     ? order
     : asc
@@ -189,7 +194,7 @@ export function queryLogs(adb: AuditDb, filters: LogFilters): AuditRow[] {
     const sub = (c: string) =>
       `SELECT * FROM (SELECT ${ordCols} FROM ${from}${whereSql([...w.clauses, prefix(c)])} ORDER BY ${innerOrder} LIMIT ?)`;
     sql =
-      `SELECT ${ROW_COLUMNS} FROM audit WHERE id IN ` +
+      `SELECT ${adb.rowColumns} FROM audit WHERE id IN ` +
       `(SELECT id FROM (${branches.map((b) => sub(b.clause)).join(' UNION ')}) ORDER BY ${order} LIMIT ?) ORDER BY ${order}`;
     params = [...branches.flatMap((b) => [...w.params, ...b.params, limit]), limit];
   }
@@ -237,7 +242,10 @@ export interface LogStats {
   byDecision: Record<string, number>;
   byServer: Record<string, number>;
   byMethod: Record<string, number>;
-  /** tools/call rows by tool name. */
+  /**
+   * tools/call rows by tool name, in the policy's normal form (NFKC, lower case, no invisible
+   * characters: `Move_File` and `move_file` are one tool, as for permissions and rate limits).
+   */
   byTool: Record<string, number>;
   byFinding: Record<string, number>;
   /** Upstream latency, milliseconds, over rows that have one. */
@@ -278,19 +286,24 @@ export function stats(adb: AuditDb, filters: LogFilters): LogStats {
     return out;
   };
   const total = db.prepare(`SELECT count(*) FROM audit${where}`).pluck().get(...w.params) as number;
-  const byTool: Record<string, number> = {};
+  const tools = new Map<string, number>();
+  const countTool = (name: string, n: number) => {
+    const k = nameKey(name);
+    tools.set(k, (tools.get(k) ?? 0) + n);
+  };
   if (adb.keys) {
     const rows = db
       .prepare(`SELECT min(id) AS id, count(*) AS n FROM audit${and("method = 'tools/call' AND target_k IS NOT NULL")} GROUP BY target_k ORDER BY n DESC`)
       .all(...w.params) as { id: number; n: number }[];
     const one = db.prepare('SELECT target FROM audit WHERE id = ?').pluck();
-    for (const r of rows) byTool[adb.keys.decrypt(one.get(r.id) as string, aadFor('target', r.id))] = r.n;
+    for (const r of rows) countTool(adb.keys.decrypt(one.get(r.id) as string, aadFor('target', r.id)), r.n);
   } else {
     const rows = db
       .prepare(`SELECT target AS k, count(*) AS n FROM audit${and("method = 'tools/call' AND target IS NOT NULL")} GROUP BY target ORDER BY n DESC`)
       .all(...w.params) as { k: string; n: number }[];
-    for (const r of rows) byTool[r.k] = r.n;
+    for (const r of rows) countTool(r.k, r.n);
   }
+  const byTool = Object.fromEntries([...tools].sort((a, b) => b[1] - a[1]));
   const byFinding: Record<string, number> = {};
   const frows = db
     .prepare(`SELECT f.type AS k, sum(f.count) AS n FROM audit_finding f WHERE f.audit_id IN (SELECT id FROM audit${where}) GROUP BY f.type ORDER BY n DESC`)

@@ -3,6 +3,7 @@
 // and tool / resource names arrive already redacted by the session.
 import type { AuditNote } from '../protocol/stage.js';
 import type { Direction, Kind } from '../protocol/message.js';
+import type { Era } from '../protocol/era.js';
 
 export type AuditDecision = AuditNote['decision'];
 export const DECISIONS: readonly AuditDecision[] = ['allow', 'block', 'redact', 'warn', 'error'];
@@ -13,7 +14,14 @@ export interface AuditFinding {
   count: number;
   /** Keyed hashes of the matches (never the matches). */
   hashes: string[];
+  /**
+   * Which message it was found in. An exchange's row carries the request's direction, so a finding
+   * in the response says `response` (absent in rows written before 0.2).
+   */
+  side?: Kind;
 }
+
+export const FINDING_SIDES: readonly Kind[] = ['request', 'response', 'notification'];
 
 export interface AuditRecord {
   /** Epoch milliseconds. */
@@ -44,8 +52,14 @@ export interface AuditRecord {
   upstream_ms?: number;
   /** Time spent in the proxy, microseconds. */
   overhead_us?: number;
-  /** JSON-RPC id, as a string. */
+  /** JSON-RPC id, as a string (for a 2026 embedded request, its key in inputRequests). */
   request_id?: string;
+  /** Protocol era of the exchange: `2025` (initialize) or `2026` (2026-07-28, per-request _meta). */
+  era?: Era;
+  /** A 2026 call retried over several rounds: the request id of its first round... */
+  call?: string;
+  /** ...and which round this row is (1 for the first). */
+  round?: number;
 }
 
 /** A stored record as read back by queries. */
@@ -53,15 +67,16 @@ export interface AuditRow extends AuditRecord {
   id: number;
 }
 
-/** Group a stage's findings (one per match) into the per-type shape the audit log stores. */
+/** Group a stage's findings in one message (one per match) into the per-type shape the audit log stores. */
 export function summariseFindings(
   findings: readonly { type: string; hash: string }[] | undefined,
+  side: Kind,
 ): AuditFinding[] | undefined {
   if (!findings || findings.length === 0) return undefined;
   const byType = new Map<string, AuditFinding>();
   for (const f of findings) {
     let s = byType.get(f.type);
-    if (!s) byType.set(f.type, (s = { type: f.type, count: 0, hashes: [] }));
+    if (!s) byType.set(f.type, (s = { type: f.type, count: 0, hashes: [], side }));
     s.count++;
     if (!s.hashes.includes(f.hash)) s.hashes.push(f.hash);
   }

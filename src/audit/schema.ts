@@ -2,7 +2,7 @@
 // Column order here is the order hashed into the tamper-evidence chain (chain.ts): never reorder.
 import type Database from 'better-sqlite3';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Stored columns covered by the row hash, in hash order (id and hash itself excluded). */
 export const HASHED_COLUMNS = [
@@ -30,8 +30,27 @@ export const HASHED_COLUMNS = [
   'identity_k',
   'user_k',
   'target_k',
+  // Schema 2: the protocol era, and the logical call and round of a 2026 retried call.
+  'era',
+  'call',
+  'round',
 ] as const;
 export type HashedColumn = (typeof HASHED_COLUMNS)[number];
+
+/**
+ * Columns of schema 1. Later columns enter the row hash only up to the last one set (chain.ts), so
+ * rows written before they existed verify unchanged.
+ */
+export const SCHEMA1_HASHED_COUNT = 23;
+
+/** Columns each migration adds, with their SQL types (a database is brought up to date on open). */
+const MIGRATIONS: Record<number, ReadonlyArray<[column: string, type: string]>> = {
+  2: [
+    ['era', 'TEXT'],
+    ['call', 'TEXT'],
+    ['round', 'INTEGER'],
+  ],
+};
 
 /** Columns encrypted at rest when a key is configured. */
 export const ENCRYPTED_COLUMNS = ['identity', 'user', 'target', 'reason', 'findings'] as const;
@@ -64,7 +83,10 @@ CREATE TABLE IF NOT EXISTS audit (
   identity_k  TEXT,
   user_k      TEXT,
   target_k    TEXT,
-  hash        BLOB NOT NULL
+  hash        BLOB NOT NULL,
+  era         TEXT,
+  call        TEXT,
+  round       INTEGER
 );
 -- One row per (finding type, audit row) for --finding; type is a blind index when encrypted.
 CREATE TABLE IF NOT EXISTS audit_finding (
@@ -121,6 +143,7 @@ export function initSchema(db: Database.Database, mode: { encrypted: boolean; ke
   db.exec(DDL);
   const existing = readMeta(db);
   if (existing) {
+    migrate(db, existing);
     // A database from before the principals table: fill it from the rows it already has.
     if (!hadPrincipals) {
       db.exec(
@@ -144,6 +167,30 @@ export function initSchema(db: Database.Database, mode: { encrypted: boolean; ke
     put.run('checkpoint_hash', GENESIS_HASH);
   })();
   return readMeta(db)!;
+}
+
+/** Add the columns of each schema newer than the database's, in one transaction. */
+function migrate(db: Database.Database, meta: MetaState): void {
+  if (meta.version >= SCHEMA_VERSION) return;
+  const have = new Set(auditColumns(db));
+  db.transaction(() => {
+    for (let v = meta.version + 1; v <= SCHEMA_VERSION; v++) {
+      for (const [col, type] of MIGRATIONS[v] ?? []) if (!have.has(col)) db.exec(`ALTER TABLE audit ADD COLUMN ${col} ${type}`);
+    }
+    db.prepare("INSERT OR REPLACE INTO meta (k, v) VALUES ('version', ?)").run(String(SCHEMA_VERSION));
+  })();
+  meta.version = SCHEMA_VERSION;
+}
+
+/** The columns the audit table has (a reader may open a database the daemon has not migrated yet). */
+export function auditColumns(db: Database.Database): string[] {
+  return (db.prepare('PRAGMA table_info(audit)').all() as { name: string }[]).map((c) => c.name);
+}
+
+/** `cols` as a SELECT list, with NULL for columns a database from an older schema lacks. */
+export function selectList(db: Database.Database, cols: readonly string[], alias = ''): string {
+  const have = new Set(auditColumns(db));
+  return cols.map((c) => (have.has(c) ? `${alias}${c}` : `NULL AS ${c}`)).join(', ');
 }
 
 export function hasTable(db: Database.Database, name: string): boolean {

@@ -2,7 +2,9 @@
 // synchronous=NORMAL, one transaction per batch, the hash chain and chain head kept in step, and
 // retention that deletes a prefix of the chain while recording a checkpoint so `verify` still holds.
 import Database from 'better-sqlite3';
-import type { AuditFinding, AuditRecord } from './record.js';
+import { dirname } from 'node:path';
+import { privateDatabase, privateDir } from '../protocol/private-files.js';
+import { FINDING_SIDES, type AuditFinding, type AuditRecord } from './record.js';
 import { HASHED_COLUMNS, initSchema, type MetaState } from './schema.js';
 import { rowHash, storable, type StoredValue } from './chain.js';
 import { AuditKeys, aadFor } from './crypto.js';
@@ -24,6 +26,7 @@ function cleanFindings(findings: readonly AuditFinding[] | undefined): AuditFind
     type: String(f.type),
     count: Number.isFinite(f.count) ? Math.trunc(f.count) : 0,
     hashes: Array.isArray(f.hashes) ? f.hashes.map(String) : [],
+    ...(f.side !== undefined && FINDING_SIDES.includes(f.side) ? { side: f.side } : {}),
   }));
 }
 
@@ -106,6 +109,9 @@ export class AuditStore {
   }
 
   static open(opts: AuditStoreOptions): AuditStore {
+    // audit.path may be anywhere: its directory (when missing) and files are private all the same.
+    privateDir(dirname(opts.path));
+    privateDatabase(opts.path);
     const db = new Database(opts.path);
     try {
       db.pragma('journal_mode = WAL');
@@ -219,6 +225,9 @@ export class AuditStore {
       bi('identity', identity),
       bi('user', user),
       bi('target', target),
+      storable(r.era),
+      storable(r.call),
+      storable(r.round),
     ];
   }
 

@@ -3,7 +3,7 @@
 // stored (encrypted) values. Ids are assigned contiguously by the writer, so a gap is a deletion;
 // the chain head in `meta` (updated in each batch's transaction) catches deleted tail rows.
 import Database from 'better-sqlite3';
-import { HASHED_COLUMNS, readMeta } from './schema.js';
+import { HASHED_COLUMNS, readMeta, selectList } from './schema.js';
 import { rowHash, type StoredValue } from './chain.js';
 
 export type TamperKind = 'edited' | 'inserted' | 'deleted';
@@ -23,7 +23,6 @@ interface ChainRow {
   values: StoredValue[];
 }
 
-const SELECT = `SELECT id, hash, ${HASHED_COLUMNS.join(', ')} FROM audit`;
 
 function toRow(raw: unknown[]): ChainRow {
   return { id: raw[0] as number, hash: raw[1] as Buffer, values: raw.slice(2) as StoredValue[] };
@@ -35,6 +34,7 @@ export function verifyDb(db: Database.Database): VerifyResult {
   if (!meta) throw new Error('not an mcp-guard audit database (no meta table)');
   const head = { id: meta.headId, hash: meta.headHash };
   const checkpoint = { id: meta.checkpointId, hash: meta.checkpointHash, ts: meta.checkpointTs };
+  const SELECT = `SELECT id, hash, ${selectList(db, HASHED_COLUMNS)} FROM audit`;
   const nextAfter = db.prepare(`${SELECT} WHERE id > ? ORDER BY id LIMIT 1`).raw();
   const bad = (rows: number, id: number, reason: TamperKind, detail: string): VerifyResult => ({
     ok: false,

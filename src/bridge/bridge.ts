@@ -4,6 +4,7 @@
 // pending gets a JSON-RPC error instead of hanging. It never talks to an upstream itself.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { privateFile } from '../protocol/private-files.js';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -204,7 +205,9 @@ export async function connectOrStart(loaded: DaemonPlace, timeoutMs: number): Pr
 
 export function startDaemonDetached(loaded: DaemonPlace) {
   mkdirSync(loaded.home, { recursive: true, mode: 0o700 });
-  const logFd = openSync(join(loaded.home, 'daemon.log'), 'a', 0o600);
+  const logPath = join(loaded.home, 'daemon.log');
+  privateFile(logPath); // a log kept from an older version may be looser
+  const logFd = openSync(logPath, 'a', 0o600);
   const env = { ...process.env };
   // A bridge's credentials are for its own hello, never for the daemon's environment.
   delete env.MCP_GUARD_API_KEY;

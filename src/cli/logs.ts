@@ -17,7 +17,7 @@ import {
 } from '../audit/query.js';
 import { verify } from '../audit/verify.js';
 import { parseKey } from '../audit/key.js';
-import { HASHED_COLUMNS } from '../audit/schema.js';
+import { HASHED_COLUMNS, selectList } from '../audit/schema.js';
 import type { AuditRow } from '../audit/record.js';
 import Database from 'better-sqlite3';
 
@@ -164,27 +164,43 @@ function safeText(s: string): string {
 }
 
 const iso = (ts: number) => new Date(ts).toISOString();
-const findingsText = (r: AuditRow) => (r.findings ?? []).map((f) => `${f.type}×${f.count}`).join(',');
+/** `request: email×1; response: credit_card×2`: the side each finding was in (rows before 0.2 have none). */
+function findingsText(r: AuditRow): string {
+  const bySide = new Map<string, string[]>();
+  for (const f of r.findings ?? []) {
+    const side = f.side ?? '';
+    if (!bySide.has(side)) bySide.set(side, []);
+    bySide.get(side)!.push(`${f.type}×${f.count}`);
+  }
+  return [...bySide].map(([side, list]) => (side ? `${side}: ` : '') + list.join(',')).join('; ');
+}
 
 interface TableCol {
   head: string;
   max: number;
+  /** With --follow, the width the column gets at least (later rows cannot widen it). */
+  follow: number;
   get: (r: AuditRow) => string;
 }
 const TABLE: TableCol[] = [
-  { head: 'ID', max: 12, get: (r) => String(r.id) },
-  { head: 'TIME', max: 24, get: (r) => iso(r.ts) },
-  { head: 'SERVER', max: 20, get: (r) => r.server },
-  { head: 'USER', max: 20, get: (r) => r.user ?? r.identity ?? '' },
-  { head: 'DIR', max: 3, get: (r) => r.direction },
-  { head: 'METHOD', max: 28, get: (r) => r.method },
-  { head: 'TARGET', max: 32, get: (r) => r.target ?? '' },
-  { head: 'DECISION', max: 8, get: (r) => r.decision },
-  { head: 'STAGE', max: 16, get: (r) => r.stage ?? '' },
-  { head: 'FINDINGS', max: 30, get: (r) => findingsText(r) },
-  { head: 'UPSTREAM', max: 10, get: (r) => (r.upstream_ms !== undefined ? `${Math.round(r.upstream_ms * 10) / 10}ms` : '') },
-  { head: 'REASON', max: 60, get: (r) => r.reason ?? '' },
+  { head: 'ID', max: 12, follow: 10, get: (r) => String(r.id) },
+  { head: 'TIME', max: 24, follow: 24, get: (r) => iso(r.ts) },
+  { head: 'SERVER', max: 20, follow: 12, get: (r) => r.server },
+  { head: 'USER', max: 20, follow: 12, get: (r) => r.user ?? r.identity ?? '' },
+  { head: 'DIR', max: 3, follow: 3, get: (r) => r.direction },
+  { head: 'METHOD', max: 28, follow: 20, get: (r) => r.method },
+  { head: 'TARGET', max: 32, follow: 20, get: (r) => r.target ?? '' },
+  { head: 'DECISION', max: 8, follow: 8, get: (r) => r.decision },
+  { head: 'STAGE', max: 16, follow: 10, get: (r) => r.stage ?? '' },
+  { head: 'FINDINGS', max: 56, follow: 24, get: (r) => findingsText(r) },
+  { head: 'ERA', max: 4, follow: 4, get: (r) => r.era ?? '' },
+  // A 2026 call retried over rounds: the id of its first request and this round.
+  { head: 'CALL', max: 20, follow: 10, get: (r) => (r.call !== undefined ? `${r.call}#${r.round ?? '?'}` : '') },
+  { head: 'UPSTREAM', max: 10, follow: 8, get: (r) => (r.upstream_ms !== undefined ? `${Math.round(r.upstream_ms * 10) / 10}ms` : '') },
+  { head: 'REASON', max: 60, follow: 0, get: (r) => r.reason ?? '' },
 ];
+
+const DECISION_COLUMN = TABLE.findIndex((c) => c.head === 'DECISION');
 
 function cell(s: string, max: number): string {
   const t = safeText(s);
@@ -193,15 +209,26 @@ function cell(s: string, max: number): string {
 
 class TableWriter {
   private widths: number[] | undefined;
+  /**
+   * `follow`: rows keep coming after the header, so the widths are fixed with it (from the first
+   * rows, at least each column's `follow` width) and a later, wider cell is cut to its column
+   * (`--json` has every value whole). Sized to the first rows only, a wider row pushed every column
+   * after it out of line with the header.
+   */
+  constructor(private readonly follow = false) {}
   write(rows: AuditRow[]): void {
-    const cells = rows.map((r) => TABLE.map((c) => cell(c.get(r), c.max)));
+    let cells = rows.map((r) => TABLE.map((c) => cell(c.get(r), c.max)));
     if (!this.widths) {
-      this.widths = TABLE.map((c, i) => Math.max(c.head.length, ...cells.map((row) => row[i]!.length)));
+      this.widths = TABLE.map((c, i) => Math.max(c.head.length, this.follow ? c.follow : 0, ...cells.map((row) => row[i]!.length)));
       process.stdout.write(paint('1', this.line(TABLE.map((c) => c.head))) + '\n');
+    } else if (this.follow) {
+      const w = this.widths;
+      // An id is never cut; the last column is not padded, so nothing comes after it to push.
+      cells = rows.map((r) => TABLE.map((c, i) => cell(c.get(r), i === 0 || i === TABLE.length - 1 ? c.max : w[i]!)));
     }
     let out = '';
     for (const row of cells) {
-      const decisionIdx = 7;
+      const decisionIdx = DECISION_COLUMN;
       const text = this.line(row, decisionIdx);
       out += text + '\n';
     }
@@ -222,6 +249,7 @@ class TableWriter {
 const CSV_COLUMNS = [
   'id', 'time', 'ts', 'session', 'identity', 'user', 'roles', 'server', 'direction', 'kind', 'method', 'target',
   'decision', 'stage', 'reason', 'findings', 'error_code', 'bytes_in', 'bytes_out', 'upstream_ms', 'overhead_us', 'request_id',
+  'era', 'call', 'round',
 ] as const;
 
 function csvCell(v: unknown): string {
@@ -238,7 +266,7 @@ function csvRow(r: AuditRow): string {
     ...r,
     time: iso(r.ts),
     roles: r.roles?.join(';'),
-    findings: r.findings ? r.findings.map((f) => `${f.type}:${f.count}`).join(';') : undefined,
+    findings: r.findings ? r.findings.map((f) => `${f.side ? `${f.side}/` : ''}${f.type}:${f.count}`).join(';') : undefined,
   };
   return CSV_COLUMNS.map((c) => csvCell(v[c])).join(',');
 }
@@ -295,7 +323,7 @@ export function registerLogs(program: Command, resolveDbPath: ResolveDbPath, res
       fail((e as Error).message, 2);
     }
     await withDb(o, resolveDbPath, resolveKey, async (adb) => {
-      const table = new TableWriter();
+      const table = new TableWriter(!!o.follow);
       let headerDone = false;
       const emit = (rows: AuditRow[]) => {
         if (o.json) process.stdout.write(rows.map((r) => jsonRow(r) + '\n').join(''));
@@ -388,7 +416,7 @@ export function registerLogs(program: Command, resolveDbPath: ResolveDbPath, res
 function rawRow(path: string, id: number): Record<string, unknown> | undefined {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    const r = db.prepare(`SELECT id, ${HASHED_COLUMNS.join(', ')}, hex(hash) AS hash FROM audit WHERE id = ?`).get(id) as
+    const r = db.prepare(`SELECT id, ${selectList(db, HASHED_COLUMNS)}, hex(hash) AS hash FROM audit WHERE id = ?`).get(id) as
       | Record<string, unknown>
       | undefined;
     return r;

@@ -7,7 +7,6 @@ program
   .name('mcp-guard')
   .description('Security proxy daemon for MCP servers: authentication, rate limits, permissions, PII detection, audit')
   .version('0.1.0')
-  .showHelpAfterError()
   .configureOutput({ outputError: (s, write) => write(s) });
 
 const command = process.argv[2];
@@ -40,7 +39,10 @@ if (command === 'connect') {
   connect.registerConnect(program);
   validate.registerValidate(program);
   logs.registerLogsCommand(program);
-  keys.registerKeys(program, async (o: { config?: string }) => (await loadOrExit(o.config)).home);
+  keys.registerKeys(program, async (o: { config?: string }) => {
+    const l = await loadOrExit(o.config);
+    return { home: l.home, roles: Object.keys(l.config.auth.roles), config: l.path };
+  });
   auth.registerAuth(program, async (o: { config?: string }) => {
     const l = await loadOrExit(o.config);
     return { home: l.home, auth: l.config.auth };
@@ -51,6 +53,13 @@ if (command === 'connect') {
   demo.registerDemo(program);
   pins.registerPins(program, (o: { config?: string }) => loadOrExit(o.config));
 }
+
+// A usage error is its one line and one hint: the whole help after it buried the error.
+const hintHelp = (cmd: Command, path: string): void => {
+  cmd.showHelpAfterError(`(see \`${path} --help\`)`);
+  for (const sub of cmd.commands) hintHelp(sub, `${path} ${sub.name()}`);
+};
+hintHelp(program, 'mcp-guard');
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`mcp-guard: ${(err as Error).message}\n`);

@@ -14,12 +14,14 @@ import type { Stage } from '../protocol/stage.js';
 import type { Logger } from './log.js';
 import { policyStages } from '../policy/stage.js';
 import { RateLimiter } from '../policy/ratelimit.js';
+import { RoundTracker } from '../policy/rounds.js';
 import { detectionStage } from '../detect/stage.js';
 import { InspectionPool } from './inspection-pool.js';
 import { compileDetector } from '../detect/detector.js';
 import { compileGate } from '../detect/gate.js';
 import { inspectMessage } from '../detect/scan.js';
 import { AuditLog } from '../audit/log.js';
+import { privateFile } from '../protocol/private-files.js';
 import { loadAuditKey } from '../audit/key.js';
 import { RateState } from './state.js';
 import { PinStore } from './pins.js';
@@ -39,6 +41,8 @@ export interface Snapshot extends LoadedConfig {
 export class Guard {
   audit?: AuditLog;
   readonly limiter = new RateLimiter();
+  /** Open rounds of 2026 calls (one logical call, charged once); survives reloads like the buckets. */
+  readonly rounds = new RoundTracker();
   private rateState?: RateState;
   /** Tool-definition pins: one store and one view of the sessions for every reload. */
   private pinning!: Pinning;
@@ -121,7 +125,7 @@ export class Guard {
     const { config } = this.snap;
     const s = config.servers[server];
     if (!s) throw new Error(`server '${server}' is no longer in the config`);
-    const stages: Stage[] = [...policyStages({ server, policy: s.policy, roles: config.auth.roles, limiter: this.limiter }), this.snap.pii];
+    const stages: Stage[] = [...policyStages({ server, policy: s.policy, roles: config.auth.roles, limiter: this.limiter, rounds: this.rounds }), this.snap.pii];
     // Pinning sees the upstream's whole list (before the capabilities stage filters it per caller)
     // and refuses calls after the permission and argument checks, which count and explain first.
     const pinning = this.pinning.stage(server, pinSettings(s));
@@ -264,6 +268,8 @@ export function auditPath(loaded: LoadedConfig): string {
 
 function hashKeyOf(home: string): Buffer {
   const file = join(home, 'hash.key');
+  // Created 0600, or tightened if an older version left it looser: it keys every finding hash.
+  privateFile(file);
   try {
     const k = readFileSync(file);
     if (k.length === 32) return k;
@@ -271,6 +277,6 @@ function hashKeyOf(home: string): Buffer {
     /* first start */
   }
   const k = randomBytes(32);
-  writeFileSync(file, k, { mode: 0o600 });
+  writeFileSync(file, k);
   return k;
 }

@@ -132,7 +132,7 @@ export class Pinning {
       if (kind === 'request') {
         const p = ctx.msg.params;
         const v = this.view(ctx.session);
-        if (!v.modern && declaredVersion(p) !== undefined) v.modern = true;
+        if (!v.modern && (ctx.era === '2026' || declaredVersion(p) !== undefined)) v.modern = true;
         switch (method) {
           case 'tools/call':
             return this.call(server, settings, ctx, 'tool', p?.name);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { RateLimiter } from '../policy/ratelimit.js';
 import type { Logger } from './log.js';
+import { privateDatabase } from '../protocol/private-files.js';
 
 const EVERY_MS = 5000;
 
@@ -17,7 +18,9 @@ export class RateState {
     private readonly limiter: RateLimiter,
     log: Logger,
   ) {
-    this.db = new Database(join(home, 'state.db'));
+    const path = join(home, 'state.db');
+    privateDatabase(path);
+    this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.exec('CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
     const row = this.db.prepare("SELECT v FROM kv WHERE k = 'rate'").get() as { v: string } | undefined;

@@ -46,6 +46,12 @@ interface Hit {
 
 // Top-level envelope fields that cannot be rewritten without breaking the protocol.
 const PROTECTED_TOP = new Set(['jsonrpc', 'id', 'method']);
+// Under `result` or `params`: a 2026 requestState is opaque and signed by the server, so it passes
+// byte for byte or the message is refused (a rewriting action on it blocks instead).
+const PROTECTED_STATE = 'requestState';
+// Under `result`: the inputRequests of a 2026 input_required result are the server's requests to
+// the client, scanned with the `request` actions as their 2025 form (sampling/createMessage) is.
+const EMBEDDED_REQUESTS = 'inputRequests';
 /** No rule matches fewer than 7 characters of digits. */
 const MIN_NUMBER_CHARS = 7;
 /** `key=value` forms are built for values up to this length. */
@@ -68,6 +74,10 @@ class Node {
   safe: string | undefined = undefined;
   copy: any = undefined;
   renames: Map<string, string> | undefined = undefined;
+  /** Inside a requestState: nothing here may be rewritten. */
+  prot = false;
+  /** Inside a result's inputRequests: the request actions apply. */
+  asRequest = false;
   /** The nearest object node at or above this one (the one whose context applies). */
   readonly ctxNode: Node | undefined;
   constructor(
@@ -80,6 +90,10 @@ class Node {
     readonly keyField: Field | undefined,
   ) {
     this.ctxNode = isArray ? parent?.ctxNode : this;
+    if (parent) {
+      this.prot = parent.prot || (depth === 2 && prop === PROTECTED_STATE && (parent.prop === 'result' || parent.prop === 'params'));
+      this.asRequest = parent.asRequest || (depth === 2 && prop === EMBEDDED_REQUESTS && parent.prop === 'result');
+    }
   }
 }
 
@@ -135,7 +149,7 @@ class Inspection {
     }
     const top = node.depth === 0;
     for (const k of Object.keys(v)) {
-      const kf = new Field(node, k, KEY, k, undefined, top, undefined);
+      const kf = new Field(node, k, KEY, k, undefined, top || node.prot, undefined);
       this.fields.push(kf);
       this.visit(v[k], node, k, k, kf);
     }
@@ -143,7 +157,10 @@ class Inspection {
 
   visit(v: unknown, parent: Node, prop: string | number, key: string | undefined, keyField: Field | undefined): void {
     const depth = parent.depth + 1;
-    const prot = depth === 1 && key !== undefined && PROTECTED_TOP.has(key);
+    const prot =
+      parent.prot ||
+      (depth === 1 && key !== undefined && PROTECTED_TOP.has(key)) ||
+      (depth === 2 && prop === PROTECTED_STATE && (parent.prop === 'result' || parent.prop === 'params'));
     if (typeof v === 'string') {
       this.fields.push(new Field(parent, prop, VALUE, v, key, prot, keyField));
       return;
@@ -405,7 +422,7 @@ class Inspection {
       value,
       start,
       end: start < 0 ? -1 : start + value.length,
-      action: det.action(c.rule, this.direction),
+      action: det.action(c.rule, f.node.asRequest ? 'request' : this.direction),
       hash: det.hash(hashForm(value)),
     });
   }

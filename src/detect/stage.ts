@@ -29,6 +29,13 @@ export function scanDirection(ctx: Pick<MessageContext, 'direction' | 'kind'>): 
   return ctx.direction === 'c2s' || ctx.kind === 'request' ? 'request' : 'response';
 }
 
+/** The blocked message as the audit reason names it. */
+function blockedMessage(ctx: Pick<MessageContext, 'direction' | 'kind'>): string {
+  if (ctx.kind === 'notification') return 'notification';
+  if (ctx.direction === 'c2s') return ctx.kind === 'request' ? 'request' : "client's answer";
+  return ctx.kind === 'request' ? "server's request" : 'response';
+}
+
 export interface DetectionStageOptions {
   pii: PiiConfig;
   hashKey: Buffer;
@@ -46,6 +53,14 @@ export function detectionStage(opts: DetectionStageOptions): Stage {
 
   const verdict = (ctx: MessageContext, res: InspectResult, direction: ScanDirection): Verdict => {
     if (res.findings.length) ctx.audit.findings = [...(ctx.audit.findings ?? []), ...res.findings];
+    // Findings inside a 2026 embedded request also go on its own audit row, as on its 2025 form's.
+    if (res.findings.length && ctx.audit.embedded) {
+      for (const e of ctx.audit.embedded) {
+        const prefix = `result.inputRequests.${e.key}.`;
+        const own = res.findings.filter((f) => f.path.startsWith(prefix));
+        if (own.length) e.findings = [...(e.findings ?? []), ...own];
+      }
+    }
     if (res.action === 'block') {
       ctx.audit.decision = 'block';
       ctx.audit.stage = 'pii';
@@ -53,7 +68,18 @@ export function detectionStage(opts: DetectionStageOptions): Stage {
         ctx.audit.reason = res.reason;
         return { block: new InspectionFailed('pii', `failed: ${res.reason}`) };
       }
-      return { block: new ContentBlocked(res.blockedTypes ?? [], direction) };
+      const types = res.blockedTypes ?? [];
+      const what = blockedMessage(ctx);
+      // Types only, never a match; the verb fits the side: a request is refused, an answer withheld.
+      ctx.audit.reason = `${types.join(', ')} in the ${what}: ${ctx.kind === 'request' ? 'refused' : 'withheld'}`;
+      const clientAnswer = ctx.direction === 'c2s' && ctx.kind === 'response';
+      return {
+        block: new ContentBlocked(
+          types,
+          direction,
+          clientAnswer ? `Blocked by mcp-guard: the client's answer contains sensitive data (${types.join(', ')}), so it was withheld.` : undefined,
+        ),
+      };
     }
     if (res.action === 'modify' && res.message) {
       ctx.audit.decision = 'redact';

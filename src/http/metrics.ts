@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 import type { AuditRecord, AuditSink } from '../audit/record.js';
 
 /** The fields of an audit record the metrics use. */
-export type ObservedRecord = Pick<AuditRecord, 'server' | 'kind' | 'method' | 'decision' | 'stage' | 'upstream_ms' | 'overhead_us'> & {
+export type ObservedRecord = Pick<AuditRecord, 'server' | 'kind' | 'method' | 'decision' | 'stage' | 'upstream_ms' | 'overhead_us' | 'era'> & {
   findings?: readonly { type: string; count: number }[];
 };
 
@@ -41,6 +41,10 @@ const KNOWN_METHODS = new Set([
   'notifications/resources/list_changed',
   'notifications/resources/updated',
   'notifications/prompts/list_changed',
+  // 2026-07-28
+  'server/discover',
+  'subscriptions/listen',
+  'notifications/subscriptions/acknowledged',
 ]);
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -150,6 +154,7 @@ export class Metrics {
   private registry?: Registry;
   private loading?: Promise<Registry>;
   private readonly requests = new Counts('mcp_guard_requests_total', 'Requests handled, by server, method and final decision', ['server', 'method', 'decision']);
+  private readonly byEra = new Counts('mcp_guard_era_requests_total', 'Requests handled, by server, protocol era (2025, 2026; none before the era is known) and final decision', ['server', 'era', 'decision']);
   private readonly decisions = new Counts('mcp_guard_decisions_total', 'Audited decisions by the stage that made them', ['stage', 'decision']);
   private readonly findings = new Counts('mcp_guard_findings_total', 'Sensitive-data findings by type', ['type']);
   private readonly upstream = new Histo('mcp_guard_upstream_latency_seconds', 'Time from forwarding a request upstream to its response', 'server', LATENCY_BUCKETS);
@@ -184,7 +189,7 @@ export class Metrics {
           return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [...seen].map(([queue, value]) => ({ labels: { queue }, value })) };
         },
       };
-      for (const m of [this.requests, this.decisions, this.findings, this.upstream, this.overhead, this.sessions, this.sessionsOpened, queueDepth]) registry.registerMetric(m as never);
+      for (const m of [this.requests, this.byEra, this.decisions, this.findings, this.upstream, this.overhead, this.sessions, this.sessionsOpened, queueDepth]) registry.registerMetric(m as never);
       // The event-loop lag histogram samples on a timer: at prom-client's default 10 ms an idle daemon
       // would wake 100 times a second (a laptop's battery notices); once a second is plenty for a lag metric.
       if (this.opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'mcp_guard_', eventLoopMonitoringPrecision: 1000 });
@@ -201,6 +206,7 @@ export class Metrics {
     if (rec.kind === 'request') {
       const method = KNOWN_METHODS.has(rec.method) ? rec.method : rec.method === '' ? 'invalid' : 'other';
       this.requests.at(rec.server, method, decision).value++;
+      this.byEra.at(rec.server, rec.era ?? 'none', decision).value++;
       if (rec.upstream_ms !== undefined) this.upstream.at(rec.server).observe(rec.upstream_ms / 1000);
       if (rec.overhead_us !== undefined) this.overhead.at(rec.server).observe(rec.overhead_us / 1e6);
     }

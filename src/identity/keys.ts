@@ -2,8 +2,8 @@
 // the SHA-256 of the key, a name, roles and revocation time. The key itself is never stored.
 import Database from 'better-sqlite3';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { privateDatabase, privateDir } from '../protocol/private-files.js';
 
 /** `mcpg_<16 hex id>_<43 base64url chars = 32 random bytes>` */
 export const KEY_PREFIX = 'mcpg_';
@@ -62,12 +62,9 @@ export class KeyStore {
 
   /** Opens (creating 0600 if missing) the store in `home`. */
   static open(home: string): KeyStore {
-    mkdirSync(home, { recursive: true, mode: 0o700 });
+    privateDir(home);
     const path = keysPath(home);
-    // Create the file with 0600 before SQLite does (SQLite would honour the umask, often 0644);
-    // the -wal and -shm files SQLite makes take the database file's mode.
-    closeSync(openSync(path, 'a', 0o600));
-    chmodSync(path, 0o600);
+    privateDatabase(path);
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');

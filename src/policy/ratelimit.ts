@@ -171,7 +171,8 @@ export function compileRateLimit(r: RateLimit | undefined): CompiledRateLimit {
 }
 
 /** Requests that do not count: the handshake and keep-alives. Notifications and responses never count. */
-export const RATE_EXEMPT_METHODS: ReadonlySet<string> = new Set(['initialize', 'ping']);
+// server/discover is the 2026 form of initialize: exempt like it.
+export const RATE_EXEMPT_METHODS: ReadonlySet<string> = new Set(['initialize', 'server/discover', 'ping']);
 
 /** Bucket lists remembered per compiled limits (a reload compiles new ones): server → identity → tool. */
 interface SpecMemo {

@@ -1,20 +1,37 @@
 // The policy layer as pipeline stages (src/session/stage.ts). All synchronous and pure apart
-// from the rate limiter's bucket state. The effective policy of a caller is the server policy
-// narrowed by each of its roles, compiled once per role set. Order:
-//   rate_limit   c2s requests (a refused call is still a call, so it counts first)
-//   permissions  c2s tools/call, resources/read|subscribe|unsubscribe, prompts/get, completion/complete
+// from the rate limiter's bucket state and the open rounds of 2026 calls. The effective policy of a
+// caller is the server policy narrowed by each of its roles, compiled once per role set. Both
+// protocol eras pass the same stages, and each 2026 form is checked as its 2025 form is (ERAS.md). Order:
+//   rate_limit   c2s requests (a refused call is still a call, so it counts first); a 2026 retry
+//                that continues a round this proxy handed out is the same call and is not charged again
+//   permissions  c2s tools/call, resources/read|subscribe|unsubscribe, prompts/get, completion/complete,
+//                subscriptions/listen (its resource subscriptions)
 //   arguments    c2s tools/call argument rules
-//   capabilities s2c list/initialize responses filtered; c2s initialize stripped of sampling/elicitation
-//   sampling     s2c sampling/createMessage and elicitation/create
+//   capabilities s2c list/initialize/server-discover responses filtered and cache hints made private;
+//                c2s initialize and each 2026 request's _meta stripped of sampling/elicitation;
+//                2026 requests of a revision mcp-guard does not know refused
+//   sampling     s2c sampling/createMessage and elicitation/create, and their 2026 form: the
+//                inputRequests of an input_required result
 import type { Policy, Role } from '../config/policy-schema.js';
 import type { Identity } from '../protocol/identity.js';
-import { PolicyDenied, RateLimited } from '../protocol/errors.js';
+import { PolicyDenied, RateLimited, UnsupportedProtocolVersion } from '../protocol/errors.js';
+import { MODERN_VERSIONS, declaredVersion, isInputRequired, isRetry } from '../protocol/era.js';
 import type { MessageContext, Stage, Verdict } from '../protocol/stage.js';
-import { filterInitializeRequest, filterInitializeResult, filterListResult, isFilteredListMethod } from './capabilities.js';
+import {
+  filterDiscoverResult,
+  filterInitializeRequest,
+  filterInitializeResult,
+  filterListResult,
+  filterRequestCapabilities,
+  isFilteredListMethod,
+  privateCacheScope,
+} from './capabilities.js';
 import { compilePolicy, type CompiledPolicy } from './compiled.js';
+import { guardInputRequests } from './inputs.js';
 import type { Denial } from './permissions.js';
 import { limitSpecs, RATE_EXEMPT_METHODS, type RateLimiter } from './ratelimit.js';
 import { narrow } from './roles.js';
+import { RoundTracker, callTarget } from './rounds.js';
 import { guardServerRequest } from './sampling.js';
 
 export interface PolicyStageOptions {
@@ -22,6 +39,8 @@ export interface PolicyStageOptions {
   policy: Policy;
   roles: Record<string, Role>;
   limiter: RateLimiter;
+  /** Open rounds of 2026 calls; shared by every session (and kept across reloads) like the limiter. */
+  rounds?: RoundTracker;
 }
 
 const MAX_CACHED_ROLE_SETS = 1024;
@@ -83,6 +102,17 @@ export function checkRequestPermissions(method: string, params: any, c: Compiled
       return c.denyAll ?? c.permissions.checkResource(params?.uri);
     case 'prompts/get':
       return c.denyAll ?? c.permissions.checkPrompt(params?.name);
+    case 'subscriptions/listen': {
+      // The 2026 form of resources/subscribe: every subscribed URI must be readable.
+      const uris = params?.notifications?.resourceSubscriptions;
+      if (uris === undefined) return c.denyAll;
+      if (!Array.isArray(uris)) return c.denyAll ?? c.permissions.checkResource(uris);
+      for (const uri of uris) {
+        const d = c.denyAll ?? c.permissions.checkResource(uri);
+        if (d) return d;
+      }
+      return undefined;
+    }
     case 'completion/complete': {
       // Completions of a prompt's or resource template's arguments reveal what they are.
       const ref = params?.ref;
@@ -104,12 +134,23 @@ function listLength(result: unknown): number {
 
 export function policyStages(opts: PolicyStageOptions): Stage[] {
   const { server, limiter } = opts;
+  const rounds = opts.rounds ?? new RoundTracker();
   const effective = effectivePolicyResolver(opts.policy, opts.roles);
+  const caller = (ctx: MessageContext) => `${ctx.session.identity.id}\u0000${server}`;
 
   const rateLimit: Stage = {
     name: 'rate_limit',
     handle(ctx) {
-      if (!isClientRequest(ctx) || RATE_EXEMPT_METHODS.has(ctx.method)) return undefined;
+      if (!isClientRequest(ctx)) return undefined;
+      if (isRetry(ctx.msg.params)) {
+        const link = rounds.take(caller(ctx), ctx.method, callTarget(ctx.method, ctx.msg.params), ctx.msg.params, ctx.now);
+        if (link) {
+          // The next round of a call already charged.
+          ctx.audit.call = link;
+          return undefined;
+        }
+      }
+      if (RATE_EXEMPT_METHODS.has(ctx.method)) return undefined;
       const c = effective(ctx.session.identity);
       const r = c.rate;
       if (r.rpm === undefined && r.rph === undefined && r.tools.size === 0) return undefined;
@@ -162,22 +203,36 @@ export function policyStages(opts: PolicyStageOptions): Stage[] {
           const next = filterInitializeResult(result, effective(ctx.session.identity));
           return next ? { replace: { ...ctx.msg, result: next } } : undefined;
         }
+        let next: Record<string, unknown> | undefined;
+        if (ctx.method === 'server/discover') next = filterDiscoverResult(result, effective(ctx.session.identity));
         if (isFilteredListMethod(ctx.method)) {
-          const next = filterListResult(ctx.method, result, effective(ctx.session.identity));
-          if (!next) return undefined;
+          next = filterListResult(ctx.method, result, effective(ctx.session.identity));
           // The audit row says that the caller saw less than the server offered.
-          const hidden = listLength(result) - listLength(next);
+          const hidden = next ? listLength(result) - listLength(next) : 0;
           if (hidden > 0 && ctx.audit.decision === 'allow') {
             ctx.audit.decision = 'redact';
             ctx.audit.stage = 'capabilities';
             ctx.audit.reason = `${hidden} item${hidden === 1 ? '' : 's'} hidden by policy`;
           }
-          return { replace: { ...ctx.msg, result: next } };
         }
-        return undefined;
+        next = privateCacheScope(ctx.method, next ?? result) ?? next;
+        return next ? { replace: { ...ctx.msg, result: next } } : undefined;
       }
       if (isClientRequest(ctx) && ctx.method === 'initialize') {
         const next = filterInitializeRequest(ctx.msg.params, effective(ctx.session.identity));
+        return next ? { replace: { ...ctx.msg, params: next } } : undefined;
+      }
+      if (ctx.direction === 'c2s' && ctx.kind !== 'response') {
+        const version = declaredVersion(ctx.msg.params);
+        if (version === undefined) return undefined;
+        if (!MODERN_VERSIONS.includes(version)) {
+          // A revision whose rules mcp-guard does not know could carry what no stage checks.
+          ctx.audit.decision = 'block';
+          ctx.audit.stage = 'capabilities';
+          ctx.audit.reason = 'unknown protocol revision';
+          return { block: new UnsupportedProtocolVersion(version.slice(0, 32), MODERN_VERSIONS) };
+        }
+        const next = filterRequestCapabilities(ctx.msg.params, effective(ctx.session.identity));
         return next ? { replace: { ...ctx.msg, params: next } } : undefined;
       }
       return undefined;
@@ -187,6 +242,17 @@ export function policyStages(opts: PolicyStageOptions): Stage[] {
   const sampling: Stage = {
     name: 'sampling',
     handle(ctx) {
+      if (ctx.direction === 's2c' && ctx.kind === 'response' && isInputRequired(ctx.msg.result)) {
+        // The 2026 form: the server's requests come back inside the result.
+        const result = ctx.msg.result as Record<string, unknown>;
+        const call = ctx.requestNote?.call ?? { id: String(ctx.id), round: 1 };
+        ctx.audit.call = call;
+        const d = guardInputRequests(result, effective(ctx.session.identity));
+        if (d.notes.length) ctx.audit.embedded = d.notes;
+        if ('deny' in d) return refuse(ctx, 'sampling', d.deny);
+        rounds.offer(caller(ctx), ctx.method, callTarget(ctx.method, ctx.requestParams), result, call, ctx.now);
+        return d.result ? { replace: { ...ctx.msg, result: d.result } } : undefined;
+      }
       if (ctx.direction !== 's2c' || ctx.kind !== 'request') return undefined;
       const d = guardServerRequest(ctx.method, ctx.msg.params, effective(ctx.session.identity));
       if (!d) return undefined;

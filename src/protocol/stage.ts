@@ -2,6 +2,7 @@
 // direction passes through the same ordered list of stages. A stage is named; the name appears
 // in audit rows and errors so that a refusal points at one file. Session runs the stages; detect/
 // and policy/ implement them; audit/ records what they noted.
+import type { Era } from './era.js';
 import type { GuardError, JsonRpcId } from './errors.js';
 import type { Identity } from './identity.js';
 import type { Direction, JsonRpcMessage, Kind } from './message.js';
@@ -21,6 +22,22 @@ export interface Finding {
 /** What the audit record says of a message; stages fill it in. */
 export interface AuditNote {
   decision: 'allow' | 'block' | 'redact' | 'warn' | 'error';
+  stage?: string;
+  reason?: string;
+  findings?: Finding[];
+  /** The logical call a 2026 round belongs to: the request id of its first round, and this round. */
+  call?: { id: string; round: number };
+  /** The embedded requests of a 2026 `input_required` result, each audited like its 2025 form. */
+  embedded?: EmbeddedNote[];
+}
+
+/** One `inputRequests` entry: the 2026 form of a server-to-client request (sampling, elicitation, roots). */
+export interface EmbeddedNote {
+  /** The method the entry stands for, e.g. `sampling/createMessage`. */
+  method: string;
+  /** Its key in `inputRequests` (the server-assigned identifier, as a 2025 request has an id). */
+  key: string;
+  decision: AuditNote['decision'];
   stage?: string;
   reason?: string;
   findings?: Finding[];
@@ -46,6 +63,10 @@ export interface MessageContext {
   now: number;
   /** For a response: the params of the request it answers (capability filters need them). */
   requestParams?: any;
+  /** For a response: the audit note of the request it answers (a 2026 round's logical call). */
+  requestNote?: AuditNote;
+  /** The protocol era of the message: its own declaration, else its connection's (undefined before either). */
+  era?: Era;
   audit: AuditNote;
   /** Set by a stage that looked inside the parsed message (the session then checks it is unambiguous). */
   inspected?: boolean;

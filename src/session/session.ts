@@ -25,6 +25,7 @@ import { runStages, type Outcome } from './pipeline.js';
 import { hasDuplicateKeys } from '../protocol/duplicates.js';
 import type { AuditNote, MessageContext, SessionInfo, Stage } from '../protocol/stage.js';
 import { idKey, parseIdKey, type Direction, type JsonRpcMessage, type Kind } from '../protocol/message.js';
+import { eraOf, type Era } from '../protocol/era.js';
 
 /** Where the session sends messages for the client (a bridge socket, an HTTP stream). */
 export interface ClientLink {
@@ -45,6 +46,7 @@ interface Pending {
   note: AuditNote;
   bytesIn: number;
   timer?: NodeJS.Timeout;
+  era?: Era;
 }
 
 interface Slot {
@@ -88,6 +90,8 @@ export class Session {
   private draining = false;
   /** Set when the caller's credential was revoked or expired: new requests are refused. */
   private revoked?: string;
+  /** The protocol era of this connection, pinned by its first successful exchange (ERAS.md). */
+  private era?: Era;
 
   constructor(private readonly opts: SessionOptions) {
     this.info = { id: opts.id, server: opts.server, identity: opts.identity };
@@ -223,6 +227,7 @@ export class Session {
       table.delete(key);
       if (pending.timer) clearTimeout(pending.timer);
       method = pending.method;
+      if (this.era === undefined && pending.era !== undefined && direction === 's2c' && 'result' in msg) this.era = pending.era;
     } else {
       return this.malformed(direction, line, hasId ? msg.id! : null, new InvalidRequest('not a JSON-RPC request, notification or response.'));
     }
@@ -247,6 +252,8 @@ export class Session {
       msg,
       now: arrived,
       requestParams: pending?.params,
+      requestNote: pending?.note,
+      era: (direction === 'c2s' && kind !== 'response' ? eraOf(method, msg.params) : undefined) ?? pending?.era ?? this.era,
       audit: { decision: 'allow' },
     };
     let stages: readonly Stage[];
@@ -301,7 +308,7 @@ export class Session {
         const reply = renderError(msg.id!, err);
         if (toClient) this.toUpstream(reply);
         else this.client.send(reply);
-        this.audit({ direction, kind, method, note: ctx.audit, bytesIn: ctx.line.length, target: targetOf(method, msg.params), errorCode: err.code, overheadMs: spent });
+        this.audit({ direction, kind, method, note: ctx.audit, bytesIn: ctx.line.length, target: targetOf(method, msg.params), errorCode: err.code, overheadMs: spent, era: ctx.era });
       } else if (kind === 'response') {
         // Refused response: the requester gets the error instead of the result.
         const reply = renderError(msg.id!, err);
@@ -339,6 +346,7 @@ export class Session {
         target: targetOf(method, ctx.msg.params),
         note: ctx.audit,
         bytesIn: ctx.line.length,
+        era: ctx.era,
       };
       const key = idKey(msg.id!);
       if (toClient) {
@@ -350,7 +358,8 @@ export class Session {
           return;
         }
         this.fromClient.set(key, p);
-        const timeout = this.opts.requestTimeoutMs ?? 0;
+        // A subscriptions/listen stream stays open until either side ends it: no request timeout.
+        const timeout = method === 'subscriptions/listen' ? 0 : (this.opts.requestTimeoutMs ?? 0);
         if (timeout > 0) p.timer = setTimeout(() => this.timedOut(key, msg.id!, timeout), timeout);
       }
     } else if (kind === 'notification') {
@@ -381,7 +390,7 @@ export class Session {
     if (toClient) this.toClient(line, method === 'notifications/progress');
     else this.toUpstream(line);
     if (kind === 'notification') {
-      this.audit({ direction, kind, method, note: ctx.audit, bytesIn: ctx.line.length, bytesOut: line.length, overheadMs: spent, target: targetOf(method, ctx.msg.params) });
+      this.audit({ direction, kind, method, note: ctx.audit, bytesIn: ctx.line.length, bytesOut: line.length, overheadMs: spent, target: targetOf(method, ctx.msg.params), era: ctx.era });
     } else if (kind === 'response') {
       this.auditExchange(direction, pending!, ctx, arrived, spent, ctx.msg.error?.code, line.length);
     }
@@ -468,10 +477,28 @@ export class Session {
   // ---- audit ------------------------------------------------------------------------------
 
   private auditExchange(direction: Direction, p: Pending, ctx: MessageContext, arrived: number, spent: number, errorCode?: number, bytesOut?: number): boolean {
-    // The exchange's verdict is the stricter of the request's and the response's.
+    // The exchange's verdict is the stricter of the request's and the response's; each finding
+    // says which of the two it was in, since the row carries the request's direction.
     let note = stricter(p.note, ctx.audit);
-    const a = p.note.findings, b = ctx.audit.findings;
-    if (a?.length || b?.length) note = { ...note, findings: [...(a ?? []), ...(b ?? [])] };
+    const inRequest = summariseFindings(p.note.findings, 'request') ?? [];
+    const inResponse = summariseFindings(ctx.audit.findings, 'response') ?? [];
+    const findings = inRequest.length || inResponse.length ? [...inRequest, ...inResponse] : undefined;
+    const call = p.note.call ?? ctx.audit.call;
+    if (call && note.call !== call) note = { ...note, call };
+    // A 2026 input_required result: each embedded request gets the row its 2025 form would have
+    // (a server-to-client request), linked to the call; refused with the result if it was refused.
+    for (const e of ctx.audit.embedded ?? []) {
+      const withheld = e.decision === 'allow' && (ctx.audit.decision === 'block' || ctx.audit.decision === 'error');
+      this.audit({
+        direction: 's2c',
+        kind: 'request',
+        method: e.method,
+        note: withheld ? { decision: ctx.audit.decision, stage: ctx.audit.stage, reason: ctx.audit.reason, findings: e.findings, call } : { ...e, call },
+        bytesIn: 0,
+        era: p.era,
+        requestId: this.opts.scrub ? this.opts.scrub(e.key) : e.key,
+      });
+    }
     return this.audit({
       // An exchange is recorded under the direction of its request.
       direction: direction === 's2c' ? 'c2s' : 's2c',
@@ -485,6 +512,8 @@ export class Session {
       overheadMs: p.spent + spent,
       errorCode,
       requestId: ctx.id,
+      findings,
+      era: p.era,
     });
   }
 
@@ -500,6 +529,9 @@ export class Session {
     upstreamMs?: number;
     overheadMs?: number;
     requestId?: JsonRpcId;
+    /** Already summarised (an exchange's); otherwise those of the note, in this message. */
+    findings?: AuditRecord['findings'];
+    era?: Era;
   }): boolean {
     const sink = this.opts.audit;
     if (!sink) return true;
@@ -519,13 +551,16 @@ export class Session {
       decision: a.note.decision,
       stage: a.note.stage,
       reason: a.note.reason === undefined || !this.opts.scrub ? a.note.reason : this.opts.scrub(a.note.reason),
-      findings: summariseFindings(a.note.findings),
+      findings: a.findings ?? summariseFindings(a.note.findings, a.kind),
       error_code: a.errorCode,
       bytes_in: a.bytesIn,
       bytes_out: a.bytesOut,
       upstream_ms: a.upstreamMs === undefined ? undefined : round3(a.upstreamMs),
       overhead_us: a.overheadMs === undefined ? undefined : Math.round(a.overheadMs * 1000),
       request_id: a.requestId === undefined || a.requestId === null ? undefined : String(a.requestId),
+      era: a.era ?? this.era,
+      call: a.note.call?.id,
+      round: a.note.call?.round,
     };
     return sink.write(rec);
   }

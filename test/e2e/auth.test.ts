@@ -262,7 +262,13 @@ pii:
   });
 
   await t.test('a key whose role is not defined in the config may use nothing (fail closed)', async () => {
-    const ghost = createKey(env, 'ghost', 'no-such-role');
+    // `keys create` refuses an undefined role, so the key is made under a config that still had it
+    // (a role removed from the config after its keys were handed out).
+    const older = join(env.dir, 'older.yaml');
+    writeFileSync(older, `servers:\n${recordingServer('rec')}\nauth:\n  mode: api_key\n  roles:\n    no-such-role: {}\n`);
+    const made = env.cli(['keys', 'create', '--name', 'ghost', '--role', 'no-such-role', '--config', older]);
+    assert.equal(made.code, 0, made.stderr);
+    const ghost = KEY_RE.exec(made.stdout)![0];
     const c = await env.client('rec', { env: { MCP_GUARD_API_KEY: ghost } }).catch((e) => e);
     if (c instanceof Error) {
       assert.ok(c instanceof McpError && (c.code === -32007 || c.code === -32010), String(c));

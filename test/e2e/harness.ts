@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { spawn, spawnSync } from 'node:child_process';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { Client as ClientV2 } from '@modelcontextprotocol/client';
+import { StdioClientTransport as StdioClientTransportV2 } from '@modelcontextprotocol/client/stdio';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const MAIN = join(ROOT, 'dist/src/cli/main.js');
@@ -15,13 +17,28 @@ export const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-
 export const FILESYSTEM = join(ROOT, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
 export const MEMORY = join(ROOT, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js');
 export const RECORDING = join(ROOT, 'dist/test/fixtures/recording-server.js');
+/** The dual-era fixture (SDK v2, serveStdio): 2025 push requests and 2026 input_required results. */
+export const ERA_SERVER = join(ROOT, 'dist/test/fixtures/era-server.js');
+
+/** How an SDK v2 client negotiates: probe and fall back, pinned to a 2026 revision, or 2025 only. */
+export type V2Mode = 'auto' | 'legacy' | { pin: string };
+export interface V2Options {
+  mode?: V2Mode;
+  capabilities?: Record<string, unknown>;
+  env?: Record<string, string>;
+  name?: string;
+  /** Handlers for what a server may ask (2025 requests and 2026 inputRequests alike). */
+  sampling?: (params: any) => unknown;
+  elicitation?: (params: any) => unknown;
+  roots?: () => unknown;
+}
 
 export class GuardEnv {
   readonly dir: string;
   readonly home: string;
   readonly configPath: string;
   readonly recordFile: string;
-  private clients: Client[] = [];
+  private clients: { close(): Promise<void> }[] = [];
 
   constructor(yaml: (env: GuardEnv) => string) {
     this.dir = mkdtempSync(join(tmpdir(), 'mg-'));
@@ -48,6 +65,30 @@ export class GuardEnv {
       stderr: 'pipe',
     });
     const client = new Client({ name: opts.name ?? 'test-client', version: '1.0.0' }, { capabilities: opts.capabilities ?? {} });
+    this.clients.push(client);
+    await client.connect(transport);
+    return client;
+  }
+
+  /** An SDK v2 client connected through the bridge, negotiating as `mode` says (default auto). */
+  async clientV2(server: string, opts: V2Options = {}): Promise<ClientV2> {
+    const transport = new StdioClientTransportV2({
+      command: NODE,
+      args: [MAIN, 'connect', '--server', server, '--config', this.configPath],
+      env: { ...this.env, ...opts.env },
+      stderr: 'pipe',
+    });
+    const caps: Record<string, unknown> = { ...(opts.capabilities ?? {}) };
+    if (opts.sampling) caps.sampling ??= {};
+    if (opts.elicitation) caps.elicitation ??= {};
+    if (opts.roots) caps.roots ??= {};
+    const client = new ClientV2(
+      { name: opts.name ?? 'test-client-v2', version: '2.0.0' },
+      { capabilities: caps, versionNegotiation: { mode: opts.mode ?? 'auto' } },
+    );
+    if (opts.sampling) client.setRequestHandler('sampling/createMessage', async (req) => opts.sampling!(req.params) as never);
+    if (opts.elicitation) client.setRequestHandler('elicitation/create', async (req) => opts.elicitation!(req.params) as never);
+    if (opts.roots) client.setRequestHandler('roots/list', async () => opts.roots!() as never);
     this.clients.push(client);
     await client.connect(transport);
     return client;
@@ -114,6 +155,12 @@ export const recordingServer = (name = 'rec', policy = '') => `
   ${name}:
     command: ${JSON.stringify(NODE)}
     args: [${JSON.stringify(RECORDING)}]
+${policy}`;
+
+export const eraServer = (name = 'era', policy = '', env: Record<string, string> = {}) => `
+  ${name}:
+    command: ${JSON.stringify(NODE)}
+    args: [${JSON.stringify(ERA_SERVER)}]${Object.keys(env).length ? `\n    env: ${JSON.stringify(env)}` : ''}
 ${policy}`;
 
 export function waitFor(pred: () => boolean, ms = 10_000): Promise<void> {

@@ -247,3 +247,32 @@ test('a replayed batch sequence number is skipped, not inserted twice', (t) => {
   s2.close();
   assert.equal(verify(file).rows, 2);
 });
+
+test('a schema-1 database is migrated on open; its rows verify as before and new rows carry the era', (t) => {
+  const file = seeded(t, 5);
+  // Make it a file written before schema 2: no era/call/round columns, version 1.
+  tamper(file, (db) => {
+    for (const c of ['era', 'call', 'round']) db.exec(`ALTER TABLE audit DROP COLUMN ${c}`);
+    db.prepare("UPDATE meta SET v = '1' WHERE k = 'version'").run();
+  });
+  // Readers work on the old file as it is (the daemon may not have migrated it yet).
+  assert.equal(verify(file).ok, true);
+  const old = openAuditDb(file);
+  assert.equal(queryLogs(old, {}).length, 5);
+  assert.equal(queryLogs(old, {})[0]!.era, undefined);
+  old.close();
+  const s = AuditStore.open({ path: file });
+  s.insertBatch([rec(6, { era: '2026', call: '9', round: 2 }), rec(7, { era: '2025' })], 2);
+  s.close();
+  const r = verify(file);
+  assert.equal(r.ok, true, JSON.stringify(r.firstBad));
+  assert.equal(r.rows, 7);
+  const adb = openAuditDb(file);
+  const rows = queryLogs(adb, {});
+  assert.deepEqual([rows[1]!.era, rows[1]!.call, rows[1]!.round], ['2026', '9', 2]);
+  assert.equal(rows[0]!.era, '2025');
+  adb.close();
+  // The new columns are covered by the chain.
+  tamper(file, (db) => db.prepare("UPDATE audit SET era = '2025' WHERE id = 6").run());
+  assert.equal(verify(file).firstBad?.id, 6);
+});

@@ -226,3 +226,46 @@ test('--follow streams rows written after it started', async (t) => {
   await waitLines(5);
   assert.deepEqual(ids(out), [1, 3, 4, 7, 8]);
 });
+
+test('--follow keeps every row in line with the header, however wide the rows that come later', async (t) => {
+  const db = makeDb(t);
+  const child = spawn(process.execPath, [HARNESS, 'logs', '--db', db, '--follow', '--interval', '50', '--server', 'fs'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  t.after(() => child.kill('SIGKILL'));
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+  const waitLines = async (n: number) => {
+    const end = Date.now() + 10_000;
+    while (out.split('\n').filter(Boolean).length < n) {
+      if (Date.now() > end || child.exitCode !== null) throw new Error(`got: ${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  await waitLines(4); // the header and rows 1, 3, 4
+  const s = AuditStore.open({ path: db });
+  s.insertBatch(
+    [
+      rec(6, {
+        server: 'fs', user: 'a-rather-long-user-name', method: 'notifications/resources/list_changed', target: 'file:///home/someone/projects/deeply/nested/file.txt',
+        decision: 'redact', stage: 'capabilities', findings: [{ type: 'email', count: 3, hashes: [], side: 'response' }, { type: 'phone_number', count: 1, hashes: [], side: 'request' }],
+        upstream_ms: 123456.7, reason: 'a reason',
+      }),
+      rec(7, { server: 'fs', decision: 'warn', stage: 'pii' }),
+    ],
+    2,
+  );
+  s.close();
+  await waitLines(6);
+  const [head, ...lines] = out.trimEnd().split('\n');
+  const at = (name: string) => head!.indexOf(name);
+  // Every cell starts where a header does (cells are separated by two or more spaces).
+  const starts = (l: string) => [...l.matchAll(/(?:^|  )(?=\S)/g)].map((m) => m.index! + (m[0].length ? 2 : 0));
+  const columns = new Set(starts(head!));
+  for (const l of lines) {
+    for (const p of starts(l)) assert.ok(columns.has(p), `a cell at column ${p} is out of line:\n${head}\n${l}`);
+  }
+  assert.deepEqual(lines.map((l) => l.slice(at('DECISION')).split(/\s+/)[0]), ['allow', 'redact', 'warn', 'redact', 'warn']);
+  assert.match(lines[3]!, /request: phone_number×1; response: email×3|response: email×3; request: phone_number×1|…/);
+});

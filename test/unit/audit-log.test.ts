@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -174,8 +175,10 @@ test('back-pressure: a stalled writer fills the queue, write() refuses, then it 
 
 test('open() rejects with the reason when the database cannot be opened', async (t) => {
   const dir = tempDir(t);
+  // A missing directory is created (audit.path may point anywhere); a regular file in the way is not.
+  writeFileSync(path.join(dir, 'plain-file'), '');
   await assert.rejects(
-    AuditLog.open({ path: path.join(dir, 'no', 'such', 'dir', 'audit.db'), config: auditConfig() }),
+    AuditLog.open({ path: path.join(dir, 'plain-file', 'audit.db'), config: auditConfig() }),
     /audit writer failed/,
   );
 });

@@ -166,3 +166,26 @@ test('disabled types and pii.actions allow are honoured', () => {
   assert.equal(r.action, 'allow');
   assert.equal(r.findings[0]!.action, 'allow');
 });
+
+test('2026 results: requestState is never rewritten (a rewriting action blocks); inputRequests take the request actions', () => {
+  // An email would be redacted anywhere in a response; inside requestState the message is refused.
+  const state = inspectMessage({ jsonrpc: '2.0', id: 1, result: { resultType: 'input_required', requestState: 'for alice@example.com' } }, 'response', det);
+  assert.equal(state.action, 'block');
+  assert.equal(state.findings[0]!.path, 'result.requestState');
+  const echoed = inspectMessage({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'x', requestState: 'for alice@example.com' } }, 'request', det);
+  assert.equal(echoed.action, 'block', 'nor in the retry that echoes it');
+  // Elsewhere in the same message redaction still rewrites.
+  const other = inspectMessage({ jsonrpc: '2.0', id: 3, result: { resultType: 'input_required', requestState: 'S', note: 'alice@example.com' } }, 'response', det);
+  assert.equal(other.action, 'modify');
+  assert.equal((other.message as any).result.requestState, 'S');
+  // A card in a response is redacted; in an embedded sampling request it is blocked, as in 2025.
+  const card = '4539 1488 0343 6467';
+  assert.equal(inspectMessage({ jsonrpc: '2.0', id: 4, result: { content: [{ type: 'text', text: card }] } }, 'response', det).action, 'modify');
+  const embedded = inspectMessage(
+    { jsonrpc: '2.0', id: 5, result: { resultType: 'input_required', inputRequests: { ask: { method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: card } }] } } } } },
+    'response',
+    det,
+  );
+  assert.equal(embedded.action, 'block');
+  assert.deepEqual(embedded.blockedTypes, ['credit_card']);
+});

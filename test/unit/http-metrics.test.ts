@@ -29,6 +29,20 @@ test('observe counts requests, decisions, findings and latencies; unknown method
   assert.match(t, /mcp_guard_sessions\{front="http"\} 1/);
 });
 
+test('requests are counted by protocol era; 2026 methods are labelled by name', async () => {
+  const m = new Metrics({ defaultMetrics: false });
+  m.observe(rec({ era: '2025' }));
+  m.observe(rec({ era: '2026', method: 'server/discover' }));
+  m.observe(rec({ era: '2026', method: 'sampling/createMessage', decision: 'block', stage: 'sampling' }));
+  m.observe(rec());
+  const t = await m.text();
+  assert.match(t, /mcp_guard_era_requests_total\{server="s",era="2025",decision="allow"\} 1/);
+  assert.match(t, /mcp_guard_era_requests_total\{server="s",era="2026",decision="allow"\} 1/);
+  assert.match(t, /mcp_guard_era_requests_total\{server="s",era="2026",decision="block"\} 1/);
+  assert.match(t, /mcp_guard_era_requests_total\{server="s",era="none",decision="allow"\} 1/);
+  assert.match(t, /mcp_guard_requests_total\{server="s",method="server\/discover",decision="allow"\} 1/);
+});
+
 test('the families counted in place render exactly as prom-client renders its own', async () => {
   const m = new Metrics({ defaultMetrics: false });
   const reg = new Registry();
