@@ -105,6 +105,11 @@ export async function run(): Promise<unknown> {
     bench.add(`canonical JSON + SHA-256 of ${TOOLS} definitions`, () => {
       for (let i = 0; i < BATCH; i++) for (const d of defs) sha256Hex(canonicalJson(d));
     });
+    // A yardstick from the same run: what parsing the response line costs (the session does it anyway).
+    const line = JSON.stringify(list);
+    bench.add(`JSON.parse of the tools/list line (${bytes} bytes)`, () => {
+      for (let i = 0; i < BATCH; i++) JSON.parse(line);
+    });
     bench.add(`hidden-text check of ${TOOLS} definitions`, () => {
       for (let i = 0; i < BATCH; i++) for (const d of defs) findHiddenText(d);
     });
@@ -125,8 +130,9 @@ export async function run(): Promise<unknown> {
     const p50 = (name: string) => rows.find((r) => r.case === name)!['p50 µs/msg'];
     const listCost = +(p50(`tools/list ${TOOLS} tools, policy + pinning`) - p50(`tools/list ${TOOLS} tools, policy stages only`)).toFixed(2);
     const callCost = +(p50('tools/call, policy + pinning') - p50('tools/call, policy stages only')).toFixed(2);
-    console.log(`pinning adds ${listCost} µs (p50) to a tools/list of ${TOOLS} tools (${bytes} bytes), ${callCost} µs to a tools/call`);
-    const out = { bench: 'native-pinning', node: process.version, tools: TOOLS, listBytes: bytes, batch: BATCH, date: new Date().toISOString(), rows, pinningCostP50Us: { toolsList: listCost, toolsCall: callCost } };
+    const parse = p50(`JSON.parse of the tools/list line (${bytes} bytes)`);
+    console.log(`pinning adds ${listCost} µs (p50) to a tools/list of ${TOOLS} tools (${bytes} bytes; ${(listCost / parse).toFixed(1)}× its JSON.parse), ${callCost} µs to a tools/call`);
+    const out = { bench: 'native-pinning', node: process.version, tools: TOOLS, listBytes: bytes, batch: BATCH, date: new Date().toISOString(), rows, pinningCostP50Us: { toolsList: listCost, toolsCall: callCost, listParse: parse } };
     const outDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
     mkdirSync(outDir, { recursive: true });
     writeFileSync(outDir + 'native-pinning.json', JSON.stringify(out, null, 2) + '\n');

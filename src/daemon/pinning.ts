@@ -70,6 +70,7 @@ interface ServerPins {
 
 const MAX_CURSORS = 64;
 const MAX_MATCHERS = 1024;
+const MAX_MEMO = 16384;
 const MAX_REASON_ITEMS = 8;
 
 const kindKey = (kind: PinKind, key: string) => `${kind}\u0000${key}`;
@@ -81,6 +82,8 @@ export class Pinning {
   /** nextCursor values handed out by pages of a first listing: the pages that continue it. */
   private readonly firstCursors = new Map<string, Set<string>>();
   private readonly matchers = new Map<string, RE2 | undefined>();
+  /** The last definition listed under each server, kind and key: its JSON text and what it gave. */
+  private readonly memo = new Map<string, { raw: string; seen: SeenDefinition }>();
 
   constructor(
     private readonly store: PinStore,
@@ -200,9 +203,7 @@ export class Pinning {
         unnamed++;
         continue;
       }
-      const def = definitionOf(kind, item as Record<string, unknown>);
-      const canonical = canonicalJson(def);
-      const seen: SeenDefinition = { kind, key, canonical, hash: sha256Hex(canonical), hidden: findHiddenText(def) };
+      const seen = this.seenOf(server, kind, key, item as Record<string, unknown>);
       const stored = sp.items.get(kindKey(kind, key));
       const verdict = decideListed(settings.mode, settings.pins, recordOf(stored), seen, first);
       view.seen[kind].set(key, seen.hash);
@@ -250,6 +251,24 @@ export class Pinning {
     // A shortened list must not be served from a client's cache once a person approves the rest.
     if (typeof result.ttlMs === 'number' || declaredVersion(ctx.requestParams) !== undefined) next.ttlMs = 0;
     return { replace: { ...ctx.msg, result: next } };
+  }
+
+  /**
+   * The definition of a listed item, hashed. A server lists the same definitions in the same key
+   * order again and again: its plain JSON text, the same as last time, gives the same canonical
+   * form, hash and hidden-text findings without computing them again.
+   */
+  private seenOf(server: string, kind: PinKind, key: string, item: Record<string, unknown>): SeenDefinition {
+    const def = definitionOf(kind, item);
+    const raw = JSON.stringify(def);
+    const memoKey = `${server}\u0000${kind}\u0000${key}`;
+    const hit = this.memo.get(memoKey);
+    if (hit?.raw === raw) return hit.seen;
+    const canonical = canonicalJson(def);
+    const seen: SeenDefinition = { kind, key, canonical, hash: sha256Hex(canonical), hidden: findHiddenText(def) };
+    if (this.memo.size >= MAX_MEMO) this.memo.clear();
+    this.memo.set(memoKey, { raw, seen });
+    return seen;
   }
 
   // ---- calls --------------------------------------------------------------------------------
