@@ -19,6 +19,8 @@ export const ServerFields = z.strictObject({
     /** Time the upstream may take to start (spawn or connect). */
     connect_timeout_ms: z.number().int().positive().default(30_000),
     policy: PolicySchema.default({}),
+    /** With `policy.pinning: strict`: the definitions allowed, as pin id (`tool`, `prompt:NAME`, `template:URI`) → SHA-256 from `mcp-guard pins list`. */
+    pins: z.record(z.string().min(1), z.string().regex(/^[0-9a-fA-F]{64}$/, 'a pin is the 64-hex-digit SHA-256 that `mcp-guard pins list` prints')).optional(),
     /** In a base config: a personal config may not change this server. */
     locked: z.boolean().default(false),
 });
@@ -28,6 +30,9 @@ export function serverProblems(s: z.infer<typeof ServerFields>): { path: string[
   const out: { path: string[]; message: string }[] = [];
   if (s.transport === 'stdio' && !s.command) out.push({ path: ['command'], message: 'a stdio server needs `command`' });
   if (s.transport !== 'stdio' && !s.url) out.push({ path: ['url'], message: `a ${s.transport} server needs \`url\`` });
+  if (s.pins && s.policy.pinning !== 'strict') {
+    out.push({ path: ['pins'], message: `\`pins\` are used only with \`policy.pinning: strict\` (this server's pinning is ${s.policy.pinning ?? 'tofu'})` });
+  }
   return out;
 }
 

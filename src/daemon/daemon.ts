@@ -279,6 +279,8 @@ export class Daemon {
         const result = await this.guard.reload();
         return this.answer(sock, result.ok ? { ok: true, pid: process.pid, reloaded: true } : { ok: true, pid: process.pid, reloaded: false, error: result.error });
       }
+      case 'pins':
+        return this.answer(sock, { ok: true, pid: process.pid, notified: this.guard.pinsChanged(this.sessions) });
       case 'connect':
         break;
     }
