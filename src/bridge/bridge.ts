@@ -13,7 +13,7 @@ import { hop } from '../protocol/hops.js';
 import { encodeHello, readReply, type Credentials, type HelloReply } from '../protocol/hello.js';
 import { NotAuthenticated, RelayedRefusal, UpstreamUnavailable, renderError, type ErrorCodeValue, type GuardError, type JsonRpcId, type RefusalKind } from '../protocol/errors.js';
 import type { DaemonPlace } from '../config/locate.js';
-import { peekMessage } from '../protocol/id.js';
+import { peekMessage, type Peek } from '../protocol/id.js';
 import { idKey } from '../protocol/message.js';
 
 export interface BridgeOptions {
@@ -32,6 +32,14 @@ export interface BridgeOptions {
 }
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+/**
+ * The longest line the id watch keeps whole. A longer one is only looked at by its edges (where
+ * serialisers put the id): its bytes still pass untouched, but the bridge never holds a line the
+ * client could make as large as it likes.
+ */
+const WATCH_MAX_LINE = 1024 * 1024;
+/** After the daemon goes away (or refuses), requests that follow are still answered for this long, unless stdin ends first. */
+const GRACE_MS = 2000;
 /** Authentication may fetch a JWKS: the daemon answers the hello within its own limits, this is a backstop. */
 const HELLO_REPLY_TIMEOUT_MS = 30_000;
 
@@ -44,45 +52,67 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
   let stdinEnded = false;
   let early: Buffer[] = [];
 
-  // Track client requests from the first byte, also while connecting.
-  const fromClient = new LineSplitter(Number.MAX_SAFE_INTEGER, {
-    line: (l) => {
-      const p = peekMessage(l);
-      if (p.hasMethod && p.id !== undefined && p.id !== null) pending.set(idKey(p.id), p.id);
-    },
-    oversize: () => {},
+  // Track client requests from the first byte, also while connecting. Whatever the client writes,
+  // this is bookkeeping only: it must never throw, and never stop the bytes.
+  const noteRequest = (p: Peek) => {
+    if (p.hasMethod && p.id !== undefined && p.id !== null) pending.set(idKey(p.id), p.id);
+  };
+  const fromClient = new LineSplitter(WATCH_MAX_LINE, {
+    line: (l) => noteRequest(peekMessage(l)),
+    // The daemon answers an oversized request on the id its edges carry: expect that answer.
+    oversize: (_n, edges) => noteRequest(peekMessage(edges)),
   });
   // Until the daemon has accepted the hello, the client's bytes wait here, in order.
   let sock: Socket | undefined;
+  /** Set once the daemon refused or went away: from then on every request is answered with it. */
+  let failure: GuardError | undefined;
+  const answerPending = () => {
+    for (const id of pending.values()) write(Buffer.concat([renderError(id, failure!), NEWLINE]));
+    pending.clear();
+  };
+  const write = (b: Buffer) => {
+    if (!stdout.writable) return true;
+    return stdout.write(b);
+  };
   const onStdin = (c: Buffer) => {
     hop('bridge-from-client');
     // Bytes first, bookkeeping after: the daemon starts on them while the ids are noted.
-    if (sock) sock.write(c);
-    else early.push(c);
+    if (failure) {
+      fromClient.push(c);
+      return answerPending();
+    }
+    if (sock) {
+      // Back-pressure: a client writing faster than the daemon reads waits, instead of growing this process.
+      if (!sock.write(c)) {
+        stdin.pause();
+        sock.once('drain', () => stdin.resume());
+      }
+    } else early.push(c);
     fromClient.push(c);
   };
   stdin.on('data', onStdin);
-  const stdinDone = new Promise<void>((r) => stdin.once('end', () => ((stdinEnded = true), r())));
+  stdin.on('error', () => {}); // a client that vanished: 'end' or 'close' follows
+  stdout.on('error', () => {}); // EPIPE when the client stopped reading: nothing to tell it
+  const stdinDone = new Promise<void>((r) => {
+    const ended = () => ((stdinEnded = true), r());
+    stdin.once('end', ended);
+    stdin.once('close', ended);
+  });
 
   const fail = (err: GuardError): Promise<number> => {
     stderr.write(`mcp-guard: ${err.message}\n`);
     // Answer what the client already asked, and whatever it asks in the next moment, then exit.
-    const answer = () => {
-      for (const id of pending.values()) stdout.write(Buffer.concat([renderError(id, err), Buffer.from('\n')]));
-      pending.clear();
-    };
-    answer();
+    failure = err;
+    answerPending();
+    stdin.resume();
     return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        answer();
+      const done = () => {
+        clearTimeout(t);
         stdin.off('data', onStdin);
         resolve(1);
-      }, 200);
-      stdinDone.then(() => {
-        clearTimeout(t);
-        answer();
-        resolve(1);
-      });
+      };
+      const t = setTimeout(done, GRACE_MS);
+      stdinDone.then(done);
     });
   };
 
@@ -96,6 +126,7 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
   } catch (err) {
     return fail(unavailable(await explainStartFailure(opts.loaded, err as Error)));
   }
+  conn.on('error', () => {}); // a reset: reported through 'close'
 
   conn.write(encodeHello({ type: 'connect', server: opts.server, credentials: opts.credentials, client: { pid: process.pid } }));
   let reply: HelloReply;
@@ -112,17 +143,15 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
   }
 
   // Piping: bytes go through unchanged; responses are watched only to forget answered ids.
-  const fromDaemon = new LineSplitter(Number.MAX_SAFE_INTEGER, {
-    line: (l) => {
-      if (pending.size === 0) return;
-      const p = peekMessage(l);
-      if (!p.hasMethod && p.id !== undefined && p.id !== null) pending.delete(idKey(p.id));
-    },
-    oversize: () => {},
-  });
+  const noteAnswer = (l: Buffer) => {
+    if (pending.size === 0) return;
+    const p = peekMessage(l);
+    if (!p.hasMethod && p.id !== undefined && p.id !== null) pending.delete(idKey(p.id));
+  };
+  const fromDaemon = new LineSplitter(WATCH_MAX_LINE, { line: noteAnswer, oversize: (_n, edges) => noteAnswer(edges) });
   const toClient = (c: Buffer) => {
     hop('bridge-from-daemon');
-    const ok = stdout.write(c);
+    const ok = write(c);
     fromDaemon.push(c);
     if (!ok) {
       conn.pause();
@@ -140,14 +169,14 @@ export async function runBridge(opts: BridgeOptions): Promise<number> {
   stdinDone.then(() => conn.end());
 
   return new Promise((resolve) => {
-    conn.on('error', () => {});
     conn.on('close', () => {
-      stdin.off('data', onStdin);
       if (stdinEnded) return resolve(0);
       fail(unavailable('the mcp-guard daemon went away; pending requests were failed. Reconnect to start it again.')).then(resolve);
     });
   });
 }
+
+const NEWLINE = Buffer.from('\n');
 
 /** When the daemon could not start, a broken config is the usual reason: say exactly what is wrong. */
 async function explainStartFailure(located: DaemonPlace, err: Error): Promise<string> {

@@ -21,7 +21,7 @@ if (command === 'connect') {
   const { registerDaemonCommands } = await import('./daemon.js');
   registerDaemonCommands(program);
 } else {
-  const [daemon, connect, validate, logs, keys, auth, bench, dashboardToken, init, demo] = await Promise.all([
+  const [daemon, connect, validate, logs, keys, auth, bench, dashboardToken, init, demo, pins] = await Promise.all([
     import('./daemon.js'),
     import('./connect.js'),
     import('./validate.js'),
@@ -32,6 +32,7 @@ if (command === 'connect') {
     import('./dashboard-token.js'),
     import('./init.js'),
     import('./demo.js'),
+    import('./pins.js'),
   ]);
   const { loadOrExit } = daemon;
   daemon.registerDaemonCommands(program);
@@ -50,6 +51,7 @@ if (command === 'connect') {
   bench.registerBench(program);
   init.registerInit(program);
   demo.registerDemo(program);
+  pins.registerPins(program, (o: { config?: string }) => loadOrExit(o.config));
 }
 
 // A usage error is its one line and one hint: the whole help after it buried the error.

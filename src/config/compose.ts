@@ -103,6 +103,16 @@ export function composeConfigs(base: Config, personal: Config, personalRaw: any,
       }
     }
     const merged: ServerConfig = { ...theirs, policy: floorMerge(theirs.policy, rawServer.policy ?? {}) };
+    if (rawServer.pins !== undefined) {
+      // Pins of a base allow definitions: a personal config may drop some, never add or change one.
+      const own = mine.pins ?? {};
+      if (theirs.pins) {
+        for (const [id, hash] of Object.entries(own)) {
+          if (theirs.pins[id]?.toLowerCase() !== hash.toLowerCase()) problems.push({ ...at(['servers', name, 'pins', id]), message: `a personal config can only remove pins of base server '${name}', not add or change one` });
+        }
+      }
+      merged.pins = own;
+    }
     if (rawServer.request_timeout_ms !== undefined) merged.request_timeout_ms = stricterTimeout(theirs.request_timeout_ms, mine.request_timeout_ms);
     out.servers[name] = merged;
   }

@@ -60,6 +60,8 @@ export const PolicySchema = z.strictObject({
   rate_limit: RateLimitSchema.optional(),
   sampling: SamplingSchema.optional(),
   elicitation: ElicitationSchema.optional(),
+  /** Tool-definition pinning (src/daemon/pinning.ts); absent means tofu. A floor merge keeps the stricter (off < tofu < strict). */
+  pinning: z.enum(['tofu', 'strict', 'off']).optional(),
 });
 
 export const RoleSchema = z.strictObject({

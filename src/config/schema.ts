@@ -19,6 +19,8 @@ export const ServerFields = z.strictObject({
     /** Time the upstream may take to start (spawn or connect). */
     connect_timeout_ms: z.number().int().positive().default(30_000),
     policy: PolicySchema.default({}),
+    /** With `policy.pinning: strict`: the definitions allowed, as pin id (`tool`, `prompt:NAME`, `template:URI`) → SHA-256 from `mcp-guard pins list`. */
+    pins: z.record(z.string().min(1), z.string().regex(/^[0-9a-fA-F]{64}$/, 'a pin is the 64-hex-digit SHA-256 that `mcp-guard pins list` prints')).optional(),
     /** In a base config: a personal config may not change this server. */
     locked: z.boolean().default(false),
 });
@@ -28,6 +30,9 @@ export function serverProblems(s: z.infer<typeof ServerFields>): { path: string[
   const out: { path: string[]; message: string }[] = [];
   if (s.transport === 'stdio' && !s.command) out.push({ path: ['command'], message: 'a stdio server needs `command`' });
   if (s.transport !== 'stdio' && !s.url) out.push({ path: ['url'], message: `a ${s.transport} server needs \`url\`` });
+  if (s.pins && s.policy.pinning !== 'strict') {
+    out.push({ path: ['pins'], message: `\`pins\` are used only with \`policy.pinning: strict\` (this server's pinning is ${s.policy.pinning ?? 'tofu'})` });
+  }
   return out;
 }
 
@@ -46,12 +51,17 @@ export const DaemonSchema = z.strictObject({
   shutdown_timeout: z.number().nonnegative().default(30),
   /** Largest JSON-RPC message accepted in either direction, in bytes. */
   max_message_bytes: z.number().int().positive().default(DEFAULT_MAX_MESSAGE_BYTES),
+  /** Sessions open at once (bridge and HTTP together); beyond it a new one is refused. Default: what the open-file limit allows. */
+  max_sessions: z.number().int().positive().optional(),
   http: z
     .strictObject({
       listen: z.string().default('127.0.0.1:8080'),
       tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
       max_sessions: z.number().int().positive().default(1000),
+      /** An HTTP session with no request and no open stream for this long is ended. */
       idle_timeout_s: z.number().positive().default(600),
+      /** A request's headers and body must arrive within this, or it gets 408 and its connection closes. */
+      request_timeout_s: z.number().positive().default(30),
       max_body_bytes: z.number().int().positive().default(4 * 1024 * 1024),
       allowed_origins: z.array(z.string()).default([]),
     })

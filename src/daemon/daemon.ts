@@ -21,6 +21,7 @@ import { frontAuthenticator } from '../http/front-auth.js';
 import { startHealthServer, upstreamReachable, type HealthServer, type ReadyCheck } from '../http/health.js';
 import { Metrics } from '../http/metrics.js';
 import { ensureDashboardToken } from '../http/token.js';
+import { openFileLimit, sessionsFor, type OpenFileLimit } from './fdlimit.js';
 
 const HELLO_TIMEOUT_MS = 10_000;
 
@@ -38,6 +39,9 @@ export class Daemon {
   readonly metrics = new Metrics();
   /** Notifications dropped by sessions that have closed since the start. */
   private droppedByClosed = 0;
+  /** RLIMIT_NOFILE as the daemon runs with it, and the session ceiling it allows (daemon.max_sessions's default). */
+  private readonly fdLimit: OpenFileLimit | undefined = openFileLimit();
+  private readonly fdSessions = sessionsFor(this.fdLimit?.soft ?? 1024);
 
   constructor(
     private loaded: LoadedConfig,
@@ -101,6 +105,14 @@ export class Daemon {
     // prom-client (process and GC metrics) loads once the first connections have been served.
     setTimeout(() => void this.metrics.prepare(), 1500).unref();
     this.log.info('daemon started', { pid: process.pid, socket: socketPath, config: this.loaded.path, servers: Object.keys(this.config.servers) });
+    this.log.info('session limit', { maxSessions: this.maxSessions, openFiles: this.fdLimit?.soft, openFilesHard: this.fdLimit?.hard });
+    if (this.maxSessions > this.fdSessions) {
+      this.log.warn('daemon.max_sessions is above what the open-file limit allows; sessions past it may fail with EMFILE', {
+        maxSessions: this.maxSessions,
+        allowed: this.fdSessions,
+        openFiles: this.fdLimit?.soft,
+      });
+    }
   }
 
   /** The Streamable HTTP front (daemon.http) and the dashboard port (health, metrics). */
@@ -191,6 +203,23 @@ export class Daemon {
     this.log.info('daemon stopped');
   }
 
+  /** daemon.max_sessions, or what the open-file limit allows (read live: a reload may change it). */
+  get maxSessions(): number {
+    return this.config.daemon.max_sessions ?? this.fdSessions;
+  }
+
+  /** A refusal when one more session would pass daemon.max_sessions. */
+  private atCapacity(server: string): GuardError | undefined {
+    const max = this.maxSessions;
+    if (this.sessions.size < max) return undefined;
+    const why =
+      this.config.daemon.max_sessions === undefined
+        ? `mcp-guard has ${max} sessions open, all that its open-file limit of ${this.fdLimit?.soft ?? '?'} allows (daemon.max_sessions); close a session, or raise the limit (ulimit -n) and restart the daemon`
+        : `mcp-guard has ${max} sessions open, its daemon.max_sessions; close a session or raise the setting`;
+    this.log.warn('session refused: daemon.max_sessions reached', { server, maxSessions: max });
+    return new UpstreamUnavailable(server, why);
+  }
+
   private async status() {
     const perServer: Record<string, number> = {};
     for (const s of this.sessions) perServer[s.info.server] = (perServer[s.info.server] ?? 0) + 1;
@@ -211,6 +240,7 @@ export class Daemon {
       sessions: this.sessions.size,
       paused,
       droppedNotifications: dropped,
+      limits: { maxSessions: this.maxSessions, openFiles: this.fdLimit },
       http: this.front ? { url: this.front.url, sessions: this.front.sessions } : undefined,
       dashboard: this.dashboard?.url,
       ...(await this.guard.status()),
@@ -267,6 +297,8 @@ export class Daemon {
         const result = await this.guard.reload();
         return this.answer(sock, result.ok ? { ok: true, pid: process.pid, reloaded: true } : { ok: true, pid: process.pid, reloaded: false, error: result.error });
       }
+      case 'pins':
+        return this.answer(sock, { ok: true, pid: process.pid, notified: this.guard.pinsChanged(this.sessions) });
       case 'connect':
         break;
     }
@@ -283,6 +315,8 @@ export class Daemon {
     const snap = this.guard.snapshot();
     const server = snap.config.servers[hello.server];
     if (!server) return this.refuse(sock, new UnknownServer(hello.server, Object.keys(snap.config.servers), snap.path));
+    const full = this.atCapacity(hello.server);
+    if (full) return this.refuse(sock, full);
     const out = new LineWriter(sock, 'daemon-to-client');
     // Back-pressure: the session reads how much the client has not taken, and pauses the socket.
     let paused = false;
@@ -316,8 +350,31 @@ export class Daemon {
     });
     sock.on('close', () => void session.close('client disconnected'));
     if (!paused) sock.resume();
-    await session.start();
+    this.startSoon(session);
   }
+
+  /**
+   * Start a session's upstream on a later turn of the event loop, one per turn. Spawning a child
+   * blocks the main thread for milliseconds (tens when the machine is busy with other starting
+   * servers); done inside the hello handler, the hello of the k-th connection of a storm waited
+   * for k-1 spawns (300 connections at once: 21 s median, 54 s p99, past the bridge's 30 s and the
+   * daemon's own 10 s hello timeout). One per turn lets the loop answer every hello that arrived
+   * between two spawns (then: 140 ms median). What a client sends meanwhile waits in the session,
+   * as it does while any upstream starts.
+   */
+  private startSoon(session: Session): void {
+    this.toStart.push(session);
+    if (this.toStart.length === 1) setImmediate(this.startNext);
+  }
+
+  private readonly toStart: Session[] = [];
+  private readonly startNext = (): void => {
+    const session = this.toStart.shift();
+    if (this.toStart.length) setImmediate(this.startNext);
+    // A client that left while it waited has no upstream to start.
+    if (!session || !this.sessions.has(session)) return;
+    session.start().catch((err) => this.log.error('session start failed', { error: (err as Error).message }));
+  };
 
   /**
    * A new session for an authenticated client of `server` (bridge socket or HTTP front). The caller
@@ -327,6 +384,8 @@ export class Daemon {
     const snap = this.guard.snapshot();
     const server = snap.config.servers[serverName];
     if (!server) throw new Error(`unknown server '${serverName}'`);
+    const full = this.atCapacity(serverName);
+    if (full) throw full;
     const id = randomBytes(8).toString('hex');
     const log = this.log.child({ server: serverName, session: id });
     const maxBytes = snap.config.daemon.max_message_bytes;

@@ -24,6 +24,9 @@ import { AuditLog } from '../audit/log.js';
 import { privateFile } from '../protocol/private-files.js';
 import { loadAuditKey } from '../audit/key.js';
 import { RateState } from './state.js';
+import { PinStore } from './pins.js';
+import { Pinning, type NotifiableSession, type PinSettings } from './pinning.js';
+import { DEFAULT_PIN_MODE } from '../policy/pinning.js';
 import { createAuthenticator, type Authenticator } from '../identity/index.js';
 
 export interface Snapshot extends LoadedConfig {
@@ -41,6 +44,9 @@ export class Guard {
   /** Open rounds of 2026 calls (one logical call, charged once); survives reloads like the buckets. */
   readonly rounds = new RoundTracker();
   private rateState?: RateState;
+  /** Tool-definition pins: one store and one view of the sessions for every reload. */
+  private pinning!: Pinning;
+  private pinStore?: PinStore;
   private authenticator!: Authenticator;
   private snap!: Snapshot;
   /** Stages per server, compiled once per snapshot. */
@@ -58,7 +64,9 @@ export class Guard {
 
   static async create(loaded: LoadedConfig, log: Logger): Promise<Guard> {
     const g = new Guard(log, hashKeyOf(loaded.home));
+    g.pinStore = PinStore.open(loaded.home);
     g.snap = g.prepare(loaded);
+    g.pinning = new Pinning(g.pinStore, log.child({ component: 'pinning' }), (s) => g.snap.scrub(s));
     // Compile every server's stages now, so a bad pattern fails the start, not a session.
     for (const name of Object.keys(loaded.config.servers)) g.compile(name);
     g.authenticator = await createAuthenticator({ auth: loaded.config.auth, home: loaded.home, log });
@@ -123,8 +131,23 @@ export class Guard {
     const s = config.servers[server];
     if (!s) throw new Error(`server '${server}' is no longer in the config`);
     const stages: Stage[] = [...policyStages({ server, policy: s.policy, roles: config.auth.roles, limiter: this.limiter, rounds: this.rounds }), this.snap.pii];
+    // Pinning sees the upstream's whole list (before the capabilities stage filters it per caller)
+    // and refuses calls after the permission and argument checks, which count and explain first.
+    const pinning = this.pinning.stage(server, pinSettings(s));
+    if (pinning) {
+      const at = stages.findIndex((st) => st.name === 'capabilities');
+      stages.splice(at < 0 ? 0 : at, 0, pinning);
+    }
     this.stageCache.set(server, stages);
     return stages;
+  }
+
+  /** The pin store changed (`mcp-guard pins`): re-read it and tell live sessions whose lists grew. */
+  pinsChanged(sessions: Iterable<NotifiableSession>): number {
+    return this.pinning.refresh(sessions, (server) => {
+      const s = this.snap.config.servers[server];
+      return s ? pinSettings(s) : undefined;
+    });
   }
 
   /** Who is calling: from the kernel (os mode) or a verified credential; throws with a reason. */
@@ -237,10 +260,15 @@ export class Guard {
   async close(auditDeadlineMs?: number): Promise<void> {
     await this.authenticator?.close().catch(() => {});
     this.rateState?.close();
+    this.pinStore?.close();
     const why = this.audit?.stalled;
     const lost = (await this.audit?.close(auditDeadlineMs)) ?? 0;
     if (lost > 0) this.log.error('audit records could not be committed before the daemon stopped', { records: lost, reason: this.audit?.stalled ?? why ?? 'the writer did not finish in time' });
   }
+}
+
+function pinSettings(s: { policy: { pinning?: PinSettings['mode'] }; pins?: Record<string, string> }): PinSettings {
+  return { mode: s.policy.pinning ?? DEFAULT_PIN_MODE, pins: s.pins };
 }
 
 /** The config file on disk, as the daemon last checked it. */

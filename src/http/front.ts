@@ -123,16 +123,18 @@ class Front implements HttpFront, SessionOwner {
         else res.destroy();
       });
     };
+    // Slowloris bounds: a request (headers and body) must arrive in full within request_timeout_s,
+    // or Node answers 408 and closes the connection. It bounds receiving the request only: a long
+    // SSE response is not cut. Node checks every connectionsCheckingInterval, so keep that short.
+    const requestMs = http.request_timeout_s * 1000;
+    const limits = { requestTimeout: requestMs, headersTimeout: Math.min(20_000, requestMs), connectionsCheckingInterval: Math.max(250, Math.min(1000, requestMs / 4)) };
     if (http.tls) {
       this.tls = true;
-      this.server = createHttpsServer({ cert: readFileSync(http.tls.cert), key: readFileSync(http.tls.key) }, handler);
+      this.server = createHttpsServer({ cert: readFileSync(http.tls.cert), key: readFileSync(http.tls.key), ...limits }, handler);
     } else {
       if (!this.loopback) this.opts.log.warn('http front listens beyond loopback without TLS; put it behind a TLS terminator', { listen: http.listen });
-      this.server = createHttpServer(handler);
+      this.server = createHttpServer(limits, handler);
     }
-    // Slowloris bounds: a request must arrive in full within these.
-    this.server.headersTimeout = 20_000;
-    this.server.requestTimeout = 0; // SSE streams are long-lived; bodies are bounded by readBody
     // Longer than any client's idle keep-alive (undici: 4 s), so the client always closes an idle
     // connection first and never sends a request onto a socket we are closing (ECONNRESET).
     this.server.keepAliveTimeout = 65_000;
@@ -171,7 +173,8 @@ class Front implements HttpFront, SessionOwner {
   }
 
   private reap(): void {
-    const idleMs = this.opts.config().daemon.http?.idle_timeout_s ?? 600;
+    // idle_timeout_s is in seconds, the ages below in milliseconds.
+    const idleMs = (this.opts.config().daemon.http?.idle_timeout_s ?? 600) * 1000;
     const now = Date.now();
     for (const s of this.table.values()) {
       if (s.idleSince(now) > idleMs) {
@@ -179,7 +182,7 @@ class Front implements HttpFront, SessionOwner {
         void this.end(s, `idle for more than ${idleMs / 1000} s`);
       }
     }
-    this.modern.reap(now, (this.opts.config().daemon.http?.idle_timeout_s ?? 600) * 1000);
+    this.modern.reap(now, idleMs);
   }
 
   async end(s: HttpSession, reason: string): Promise<void> {
@@ -249,7 +252,9 @@ class Front implements HttpFront, SessionOwner {
     }
     if (req.method === 'POST') {
       const got = await this.readMessage(req, res);
-      if (!existing && isModernRequest(got.msg)) {
+      if (!got) return;
+      // A 2026 request says so in its body, or in its MCP-Protocol-Version header (then the body must agree).
+      if (!existing && (modernHeader || isModernRequest(got.msg))) {
         if (this.closing) throw new UpstreamUnavailable(server, 'mcp-guard is shutting down; retry in a moment');
         if (this.modern.needsRoute(server, identity, tokenHash)) this.checkSessionLimit(server);
         return this.modern.post(req, res, server, identity, tokenHash, got.msg, got.body, got.wantsSse);
@@ -277,9 +282,12 @@ class Front implements HttpFront, SessionOwner {
     }
   }
 
-  /** A POST body as one JSON-RPC message, or undefined when it was refused (answered already). */
-  /** A POST body as one JSON-RPC message; a refusal is thrown (answered without an id). */
-  private async readMessage(req: IncomingMessage, res: ServerResponse): Promise<{ msg: any; body: Buffer; wantsSse: boolean }> {
+  /**
+   * A POST body as one JSON-RPC message; a refusal is thrown (answered without an id). Undefined when
+   * the connection closed before the body was in: the client left, or request_timeout_s passed and
+   * Node answered 408.
+   */
+  private async readMessage(req: IncomingMessage, res: ServerResponse): Promise<{ msg: any; body: Buffer; wantsSse: boolean } | undefined> {
     const cfg = this.opts.config();
     const limit = Math.min(this.http.max_body_bytes, cfg.daemon.max_message_bytes);
     const ct = (req.headers['content-type'] ?? '').toLowerCase();
@@ -287,6 +295,7 @@ class Front implements HttpFront, SessionOwner {
     const wantsSse = accepts(req, 'text/event-stream');
     if (!wantsSse && !accepts(req, 'application/json')) throw new BadTransport(406, 'Accept must include application/json and text/event-stream');
     const body = await readBody(req, limit);
+    if (body === 'gone') return undefined;
     if (body === 'too-large') {
       res.setHeader('Connection', 'close');
       throw new MessageTooLarge(`message exceeds the ${limit}-byte limit of mcp-guard`, limit);

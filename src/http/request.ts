@@ -20,8 +20,11 @@ export function sendRefusal(res: ServerResponse, id: JsonRpcId, err: GuardError)
   res.end(renderError(id, err));
 }
 
-/** The request body, or 'too-large' as soon as it passes `limit` (the rest is not read). */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+/**
+ * The request body, or 'too-large' as soon as it passes `limit` (the rest is not read), or 'gone'
+ * when the connection closed first (the client left, or the request timed out).
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'gone'> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
@@ -45,6 +48,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 
     req.on('end', () => {
       if (!over) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     });
+    // After 'end' this is a no-op (the promise is settled); before it, nothing more will come.
+    req.on('close', () => resolve('gone'));
     req.on('error', reject);
   });
 }

@@ -6,10 +6,10 @@
 // closed response stream cancels the request upstream. Headers are checked against the body
 // before anything else; the policy only ever reads the body.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GuardError, HeaderMismatch, UnsupportedProtocolVersion, UpstreamUnavailable, renderError, type JsonRpcId } from '../protocol/errors.js';
+import { GuardError, HeaderMismatch, InvalidParams, MethodNotFound, UnsupportedProtocolVersion, UpstreamUnavailable, renderError, type JsonRpcId } from '../protocol/errors.js';
 import type { Identity } from '../protocol/identity.js';
 import type { Logger } from '../protocol/log.js';
-import { MODERN_VERSIONS, SUBSCRIPTION_ID_KEY, declaredVersion } from '../protocol/era.js';
+import { CLIENT_CAPABILITIES_KEY, MODERN_VERSIONS, PROTOCOL_VERSION_KEY, SUBSCRIPTION_ID_KEY, declaredVersion } from '../protocol/era.js';
 import { peekMessage } from '../protocol/id.js';
 import { replaceValue } from '../protocol/splice.js';
 import type { ClientLink } from '../session/session.js';
@@ -30,6 +30,16 @@ export function isModernRequest(msg: any): boolean {
 export function decodeHeaderValue(v: string): string {
   const m = /^=\?base64\?([A-Za-z0-9+/=]*)\?=$/.exec(v);
   return m ? Buffer.from(m[1]!, 'base64').toString('utf8') : v;
+}
+
+/** Every 2026 request carries its envelope: the protocol version and the client's capabilities (spec: basic, _meta). */
+export function checkEnvelope(msg: any): void {
+  if (msg.method === 'initialize') throw new MethodNotFound('initialize is not part of the 2026-07-28 protocol; send server/discover, or any request with its _meta envelope');
+  const meta = msg.params?._meta;
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) throw new InvalidParams('the request has no _meta envelope (2026-07-28 requires one on every request)');
+  if (typeof meta[PROTOCOL_VERSION_KEY] !== 'string') throw new InvalidParams(`_meta has no "${PROTOCOL_VERSION_KEY}"`);
+  const caps = meta[CLIENT_CAPABILITIES_KEY];
+  if (caps === null || typeof caps !== 'object' || Array.isArray(caps)) throw new InvalidParams(`_meta has no "${CLIENT_CAPABILITIES_KEY}" object`);
 }
 
 /** Spec "Server Validation": the mirrored headers must be there and say what the body says. */
@@ -210,8 +220,9 @@ function statusOf(line: Buffer): number {
   if (!head.includes('"error"')) return 200;
   const m = /"code"\s*:\s*(-?\d+)/.exec(line.toString('latin1'));
   const code = m ? Number(m[1]) : 0;
+  // As the spec's servers answer their own pre-dispatch refusals; anything else stays in-band on 200.
   if (code === -32601) return 404;
-  if (code === -32020 || code === -32021 || code === -32022) return 400;
+  if (code === -32700 || code === -32600 || code === -32020 || code === -32021 || code === -32022) return 400;
   return 200;
 }
 
@@ -244,6 +255,8 @@ export class StatelessRoutes {
   post(req: IncomingMessage, res: ServerResponse, server: string, identity: Identity, tokenHash: string, msg: any, body: Buffer, wantsSse: boolean): void {
     const id: JsonRpcId = typeof msg.id === 'string' || typeof msg.id === 'number' ? msg.id : null;
     try {
+      if (typeof msg.method === 'string' && id !== null) checkEnvelope(msg);
+      else if (declaredVersion(msg.params) === undefined) throw new InvalidParams('a 2026-07-28 message without its _meta envelope');
       checkHeaders(req, msg);
       const version = declaredVersion(msg.params)!;
       if (!MODERN_VERSIONS.includes(version)) throw new UnsupportedProtocolVersion(version, MODERN_VERSIONS);

@@ -8,6 +8,7 @@
 import type { Permissions, Policy, RateLimit, Role } from '../config/policy-schema.js';
 import { compilePatterns, isLiteralPattern, type PatternKind } from './pattern.js';
 import { normalizeUri } from './uri.js';
+import { DEFAULT_PIN_MODE, stricterMode } from './pinning.js';
 
 type Family = 'tools' | 'resources' | 'prompts';
 const FAMILIES: readonly Family[] = ['tools', 'resources', 'prompts'];
@@ -135,6 +136,9 @@ export function floorMerge(base: Policy, overlay: Policy | Role | undefined): Po
     rate_limit: mergeRate(base.rate_limit, overlay.rate_limit),
     sampling: mergeSampling(base.sampling, overlay.sampling),
     elicitation: mergeElicitation(base.elicitation, overlay.elicitation),
+    // Roles have no pinning of their own (pins are per server); a personal config's can only
+    // tighten, and a base that says nothing is at the default (tofu), not at off.
+    pinning: 'pinning' in overlay && overlay.pinning !== undefined ? stricterMode(base.pinning ?? DEFAULT_PIN_MODE, overlay.pinning) : base.pinning,
   };
   const out: Policy = {};
   for (const [k, v] of Object.entries(merged)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;

@@ -24,6 +24,8 @@ export const ErrorCode = {
   // JSON-RPC's own, for input that is not a valid message at all.
   ParseError: -32700,
   InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
   // The MCP spec's own (2026-07-28), where the spec prescribes them for a transport check.
   HeaderMismatch: -32020,
   UnsupportedProtocolVersion: -32022,
@@ -46,6 +48,8 @@ export type RefusalKind =
   | 'bad_transport'
   | 'parse_error'
   | 'invalid_request'
+  | 'method_not_found'
+  | 'invalid_params'
   | 'header_mismatch'
   | 'unsupported_protocol_version';
 
@@ -241,6 +245,26 @@ export class InvalidRequest extends GuardError {
   readonly status = 400;
   constructor(message: string) {
     super(`Invalid request: ${message}`);
+  }
+}
+
+/** A method the front knows is not part of the protocol revision the request declares (2026: initialize). */
+export class MethodNotFound extends GuardError {
+  readonly code = ErrorCode.MethodNotFound;
+  readonly kind = 'method_not_found';
+  readonly status = 404;
+  constructor(message: string) {
+    super(`Method not found: ${message}`);
+  }
+}
+
+/** A 2026 request whose `_meta` envelope is missing or malformed (the front checks it before anything else). */
+export class InvalidParams extends GuardError {
+  readonly code = ErrorCode.InvalidParams;
+  readonly kind = 'invalid_params';
+  readonly status = 400;
+  constructor(message: string) {
+    super(`Invalid params: ${message}`);
   }
 }
 

@@ -13,8 +13,9 @@ export interface Credentials {
   token?: string;
 }
 
-export type ControlType = 'status' | 'health' | 'stop' | 'reload';
-const CONTROL: readonly string[] = ['status', 'health', 'stop', 'reload'] satisfies ControlType[];
+/** `pins`: the pin store changed (`mcp-guard pins approve | reset`); the daemon re-reads it and tells live sessions. */
+export type ControlType = 'status' | 'health' | 'stop' | 'reload' | 'pins';
+const CONTROL: readonly string[] = ['status', 'health', 'stop', 'reload', 'pins'] satisfies ControlType[];
 
 export type Hello =
   | { mcpGuard: number; type: 'connect'; server: string; credentials?: Credentials; client?: { pid?: number } }

@@ -230,6 +230,14 @@ export class Session {
     this.draining = true;
   }
 
+  /** A notification of mcp-guard's own to the client (a list that changed under its policy), audited as the stage's. */
+  notifyClient(method: string, params: Record<string, unknown> | undefined, stage: string): void {
+    if (this.closed) return;
+    const line = Buffer.from(JSON.stringify(params ? { jsonrpc: '2.0', method, params } : { jsonrpc: '2.0', method }));
+    this.toClient(line, false);
+    this.audit({ direction: 's2c', kind: 'notification', method, note: { decision: 'allow', stage }, bytesIn: 0, bytesOut: line.length });
+  }
+
   async close(reason: string): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -226,6 +226,10 @@ export class HttpUpstream implements Upstream {
     } catch (err) {
       if (this.closed || this.gone) return;
       const status = err instanceof SdkHttpError ? err.status : undefined;
+      // A 2026 server answers its own refusals with an HTTP status and a JSON-RPC error for the
+      // request (404 and -32601 for a method it does not have): that is the answer, not a failure.
+      const answered = status !== undefined && msg.id !== undefined ? jsonRpcErrorFor(msg.id, (err as SdkHttpError).data?.text) : undefined;
+      if (answered) return this.onLine(answered);
       if (status === 404 && t instanceof StreamableHTTPClientTransport && t.sessionId) {
         return this.lost('the upstream ended the MCP session (it may have restarted)');
       }
@@ -315,6 +319,18 @@ const retryOnReset: typeof fetch = async (url, init) => {
     throw err;
   }
 };
+
+/** The body of an HTTP error when it is a JSON-RPC error response to request `id`, as a line. */
+function jsonRpcErrorFor(id: string | number, text: unknown): Buffer | undefined {
+  if (typeof text !== 'string' || !text.startsWith('{')) return undefined;
+  try {
+    const m = JSON.parse(text);
+    if (m?.jsonrpc === '2.0' && m.id === id && m.error && typeof m.error.code === 'number') return Buffer.from(text);
+  } catch {
+    /* not JSON */
+  }
+  return undefined;
+}
 
 function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);

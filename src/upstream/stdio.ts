@@ -17,6 +17,15 @@ export function upstreamEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+/** Why a spawn failed, for the client's error pane: out of descriptors is the daemon's limit, not the server's fault. */
+function spawnFailure(command: string, err: NodeJS.ErrnoException): string {
+  if (err.code === 'EMFILE' || err.code === 'ENFILE') {
+    return `mcp-guard is out of file descriptors (${err.code}) and could not start '${command}'; close other sessions, or raise the daemon's open-file limit (ulimit -n) and lower daemon.max_sessions`;
+  }
+  if (err.code === 'EAGAIN') return `mcp-guard could not start '${command}': too many processes (EAGAIN)`;
+  return `cannot start '${command}': ${err.code ?? err.message}`;
+}
+
 export class StdioUpstream implements Upstream {
   onLine: (line: Buffer) => void = () => {};
   onClose: (reason: string) => void = () => {};
@@ -38,21 +47,34 @@ export class StdioUpstream implements Upstream {
 
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.cfg.command!, this.cfg.args, {
-        env: upstreamEnv(this.cfg.env),
-        cwd: this.cfg.cwd,
-        stdio: ['pipe', 'pipe', 'pipe'],
+      let started = false;
+      const refuse = (err: NodeJS.ErrnoException) => reject(new Error(spawnFailure(this.cfg.command!, err)));
+      let child: ChildProcess;
+      try {
+        child = spawn(this.cfg.command!, this.cfg.args, {
+          env: upstreamEnv(this.cfg.env),
+          cwd: this.cfg.cwd,
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+      } catch (err) {
+        return refuse(err as NodeJS.ErrnoException);
+      }
+      // The 'error' listener comes first and stays: out of file descriptors (EMFILE), Node emits
+      // 'error' on the next tick and may leave the stdio streams null; an unheard 'error' is fatal.
+      child.on('error', (err: NodeJS.ErrnoException) => {
+        if (!started) refuse(err);
+        else this.log.warn('upstream process error', { error: err.code ?? err.message });
       });
       this.child = child;
-      this.out = new LineWriter(child.stdin!, 'daemon-to-upstream');
+      if (!child.stdin || !child.stdout || !child.stderr) return; // 'error' follows and refuses
+      this.out = new LineWriter(child.stdin, 'daemon-to-upstream');
       this.out.onDrain = () => this.onDrain();
-      let started = false;
       this.exited = new Promise((res) => child.once('close', () => res()));
       const splitter = new LineSplitter(this.maxBytes, {
         line: (l) => this.onLine(l),
         oversize: (n) => this.log.warn('upstream sent an oversized message; dropped', { bytes: n, limit: this.maxBytes }),
       });
-      child.stdout!.on('data', (c: Buffer) => {
+      child.stdout.on('data', (c: Buffer) => {
         hop('daemon-from-upstream');
         splitter.push(c);
       });
@@ -61,14 +83,11 @@ export class StdioUpstream implements Upstream {
         line: (l) => this.log.info(this.cleanLog(l.toString('utf8')), { stream: 'upstream-stderr' }),
         oversize: () => {},
       });
-      child.stderr!.on('data', (c: Buffer) => errSplitter.push(c));
-      child.stdin!.on('error', () => {}); // EPIPE after exit: reported through 'close'
+      child.stderr.on('data', (c: Buffer) => errSplitter.push(c));
+      child.stdin.on('error', () => {}); // EPIPE after exit: reported through 'close'
       child.once('spawn', () => {
         started = true;
         resolve();
-      });
-      child.once('error', (err) => {
-        if (!started) reject(new Error(`cannot start '${this.cfg.command}': ${(err as NodeJS.ErrnoException).code ?? err.message}`));
       });
       child.once('close', (code, signal) => {
         if (!started) return;
@@ -101,8 +120,9 @@ export class StdioUpstream implements Upstream {
 
   async close(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     this.closed = true;
+    // Never started (the spawn failed), or already gone.
+    if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
     // The MCP stdio shutdown sequence: close stdin, then SIGTERM, then SIGKILL.
     child.stdin?.end();
     const timer1 = setTimeout(() => child.kill('SIGTERM'), 2000);

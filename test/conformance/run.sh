@@ -15,7 +15,7 @@
 # Environment: SUITE_VERSION (default 0.1.16), SUITE (active|all, default all: includes the
 # pending scenarios json-schema-2020-12 and server-sse-polling), CONFORMANCE_WORK (reuse a dir
 # with the suite installed). Output in $WORK: direct.txt, proxied.txt (suite output), checks-direct/,
-# checks-proxied/ (checks.json per scenario), sep1699-*.json (our probe), table.md, guard.log.
+# checks-proxied/ (checks.json per scenario), sep1699-*.json (our probe), table.md, home.log (the daemon), and the same with -2026 for the 2026 leg.
 #
 # The 2026 leg (LEGS, default "2025 2026"; LEGS=2026 runs it alone): suite SUITE26_VERSION (default
 # 0.2.0-alpha.12) with `--requirements 2026-07-28` (the server scenarios that revision requires,
@@ -88,6 +88,44 @@ console.log(`\nDirect: ${ok(d)}/${scored(d)} scored scenarios pass; through mcp-
 process.exitCode = regressions ? 1 : 0;
 JS
 
+# mcp-guard in front of an upstream: it is a streamable-http upstream of the daemon's HTTP front.
+# Sampling and elicitation are off by default in mcp-guard's policy; the suite's scenarios need them.
+# Sets GUARD_PORT, TOKEN and SHIM_PORT. Arguments: upstream URL, home/log name.
+start_guard() {
+GUARD_PORT=$(free_port)
+rm -rf "$WORK/$2" && mkdir -p "$WORK/$2"
+cat >"$WORK/$2.yaml" <<YAML
+servers:
+  up:
+    transport: streamable-http
+    url: $1
+    policy:
+      sampling: { enabled: true }
+      elicitation: { enabled: true }
+daemon:
+  dashboard_port: 0
+  http:
+    listen: 127.0.0.1:$GUARD_PORT
+YAML
+MCP_GUARD_HOME="$WORK/$2" node "$ROOT/dist/src/cli/main.js" start --config "$WORK/$2.yaml" >"$WORK/$2.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q 'http front listening' "$WORK/$2.log" && break; sleep 0.2; done
+grep -q 'http front listening' "$WORK/$2.log" || { echo "mcp-guard did not start:" >&2; cat "$WORK/$2.log" >&2; exit 1; }
+TOKEN=$(cat "$WORK/$2/dashboard.token")
+
+# The front requires a bearer token (auth mode os: the dashboard token) and the suite has no option
+# for static headers, so a loopback shim adds `Authorization` and forwards everything else as sent
+# (Host and Origin included, so the DNS-rebinding scenario tests the front, not the shim).
+SHIM_PORT=$(free_port)
+node -e "
+const http=require('http');const T=process.argv[1];
+http.createServer((q,s)=>{const h={...q.headers,authorization:'Bearer '+T};
+const r=http.request({host:'127.0.0.1',port:$GUARD_PORT,path:q.url,method:q.method,headers:h,setHost:false},(u)=>{s.writeHead(u.statusCode,u.headers);u.pipe(s);s.on('close',()=>u.destroy())});
+r.on('error',()=>s.destroy());q.pipe(r)}).listen($SHIM_PORT,'127.0.0.1')" "$TOKEN" &
+PIDS+=($!)
+sleep 0.5
+}
+
 if leg 2025; then
 if [ ! -x node_modules/node/bin/node ] || [ ! -f node_modules/@modelcontextprotocol/conformance/dist/index.js ]; then
   [ -f package.json ] || npm init -y >/dev/null
@@ -108,40 +146,7 @@ PIDS+=($!)
 for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$UP_PORT/mcp" && break; sleep 0.1; done
 curl -s -o /dev/null "http://127.0.0.1:$UP_PORT/mcp" || { echo "the upstream did not come up on port $UP_PORT:" >&2; cat "$WORK/upstream.log" >&2; exit 1; }
 
-# mcp-guard in front of it: the fixture is a streamable-http upstream of the daemon's HTTP front.
-# Sampling and elicitation are off by default in mcp-guard's policy; the suite's scenarios need them.
-GUARD_PORT=$(free_port)
-rm -rf "$WORK/home" && mkdir -p "$WORK/home"
-cat >"$WORK/mcp-guard.yaml" <<YAML
-servers:
-  up:
-    transport: streamable-http
-    url: http://127.0.0.1:$UP_PORT/mcp
-    policy:
-      sampling: { enabled: true }
-      elicitation: { enabled: true }
-daemon:
-  dashboard_port: 0
-  http:
-    listen: 127.0.0.1:$GUARD_PORT
-YAML
-MCP_GUARD_HOME="$WORK/home" node "$ROOT/dist/src/cli/main.js" start --config "$WORK/mcp-guard.yaml" >"$WORK/guard.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 100); do grep -q 'http front listening' "$WORK/guard.log" && break; sleep 0.2; done
-grep -q 'http front listening' "$WORK/guard.log" || { echo "mcp-guard did not start:" >&2; cat "$WORK/guard.log" >&2; exit 1; }
-TOKEN=$(cat "$WORK/home/dashboard.token")
-
-# The front requires a bearer token (auth mode os: the dashboard token) and the suite has no option
-# for static headers, so a loopback shim adds `Authorization` and forwards everything else as sent
-# (Host and Origin included, so the DNS-rebinding scenario tests the front, not the shim).
-SHIM_PORT=$(free_port)
-node -e "
-const http=require('http');const T=process.argv[1];
-http.createServer((q,s)=>{const h={...q.headers,authorization:'Bearer '+T};
-const r=http.request({host:'127.0.0.1',port:$GUARD_PORT,path:q.url,method:q.method,headers:h,setHost:false},(u)=>{s.writeHead(u.statusCode,u.headers);u.pipe(s);s.on('close',()=>u.destroy())});
-r.on('error',()=>s.destroy());q.pipe(r)}).listen($SHIM_PORT,'127.0.0.1')" "$TOKEN" &
-PIDS+=($!)
-sleep 0.5
+start_guard "http://127.0.0.1:$UP_PORT/mcp" home
 
 run_suite() { rm -rf "$3"; "$NODE22" "$SUITE" server --suite "$SUITE_SET" --url "$1" -o "$3" >"$2" 2>&1 || true; }
 echo "== direct: http://127.0.0.1:$UP_PORT/mcp"
@@ -161,7 +166,7 @@ fi
 
 node "$WORK/table.js" "$WORK/checks-direct" "$WORK/checks-proxied" "$WORK/direct.txt" "$WORK/sep1699-direct.json" "$WORK/sep1699-proxied.json" >"$WORK/table.md" || STATUS=$?
 cat "$WORK/table.md"
-echo "results in $WORK (direct.txt, proxied.txt, table.md, guard.log, upstream.log)"
+echo "results in $WORK (direct.txt, proxied.txt, table.md, home.log, upstream.log)"
 cleanup
 PIDS=()
 fi
@@ -187,6 +192,11 @@ if leg 2026; then
   "$S26/node_modules/node/bin/node" "$S26/node_modules/@modelcontextprotocol/conformance/dist/index.js" server --url "http://127.0.0.1:$UP26_PORT/mcp" \
     --requirements 2026-07-28 -o "$WORK/checks26-direct" >"$WORK/direct-2026.txt" 2>&1 || true
   sed -n '/^Total:/,$p' "$WORK/direct-2026.txt"
+  start_guard "http://127.0.0.1:$UP26_PORT/mcp" home-2026
+  echo "== 2026 through mcp-guard: http://127.0.0.1:$SHIM_PORT/mcp/up (front on $GUARD_PORT)"
+  "$S26/node_modules/node/bin/node" "$S26/node_modules/@modelcontextprotocol/conformance/dist/index.js" server --url "http://127.0.0.1:$SHIM_PORT/mcp/up" \
+    --requirements 2026-07-28 -o "$WORK/checks26-proxied" >"$WORK/proxied-2026.txt" 2>&1 || true
+  sed -n '/^Total:/,$p' "$WORK/proxied-2026.txt"
   node "$WORK/table.js" "$WORK/checks26-direct" "$WORK/checks26-proxied" "$WORK/direct-2026.txt" >"$WORK/table-2026.md" || STATUS=$?
   cat "$WORK/table-2026.md"
 fi

@@ -122,6 +122,11 @@ test('server-everything: sampling, elicitation and roots requests from the serve
   const logs: string[] = [];
   c.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(String(n.params.level)));
 
+  // Tools that only a client with sampling is shown appeared after the first listing (a session
+  // without sampling): pinning quarantines them until a person approves them.
+  await c.listTools();
+  const approved = env.cli(['pins', 'approve', 'everything']);
+  assert.equal(approved.code, 0, approved.stderr);
   const { tools } = await c.listTools();
   const names = tools.map((t) => t.name);
   assert.ok(names.includes('trigger-sampling-request'), 'conditional tools appear for a client with sampling');
