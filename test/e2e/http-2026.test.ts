@@ -127,6 +127,15 @@ test('headers must match the body: 400 with -32020; unsupported versions 400 wit
     const fj = (await future.json()) as any;
     assert.equal(fj.error.code, -32022);
     assert.deepEqual(fj.error.data.supported, [V]);
+    // The envelope is checked first: a 2026 request without it, and initialize under a 2026 header.
+    const bare = await post({ jsonrpc: '2.0', id: 9, method: 'tools/list', params: {} }, modernHeaders('tools/list'));
+    assert.equal(bare.status, 400);
+    const bj = (await bare.json()) as any;
+    assert.deepEqual([bj.id, bj.error.code], [9, -32602]);
+    const init = await post({ jsonrpc: '2.0', id: 10, method: 'initialize', params: { protocolVersion: V, capabilities: {}, clientInfo: { name: 'x', version: '1' } } }, modernHeaders('initialize'));
+    assert.equal(init.status, 404);
+    const ij = (await init.json()) as any;
+    assert.deepEqual([ij.id, ij.error.code], [10, -32601]);
     for (const method of ['GET', 'DELETE']) {
       const r = await fetch(g.endpoint('era'), { method, headers: { authorization: `Bearer ${g.token}`, 'mcp-protocol-version': V, accept: 'text/event-stream' } });
       assert.equal(r.status, 405, method);
@@ -231,6 +240,12 @@ daemon:
       assert.equal(r.headers.authorization, 'Bearer upstream-only-token', `${via}: only the upstream's own token`);
     }
     assert.ok(!seen().some((x) => x.body.method === 'initialize'), 'no 2025 handshake for 2026 clients');
+    // A method the 2026 upstream does not have: its own 404 and -32601 reach the client, and the
+    // upstream is not taken for lost (the next call works).
+    const ping = await g.fetch('remote', { body: JSON.stringify({ jsonrpc: '2.0', id: 'p1', method: 'ping', params: { _meta: meta() } }), headers: modernHeaders('ping') });
+    assert.equal(ping.status, 404);
+    assert.deepEqual(((await ping.json()) as any).error.code, -32601);
+    assert.deepEqual((await viaFront.client.callTool({ name: 'echo', arguments: { after: 'ping' } })).content, [{ type: 'text', text: '{"after":"ping"}' }]);
     // A 2025 client on the same server still works.
     const old = await g.client('remote');
     assert.deepEqual((await old.client.callTool({ name: 'echo', arguments: { via: '2025' } })).content, [{ type: 'text', text: '{"via":"2025"}' }]);
