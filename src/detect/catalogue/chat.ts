@@ -28,6 +28,7 @@ export const CHAT: readonly Rule[] = [
   token({ id: 'discord_webhook', type: 'discord_webhook', description: 'Discord webhook URL',
     parts: [re('https://(?:ptb\\.|canary\\.)?discord(?:app)?\\.com/api/webhooks/', 'https://discord.com/api/webhooks/'), run('0-9', 17, 20), '/', run(B64U, 60, 68)],
     gate: 'discord(?:app)?\\.com/api/webhooks/', keywords: ['discord'] }),
+  keyed({ id: 'discord_api_key', type: 'discord_token', description: 'Discord application public key or API key of the 64-hex format, named in its key', words: ['discord'], says: 'key|token|secret', value: [run(HEX, 64)] }),
   keyed({ id: 'discord_client_secret', type: 'discord_token', description: 'Discord OAuth client secret or bot token, named in its key', words: ['discord'], says: 'secret|token', value: [run(B64U, 32)] }),
   token({ id: 'telegram_bot_token', type: 'telegram_bot_token', description: 'Telegram bot token (bot id, colon, AA and 33 characters)',
     parts: [run('0-9', 5, 16), ':AA', run(B64U, 33)], edge: 'A-Za-z0-9_-', keywords: [':aa'] }),

@@ -88,6 +88,7 @@ export const CLOUD: readonly Rule[] = [
   token({ id: 'databricks_token', type: 'databricks_token', description: 'Databricks personal access token', parts: ['dapi', run(HEX, 32), re('(?:-[0-9])?', '-2')] }),
   token({ id: 'databricks_oauth_secret', type: 'databricks_token', description: 'Databricks OAuth client secret', parts: ['dose', run(HEX, 32)] }),
   keyed({ id: 'confluent_secret', type: 'confluent_key', description: 'Confluent Cloud API secret, named in its key', words: ['confluent', 'ccloud', 'kafka'], says: 'secret', value: [run(B64, 64)], entropy: 4 }),
+  keyed({ id: 'confluent_api_key', type: 'confluent_key', description: 'Confluent Cloud API key (the id half of the pair), named in its key', words: ['confluent', 'ccloud'], says: 'api_key|apikey|key', value: [run(UPPER_AN, 16)] }),
   keyed({ id: 'okta_token', type: 'okta_token', description: 'Okta API token (00…), named in its key', words: ['okta'], value: ['00', run(B64U, 40)] }),
   token({ id: 'okta_ssws_header', type: 'okta_token', description: 'Okta API token in an SSWS authorization header', parts: ['SSWS 00', run(B64U, 40)] }),
   keyed({ id: 'auth0_client_secret', type: 'auth0_secret', description: 'Auth0 client secret, named in its key', words: ['auth0'], says: 'secret', value: [run(B64U, 64)], entropy: 3.5 }),

@@ -3,7 +3,7 @@
 // Prefect, Scalingo, ReadMe, Frame.io, SettleMint, Sidekiq, Defined Networking, Tailscale,
 // OpenShift, ngrok, HashiCorp Vault and Terraform, Doppler, Pulumi, Postman.
 import type { Rule } from '../rules.js';
-import { AN, B64U, HEX, HEXA, LOWER_AN, UPPER_AN, keyed, re, run, token, uuid } from './shapes.js';
+import { AN, B64U, HEX, HEXA, LOWER_AN, SECRET, UPPER_AN, keyed, re, run, token, uuid } from './shapes.js';
 
 export const DEVOPS: readonly Rule[] = [
   // ------------------------------------------------------------ registries
@@ -40,6 +40,18 @@ export const DEVOPS: readonly Rule[] = [
     parts: [re('sm_(?:aat|pat|sat)_', 'sm_pat_'), run(AN, 16)], gate: 'sm_(?:aat|pat|sat)_', keywords: ['sm_aat_', 'sm_pat_', 'sm_sat_'] }),
   token({ id: 'sidekiq_url_credentials', type: 'sidekiq_credentials', description: 'Sidekiq Pro/Enterprise gem server credentials in a URL',
     parts: [re('https?://', 'https://'), run(HEX, 8), ':', run(HEX, 8), '@', re('(?:gems|enterprise)\\.contribsys\\.com', 'gems.contribsys.com')], gate: '@(?:gems|enterprise)\\.contribsys\\.com', keywords: ['contribsys.com'], entropy: false }),
+  {
+    id: 'sidekiq_secret', type: 'sidekiq_credentials', description: 'Sidekiq Pro/Enterprise gem server credentials in Bundler settings',
+    pattern: '(?i:BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM)["\']?[ \\t]{0,4}[:=][ \\t]{0,4}["\']?([a-f0-9]{8}:[a-f0-9]{8})(?:$|[^A-Za-z0-9])', group: 1,
+    gate: '(?i:BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM)', keywords: ['__contribsys__com'], assignment: true, actions: SECRET,
+    examples: { match: ['BUNDLE_ENTERPRISE__CONTRIBSYS__COM=cafebabe:9d1e4f27', 'export BUNDLE_GEMS__CONTRIBSYS__COM: "0a1b2c3d:4e5f6a7b"'], noMatch: ['BUNDLE_GEMS__CONTRIBSYS__COM=user:pass', 'BUNDLE_GEMS__CONTRIBSYS__COM=${SIDEKIQ_CREDS}'] },
+  },
+  {
+    id: 'nuget_config_password', type: 'nuget_key', description: 'Password in a NuGet.config packageSourceCredentials entry',
+    pattern: '<add[ \\t]+key=["\'](?:ClearText)?Password["\'][ \\t]+value=["\']([^"\'<>]{8,256})["\']', group: 1, flags: 'i', gate: '<add[ \\t]+key=', keywords: ['<add'],
+    validator: 'url_password', actions: SECRET,
+    examples: { match: ['<add key="ClearTextPassword" value="Zq8vX2mKp4LmN7" />'], noMatch: ['<add key="ClearTextPassword" value="%NUGET_PASSWORD%" />', '<add key="Username" value="deploy-bot-2024" />'] },
+  },
   token({ id: 'defined_networking_token', type: 'defined_networking_token', description: 'Defined Networking (Nebula) API token', parts: ['dnkey-', run('A-Za-z0-9=_-', 26), '-', run('A-Za-z0-9=_-', 52)] }),
   token({ id: 'tailscale_key', type: 'tailscale_key', description: 'Tailscale auth, API, OAuth client or webhook key',
     parts: [re('tskey-(?:auth|api|client|scim|webhook)-', 'tskey-auth-'), run(AN, 10, 24), '-', run(AN, 24, 64)], gate: 'tskey-[a-z]{3,7}-', keywords: ['tskey-'] }),

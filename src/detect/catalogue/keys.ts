@@ -24,7 +24,6 @@ export const VENDOR_PREFIXES: readonly string[] = [
   'polar_pat', 'polar_oat', 'polar_at', 'polar_rt', // Polar
   'jina', // Jina AI
   'napi', // Neon
-  'aio', // Adafruit IO
   'glwt', // GitLab workspace tokens
   'rzp_live', 'rzp_test', // Razorpay
   'sk_sbox', // Checkout.com
@@ -120,7 +119,7 @@ export const KEYS: readonly Rule[] = [
   {
     id: 'database_url_password_only', type: 'database_url', description: 'Database URL with a password and no user name (redis://:password@host)',
     pattern: '(?:^|[^A-Za-z0-9])(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\\+srv)?|rediss?|valkey|amqps?|mssql|sqlserver|clickhouse|cockroachdb|couchdb|neo4j(?:\\+s)?)://:([^@/ "\'<>]{3,256})@[A-Za-z0-9.-]+',
-    group: 1, gate: '[a-z+]://:[^/@ "\'<>]{1,400}@', keywords: ['://:'], validator: 'url_password', actions: SECRET,
+    group: 1, gate: '://:[^/@ "\'<>]{1,400}@', keywords: ['://:'], validator: 'url_password', actions: SECRET,
     examples: { match: ['redis://:hunter2secret@cache.internal:6379/0', 'rediss://:Zq8vX2mKp4@redis.example.net:6380'], noMatch: ['redis://cache.internal:6379', 'redis://:password@cache:6379'] },
   },
   token({ id: 'generic_prefixed_token', type: 'prefixed_token', description: 'Token with a documented vendor prefix, _ or -, and a random tail (vendors without a rule of their own)',

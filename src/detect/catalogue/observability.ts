@@ -2,7 +2,7 @@
 // Logic, Honeycomb, PagerDuty, Splunk, Rollbar, Bugsnag, Opsgenie, LaunchDarkly, Axiom, Logz.io,
 // Mixpanel, Segment, Amplitude, PostHog.
 import type { Rule } from '../rules.js';
-import { AN, B64, B64U, HEX, UPPER_AN, keyed, re, run, token, uuid } from './shapes.js';
+import { AN, B64, B64U, HEX, LOWER_AN, UPPER_AN, keyed, re, run, token, uuid } from './shapes.js';
 import { breakLast, withGrafanaChecksum } from './checksums.js';
 
 const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64');
@@ -16,7 +16,7 @@ export const OBSERVABILITY: readonly Rule[] = [
   token({ id: 'newrelic_browser_key', type: 'newrelic_key', description: 'New Relic browser API key', parts: ['NRJS-', run(HEX, 19)] }),
   token({ id: 'newrelic_admin_key', type: 'newrelic_key', description: 'New Relic admin API key', parts: ['NRAA-', run(HEX, 27)] }),
   token({ id: 'newrelic_rest_key', type: 'newrelic_key', description: 'New Relic REST API key', parts: ['NRRA-', run(HEX, 42)] }),
-  token({ id: 'newrelic_license_key', type: 'newrelic_key', description: 'New Relic ingest license key (ends in NRAL)', parts: [run(HEX, 36), 'NRAL'], keywords: ['nral'], gate: '[a-f0-9]{8}NRAL' }),
+  token({ id: 'newrelic_license_key', type: 'newrelic_key', description: 'New Relic ingest license key (ends in NRAL)', parts: [run(HEX, 36), 'NRAL'], keywords: ['nral'], gate: 'NRAL' }),
   token({ id: 'sentry_org_token', type: 'sentry_token', description: 'Sentry organisation auth token (base64 JSON payload and secret)',
     parts: ['sntrys_', run(B64, 60, 400), re('={0,2}', ''), '_', run(B64, 43)], validator: 'sentry_org_token', edge: 'A-Za-z0-9+/', ownMatch: true,
     match: [`sntrys_${b64({ iat: 1718000000.1, url: 'https://sentry.io', region_url: 'https://us.sentry.io', org: 'example-org' })}_${'Qk3vT9xLm2Ry7bWc4NpZ8sHd1FgJ6aKe0VuXo5Yi/Mt'}`],
@@ -49,5 +49,5 @@ export const OBSERVABILITY: readonly Rule[] = [
   keyed({ id: 'segment_write_key', type: 'segment_key', description: 'Segment write key, named in its key', words: ['segment'], says: 'write_key|writekey|secret|token', value: [run(AN, 32)], entropy: 3.5 }),
   keyed({ id: 'amplitude_secret', type: 'amplitude_key', description: 'Amplitude secret key, named in its key', words: ['amplitude'], says: 'secret', value: [run(HEX, 32)] }),
   token({ id: 'posthog_personal_key', type: 'posthog_key', description: 'PostHog personal API key', parts: ['phx_', run(AN, 43)] }),
-  keyed({ id: 'newrelic_legacy_key', type: 'newrelic_key', description: 'New Relic key of an older format, named in its key', words: ['newrelic', 'new_relic', 'new-relic'], value: [run(HEX, 40, 64)] }),
+  keyed({ id: 'newrelic_legacy_key', type: 'newrelic_key', description: 'New Relic key of an older format, named in its key', words: ['newrelic', 'new_relic', 'new-relic'], value: [run(LOWER_AN, 40, 64)] }),
 ];

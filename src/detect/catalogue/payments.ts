@@ -24,6 +24,7 @@ export const PAYMENTS: readonly Rule[] = [
   keyed({ id: 'coinbase_token', type: 'coinbase_token', description: 'Coinbase API secret or access token, named in its key', words: ['coinbase'], value: [run(B64U, 64)] }),
   keyed({ id: 'kraken_secret', type: 'kraken_key', description: 'Kraken API private key, named in its key', words: ['kraken'], says: 'secret|private|key', value: [run(B64, 86), '=='] }),
   keyed({ id: 'kucoin_secret', type: 'kucoin_key', description: 'KuCoin API secret, named in its key', words: ['kucoin'], says: 'secret', value: uuid() }),
+  keyed({ id: 'kucoin_access_key', type: 'kucoin_key', description: 'KuCoin API key, named in its key', words: ['kucoin'], says: 'key|token|access', value: [run(HEX, 24)] }),
   keyed({ id: 'bittrex_secret', type: 'bittrex_key', description: 'Bittrex API secret, named in its key', words: ['bittrex'], says: 'secret|key', value: [run(HEX, 32)] }),
   keyed({ id: 'binance_secret', type: 'binance_key', description: 'Binance API secret, named in its key', words: ['binance'], says: 'secret', value: [run(AN, 64)] }),
   token({ id: 'duffel_token', type: 'duffel_token', description: 'Duffel API token', parts: [re('duffel_(?:test|live)_', 'duffel_live_'), run('A-Za-z0-9_=-', 43)], gate: 'duffel_(?:test|live)_', keywords: ['duffel_'] }),

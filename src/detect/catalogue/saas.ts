@@ -4,7 +4,7 @@
 // services that gitleaks' default set names (Etsy, Flickr, NYTimes, Finnhub, RapidAPI, Beamer,
 // FreshBooks, Looker, Squarespace, Private AI, Authress, ClickHouse, Cisco Meraki, 42 Intra).
 import type { Rule } from '../rules.js';
-import { AN, B64, B64U, HEX, LOWER_AN, keyed, re, run, token, uuid } from './shapes.js';
+import { AN, B64, B64U, HEX, LOWER_AN, SECRET, keyed, re, run, token, uuid } from './shapes.js';
 
 export const SAAS: readonly Rule[] = [
   token({ id: 'linear_api_key', type: 'linear_token', description: 'Linear personal API key', parts: ['lin_api_', run(AN, 40)] }),
@@ -19,6 +19,7 @@ export const SAAS: readonly Rule[] = [
   keyed({ id: 'airtable_api_key', type: 'airtable_token', description: 'Airtable API key of the key… format, named in its key', words: ['airtable'], value: ['key', run(AN, 14)] }),
   token({ id: 'figma_pat', type: 'figma_token', description: 'Figma personal access token', parts: ['figd_', run(B64U, 40, 64)], entropy: 3.5 }),
   token({ id: 'dropbox_short_lived_token', type: 'dropbox_token', description: 'Dropbox short-lived access token (sl.)', parts: ['sl.', re('(?:u\\.)?', ''), run(B64U, 130, 1400)], entropy: 4, gate: 'sl\\.(?:u\\.)?[A-Za-z0-9_-]{8}' }),
+  keyed({ id: 'dropbox_app_secret', type: 'dropbox_token', description: 'Dropbox app secret or API token of the 15-character format, named in its key', words: ['dropbox'], says: 'secret|token', value: [run(LOWER_AN, 15)] }),
   keyed({ id: 'dropbox_long_lived_token', type: 'dropbox_token', description: 'Dropbox long-lived access token, named in its key', words: ['dropbox'], value: [run(AN, 11), 'AAAAAAAAAA', run('A-Za-z0-9_=-', 43)] }),
   token({ id: 'adobe_client_secret', type: 'adobe_secret', description: 'Adobe client secret (p8e-)', parts: ['p8e-', run(AN, 32)] }),
   keyed({ id: 'algolia_api_key', type: 'algolia_key', description: 'Algolia admin or write API key, named in its key', words: ['algolia'], value: [run(HEX, 32)] }),
@@ -65,6 +66,13 @@ export const SAAS: readonly Rule[] = [
   token({ id: 'clickhouse_cloud_key', type: 'clickhouse_key', description: 'ClickHouse Cloud API secret key', parts: ['4b1d', run(AN, 38)], entropy: 3.5 }),
   keyed({ id: 'meraki_api_key', type: 'meraki_key', description: 'Cisco Meraki API key, named in its key', words: ['meraki'], value: [run(HEX, 40)] }),
   token({ id: 'intra42_secret', type: 'intra42_secret', description: '42 Intra API client secret', parts: [re('s-s4t2(?:ud|af)-', 's-s4t2ud-'), run(HEX, 64)], gate: 's-s4t2(?:ud|af)-', keywords: ['s-s4t2'] }),
+  token({ id: 'adafruit_io_key', type: 'adafruit_key', description: 'Adafruit IO key', parts: ['aio_', run(AN, 28)] }),
+  keyed({ id: 'adafruit_api_key', type: 'adafruit_key', description: 'Adafruit IO key of the 32-character format, named in its key', words: ['adafruit'], value: [run(B64U, 32)] }),
+  {
+    id: 'freemius_secret_key', type: 'freemius_key', description: 'Freemius secret key in a PHP array (secret_key => sk_…)',
+    pattern: '["\']secret_key["\'][ \\t]*=>[ \\t]*["\'](sk_[^\\s"\']{29})["\']', group: 1, gate: 'secret_key["\'][ \\t]*=>', keywords: ['secret_key'], entropy: 3.5, actions: SECRET,
+    examples: { match: ["'secret_key' => 'sk_Xk8pL2qZ9mW4rT7vB1nC3sD6fG0hJ',"], noMatch: ["'secret_key' => 'sk_your_secret_key_here',", "'public_key' => 'pk_Xk8pL2qZ9mW4rT7vB1nC3sD6fG0hJ',"] },
+  },
   keyed({ id: 'zoom_secret', type: 'zoom_secret', description: 'Zoom app client secret, named in its key', words: ['zoom'], says: 'secret', value: [run(AN, 32)] }),
   keyed({ id: 'calendly_token', type: 'calendly_token', description: 'Calendly personal access token (a JWT), named in its key', words: ['calendly'], value: ['eyJ', run(B64U, 100, 2000), '.', run(B64U, 20, 2000), '.', run(B64U, 20, 200)], entropy: 4 }),
   keyed({ id: 'sanity_token', type: 'sanity_token', description: 'Sanity API token (sk…), named in its key', words: ['sanity'], value: ['sk', run(AN, 80, 200)], entropy: 4 }),
