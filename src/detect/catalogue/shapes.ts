@@ -134,12 +134,23 @@ function swapCase(s: string): string {
   return [...s].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
 }
 
-/** Gate: the first literal part and what follows it, up to `need` characters of runs. */
+/** The longest literal part (the rarest condition a gate can start with), -1 when none. */
+function longestLiteral(parts: Part[]): number {
+  let at = -1;
+  parts.forEach((p, i) => {
+    if (typeof p === 'string' && (at < 0 || p.length > (parts[at] as string).length)) at = i;
+  });
+  return at;
+}
+
+/** Gate: the longest literal part and what follows it, up to `need` characters of runs. */
 function literalGate(parts: Part[], fold: boolean): string {
-  const first = parts.findIndex((p) => typeof p === 'string');
+  const first = longestLiteral(parts);
   if (first < 0) throw new Error('a token rule without a literal part needs an explicit gate');
   const lit = parts[first] as string;
-  let src = escape(lit);
+  // A short prefix occurs inside words and ids (`acfc-…` holds `fc-`): not after a letter or digit,
+  // except where raw JSON ends an escape (`\n`).
+  let src = (first === 0 && lit.length <= 4 && /^[A-Za-z0-9]/.test(lit) ? '(?:^|[^A-Za-z0-9]|\\\\[nrt])' : '') + escape(lit);
   let need = lit.length >= 5 ? 4 : 8;
   for (let i = first + 1; i < parts.length && need > 0; i++) {
     const p = parts[i]!;
@@ -198,7 +209,8 @@ export function token(s: TokenSpec): Rule {
   const edge = s.edge ?? 'A-Za-z0-9';
   const fold = s.fold === true;
   const src = s.parts.map(partSource).join('');
-  const firstLit = s.parts.find((p) => typeof p === 'string') as string | undefined;
+  const lead = longestLiteral(s.parts);
+  const firstLit = lead < 0 ? undefined : (s.parts[lead] as string);
   const entropy = s.entropy === false ? undefined : (s.entropy ?? defaultEntropy(s.parts));
   const match = [sample(s.parts, s.id, 'min', s.finish)];
   const long = sample(s.parts, s.id, 'long', s.finish);
