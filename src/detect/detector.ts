@@ -159,7 +159,17 @@ export function compileDetector(pii: PiiConfig, hashKey: Buffer): Detector {
   const rules: CompiledRule[] = all.map((rule, index) => {
     // Indices (the `d` flag, costly) only where the value's offset cannot be found from the match.
     const flags = 'gu' + (rule.group && !rule.boundaryGroup ? 'd' : '') + (rule.flags ?? '');
-    const c: CompiledRule = { rule, index, re: new RE2(rule.pattern, flags), assignment: rule.assignment === true };
+    // Compiled on first use: most of 400 rules never run on a given worker's traffic, and compiling
+    // them all up front kept the first batch of a worker waiting (custom patterns are checked above).
+    let re: RE2 | undefined;
+    const c: CompiledRule = {
+      rule,
+      index,
+      get re() {
+        return (re ??= new RE2(rule.pattern, flags));
+      },
+      assignment: rule.assignment === true,
+    };
     if (rule.validator) {
       const v = VALIDATORS[rule.validator];
       if (!v) throw new Error(`rule ${rule.id}: unknown validator ${rule.validator}`);

@@ -4,6 +4,7 @@
 import type { Action } from '../config/pii-schema.js';
 import { CATALOGUE } from './catalogue/index.js';
 import { breakLast, withGithubChecksum } from './catalogue/checksums.js';
+import { keyedFamilyGate } from './catalogue/shapes.js';
 
 export interface DirectionActions {
   request: Action;
@@ -74,6 +75,8 @@ export interface Rule {
 export const FAMILY_GATES: Readonly<Record<string, string>> = {
   // Every brand: 12 to 19 digits, the first 2-6, the prefix digits adjacent, separators after.
   card: '(?:^|[^0-9])[2-6](?:[ .-]?\\d){11,18}(?:$|[^0-9])',
+  // Every vendor-named value of the catalogue (catalogue/shapes.ts `keyed`): a vendor name, then a credential word.
+  keyed: keyedFamilyGate(),
 };
 
 const SECRET: DirectionActions = { request: 'block', response: 'block' };

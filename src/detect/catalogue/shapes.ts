@@ -246,6 +246,17 @@ export function token(s: TokenSpec): Rule {
 /** What a key that holds a credential says after the vendor's name. */
 export const SECRET_WORDS = 'key|secret|token|passw|pwd|auth|cred|pat';
 
+const keyedWords = new Set<string>();
+const keyedSays = new Set<string>();
+/**
+ * The shared necessary condition of every keyed rule (`FAMILY_GATES.keyed`): any vendor name, then
+ * within 24 characters any credential word. One pattern for 130 rules instead of one each keeps the
+ * gate's and the prefilter's sets small to compile (each `{0,24}` is 24 copies in the program).
+ */
+export function keyedFamilyGate(): string {
+  return `(?:^|[^A-Za-z]|\\\\[nrt])(?i:(?:${[...keyedWords].join('|')})[A-Za-z0-9_.-]{0,24}(?:${[...keyedSays].join('|')}))`;
+}
+
 export interface KeyedSpec {
   id: string;
   type: string;
@@ -271,6 +282,8 @@ export function keyed(s: KeyedSpec): Rule {
   const words = s.words.map(escape).join('|');
   const says = s.says ?? SECRET_WORDS;
   const key = `(?:${words})[A-Za-z0-9_.-]{0,24}(?:${says})`;
+  for (const w of s.words) keyedWords.add(escape(w));
+  for (const x of says.split('|')) keyedSays.add(x);
   const value = s.value.map(partSource).join('');
   const entropy = s.entropy === false ? undefined : (s.entropy ?? defaultEntropy(s.value));
   const w = s.words[0]!.replace(/[^a-z0-9]/g, '_');
@@ -291,6 +304,7 @@ export function keyed(s: KeyedSpec): Rule {
     // In raw JSON a letter before the name may end a \n, \r or \t escape.
     gate: `(?:^|[^A-Za-z]|\\\\[nrt])(?i:${key})`,
     keywords: [...s.words],
+    family: 'keyed',
     assignment: true,
     ...(s.validator ? { validator: s.validator } : {}),
     ...(entropy !== undefined ? { entropy } : {}),
