@@ -20,7 +20,7 @@ export const CHAT: readonly Rule[] = [
     parts: [re('xox[a-z]-', 'xoxq-'), run('A-Za-z0-9-', 24, 400)], gate: 'xox[a-z]-', keywords: ['xox'], entropy: 3.5 }),
   // ------------------------------------------------------------ Discord, Telegram, Teams, Mattermost
   token({ id: 'discord_bot_token', type: 'discord_token', description: 'Discord bot token (base64 of the bot id, timestamp, HMAC)',
-    parts: [run(B64U, 23, 27), '.', run(B64U, 6), '.', run(B64U, 27, 40)], edge: 'A-Za-z0-9_-', validator: 'discord_bot_token', ownMatch: true, shape: 'token',
+    parts: [run(B64U, 23, 27), '.', run(B64U, 6), '.', run(B64U, 27, 40)], validator: 'discord_bot_token', ownMatch: true, shape: 'token',
     // The first part is base64 of 17 to 20 digits: each group of three digits is [MNO][DTjz][AEIMQUYcgk][w-z0-5].
     gate: '(?:[MNO][DTjz][AEIMQUYcgk][w-z0-5]){4}', keywords: [],
     match: [discordSample('123456789012345678', 'GQx8bA', 'Kd8vX2mQp4Rt6Yw9Zb1Nc3Lf5Hj7Gk0Ss'), `bot token ${discordSample('98765432109876543', 'ZZ1x-_', 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7')}`],
@@ -31,7 +31,7 @@ export const CHAT: readonly Rule[] = [
   keyed({ id: 'discord_api_key', type: 'discord_token', description: 'Discord application public key or API key of the 64-hex format, named in its key', words: ['discord'], says: 'key|token|secret', value: [run(HEX, 64)] }),
   keyed({ id: 'discord_client_secret', type: 'discord_token', description: 'Discord OAuth client secret or bot token, named in its key', words: ['discord'], says: 'secret|token', value: [run(B64U, 32)] }),
   token({ id: 'telegram_bot_token', type: 'telegram_bot_token', description: 'Telegram bot token (bot id, colon, AA and 33 characters)',
-    parts: [run('0-9', 5, 16), ':AA', run(B64U, 33)], edge: 'A-Za-z0-9_-', keywords: [':aa'] }),
+    parts: [run('0-9', 5, 16), ':AA', run(B64U, 33)], keywords: [':aa'] }),
   token({ id: 'teams_webhook', type: 'teams_webhook', description: 'Microsoft Teams incoming webhook URL',
     parts: [re('https://[a-z0-9-]+\\.webhook\\.office\\.com/webhookb2/', 'https://contoso.webhook.office.com/webhookb2/'), ...uuid(), '@', ...uuid(), '/IncomingWebhook/', run(HEX, 32), '/', ...uuid()],
     gate: '\\.webhook\\.office\\.com/webhookb2/', keywords: ['webhook.office.com'], entropy: false }),

@@ -7,10 +7,10 @@ import { AN, B64, B64U, HEX, UPPER_AN, keyed, re, run, token, uuid } from './sha
 
 /** An Azure identifiable key: `n` base64 characters, the service signature, then its fixed tail. */
 const azure88 = (id: string, type: string, service: string, sig: string): Rule =>
-  token({ id, type, description: `Azure ${service} key (88 characters, ${sig} signature)`, edge: 'A-Za-z0-9+/_-',
+  token({ id, type, description: `Azure ${service} key (88 characters, ${sig} signature)`, edge: 'A-Za-z0-9+/',
     parts: [run(B64, 76), sig, run(B64, 5), run('AQgw', 1), '=='], keywords: [sig.toLowerCase()] });
 const azure44 = (id: string, type: string, service: string, sig: string): Rule =>
-  token({ id, type, description: `Azure ${service} key (44 characters, ${sig} signature)`, edge: 'A-Za-z0-9+/_-',
+  token({ id, type, description: `Azure ${service} key (44 characters, ${sig} signature)`, edge: 'A-Za-z0-9+/',
     parts: [run(B64, 33), sig, run('A-P', 1), run(B64, 5), '='], keywords: [sig.toLowerCase()] });
 
 export const CLOUD: readonly Rule[] = [
@@ -36,11 +36,11 @@ export const CLOUD: readonly Rule[] = [
   azure44('azure_iot_identifiable_key', 'azure_iot_key', 'IoT Hub or device', 'AIoT'),
   azure44('azure_redis_identifiable_key', 'azure_redis_key', 'Cache for Redis', 'AzCa'),
   azure44('azure_event_grid_identifiable_key', 'azure_event_grid_key', 'Event Grid', 'AZEG'),
-  token({ id: 'azure_function_identifiable_key', type: 'azure_function_key', description: 'Azure Functions access key (AzFu signature)', edge: 'A-Za-z0-9_-',
+  token({ id: 'azure_function_identifiable_key', type: 'azure_function_key', description: 'Azure Functions access key (AzFu signature)',
     parts: [run(B64U, 44), 'AzFu', run(B64U, 5), run('AQgw', 1), '=='], keywords: ['azfu'] }),
-  token({ id: 'azure_search_identifiable_key', type: 'azure_search_key', description: 'Azure AI Search query or admin key (AzSe signature)', edge: 'A-Za-z0-9+/_-',
+  token({ id: 'azure_search_identifiable_key', type: 'azure_search_key', description: 'Azure AI Search query or admin key (AzSe signature)', edge: 'A-Za-z0-9+/',
     parts: [run(AN, 42), 'AzSe', run('A-D', 1), run(AN, 5)], keywords: ['azse'] }),
-  token({ id: 'azure_container_registry_identifiable_key', type: 'azure_container_registry_key', description: 'Azure Container Registry access key (+ACR signature)', edge: 'A-Za-z0-9+/_-',
+  token({ id: 'azure_container_registry_identifiable_key', type: 'azure_container_registry_key', description: 'Azure Container Registry access key (+ACR signature)', edge: 'A-Za-z0-9+/',
     parts: [run(B64, 42), '+ACR', run('A-D', 1), run(B64, 5)], keywords: ['+acr'] }),
   token({ id: 'azure_cask_key', type: 'azure_cask_key', description: 'Azure common annotated security key (84 characters, JQQJ9 signature: Cognitive Services, OpenAI, Maps, Communication…)',
     parts: [run(AN, 52), 'JQQJ9', run('9DH', 1), run(AN, 1), run('A-L', 1), run(AN, 16), run('A-Za-z', 1), run(AN, 7), re('(?:[A-Za-z0-9]{2}==)?', '')], keywords: ['jqqj9'] }),

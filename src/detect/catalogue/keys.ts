@@ -43,7 +43,7 @@ export const KEYS: readonly Rule[] = [
     parts: ['AGE-PLUGIN-', run('A-Z0-9', 2, 32), '-1', run('QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L', 20, 400)], validator: 'bech32', ownMatch: true,
     match: [bech32Encode('age-plugin-yubikey-', bytes(3, 24)).toUpperCase()] }),
   token({ id: 'jwe', type: 'jwt', description: 'JSON Web Encryption token (five base64url parts, header with alg and enc)',
-    parts: ['eyJ', run(B64U, 10, 2000), '.', run(B64U, 0, 2000), '.', run(B64U, 10, 200), '.', run(B64U, 10, 100000), '.', run(B64U, 10, 200)], validator: 'jwe', edge: 'A-Za-z0-9_.-', ownMatch: true,
+    parts: ['eyJ', run(B64U, 10, 2000), '.', run(B64U, 0, 2000), '.', run(B64U, 10, 200), '.', run(B64U, 10, 100000), '.', run(B64U, 10, 200)], validator: 'jwe', ownMatch: true,
     gate: 'eyJ[A-Za-z0-9_-]{10}', keywords: ['eyj'],
     match: [`${Buffer.from('{"alg":"RSA-OAEP","enc":"A256GCM"}').toString('base64url')}.OKOawDo13gRp2ojaHV7LFpZcgV7T6DVZKTyKOMTYUmKoTCVJRgckCL9kiMT03JGeipsEdY3mx_etLbbWSrFr05kLzcSr4qKAq7YN7e9jwQRb23nfa6c9d-StnImGyFDbSv04uVuxIp5Zms1gNxKKK2Da14B8S4rzVRltdYwam_lDp5XnZAYpQdb76FdIKLaVmqgfwX7XWRxv2322i-vDxRfqNzo_tETKzpVLzfiwQyeyPGLBIO56YJ7eObdv0je81860ppamavo35UgoRdbYaBcoh9QcfylQr66oc6vFWXRcZ_ZT2LawVCWTIy3brGPi6UklfCpIMfIjf7iGdXKHzg.48V1_ALb6US04U3b.5eym8TW_c8SuK0ltJ3rpYIzOeDQz7TALvtu6UG9oMo4vpzs9tX_EFShS8iB7j6jiSdiwkIr3ajwQzaBtQD_A.XFBoMYUZodetZdvTiFvSkQ`],
     noMatch: [`${Buffer.from('{"alg":"RS256","typ":"JWT"}').toString('base64url')}.aaaaaaaaaaaa.bbbbbbbbbbbb.cccccccccccc.dddddddddddd`] }),

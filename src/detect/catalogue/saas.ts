@@ -74,7 +74,7 @@ export const SAAS: readonly Rule[] = [
     examples: { match: ["'secret_key' => 'sk_Xk8pL2qZ9mW4rT7vB1nC3sD6fG0hJ',"], noMatch: ["'secret_key' => 'sk_your_secret_key_here',", "'public_key' => 'pk_Xk8pL2qZ9mW4rT7vB1nC3sD6fG0hJ',"] },
   },
   keyed({ id: 'zoom_secret', type: 'zoom_secret', description: 'Zoom app client secret, named in its key', words: ['zoom'], says: 'secret', value: [run(AN, 32)] }),
-  keyed({ id: 'calendly_token', type: 'calendly_token', description: 'Calendly personal access token (a JWT), named in its key', words: ['calendly'], value: ['eyJ', run(B64U, 100, 2000), '.', run(B64U, 20, 2000), '.', run(B64U, 20, 200)], entropy: 4 }),
+  keyed({ id: 'calendly_token', type: 'calendly_token', description: 'Calendly personal access token (a JWT), named in its key', words: ['calendly'], value: ['eyJ', run(B64U, 20, 2000), '.', run(B64U, 20, 2000), '.', run(B64U, 20, 200)], entropy: 4 }),
   keyed({ id: 'sanity_token', type: 'sanity_token', description: 'Sanity API token (sk…), named in its key', words: ['sanity'], value: ['sk', run(AN, 80, 200)], entropy: 4 }),
   keyed({ id: 'storyblok_token', type: 'storyblok_token', description: 'Storyblok management token, named in its key', words: ['storyblok'], value: [run(AN, 22, 28), re('(?:-[0-9]{5,7}-[A-Za-z0-9_-]{16,24})?', '')] }),
 ];
