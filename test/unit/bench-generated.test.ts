@@ -113,11 +113,6 @@ test('vendor near misses fail their checksum or shape', () => {
   const misses = Object.fromEntries(vendorNearMisses());
   const gh = misses['GitHub token with its CRC32 broken']!;
   assert.notEqual(gh.slice(-6), b62(crc32(gh.slice(4, 34))));
-  const ga = misses['Grafana service-account token with its CRC32 broken']!;
-  assert.notEqual(Buffer.from(ga.slice(38), 'hex').readUInt32LE(0), crc32(ga.slice(0, 37)));
-  const at = misses['Atlassian API token with its CRC32 broken']!;
-  assert.notEqual(parseInt(at.slice(-8), 16), crc32(at.slice(0, -8)));
-  assert.equal(bech32Valid(misses['age secret key with its bech32 checksum broken']!), false);
   assert.equal(misses['DigitalOcean token one character short']!.length, 'dop_v1_'.length + 63);
 });
 

@@ -48,7 +48,7 @@ export const DEVOPS: readonly Rule[] = [
   },
   {
     id: 'nuget_config_password', type: 'nuget_key', description: 'Password in a NuGet.config packageSourceCredentials entry',
-    pattern: '<add[ \\t]+key=["\'](?:ClearText)?Password["\'][ \\t]+value=["\']([^"\'<>]{8,256})["\']', group: 1, flags: 'i', gate: '<add[ \\t]+key=', keywords: ['<add'],
+    pattern: '<add[ \\t]+key=["\'](?:ClearText)?Password["\'][ \\t]*value=["\']([^"\'<>]{8,256})["\']', group: 1, flags: 'i', gate: '<add[ \\t]+key=', keywords: ['<add'],
     validator: 'url_password', actions: SECRET,
     examples: { match: ['<add key="ClearTextPassword" value="Zq8vX2mKp4LmN7" />'], noMatch: ['<add key="ClearTextPassword" value="%NUGET_PASSWORD%" />', '<add key="Username" value="deploy-bot-2024" />'] },
   },
@@ -61,6 +61,7 @@ export const DEVOPS: readonly Rule[] = [
   token({ id: 'vault_service_token', type: 'vault_token', description: 'HashiCorp Vault service token', parts: ['hvs.', run(B64U, 24, 300)], entropy: 3.5 }),
   token({ id: 'vault_batch_token', type: 'vault_token', description: 'HashiCorp Vault batch token', parts: ['hvb.', run(B64U, 24, 400)], entropy: 3.5 }),
   token({ id: 'vault_recovery_token', type: 'vault_token', description: 'HashiCorp Vault recovery token', parts: ['hvr.', run(B64U, 24, 300)], entropy: 3.5 }),
+  token({ id: 'vault_legacy_service_token', type: 'vault_token', description: 'HashiCorp Vault service token of the s.… format (before Vault 1.10)', parts: ['s.', run(AN, 24)], edge: 'A-Za-z0-9.', entropy: 3.5 }),
   keyed({ id: 'vault_legacy_token', type: 'vault_token', description: 'HashiCorp Vault token of the s.… format, named in its key', words: ['vault'], value: ['s.', run(AN, 24)] }),
   token({ id: 'terraform_cloud_token', type: 'terraform_token', description: 'Terraform Cloud / Enterprise API token',
     parts: [run(AN, 14), '.atlasv1.', run('A-Za-z0-9_=-', 60, 70)], keywords: ['.atlasv1.'], entropy: 3.5 }),

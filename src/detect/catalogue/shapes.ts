@@ -254,7 +254,7 @@ const keyedSays = new Set<string>();
  * gate's and the prefilter's sets small to compile (each `{0,24}` is 24 copies in the program).
  */
 export function keyedFamilyGate(): string {
-  return `(?:^|[^A-Za-z]|\\\\[nrt])(?i:(?:${[...keyedWords].join('|')})[A-Za-z0-9_.-]{0,24}(?:${[...keyedSays].join('|')}))`;
+  return `(?:^|[^A-Za-z]|\\\\[nrt])(?i:(?:${[...keyedWords].join('|')})[A-Za-z0-9_. \\t-]{0,24}(?:${[...keyedSays].join('|')}))`;
 }
 
 export interface KeyedSpec {
@@ -281,7 +281,7 @@ export interface KeyedSpec {
 export function keyed(s: KeyedSpec): Rule {
   const words = s.words.map(escape).join('|');
   const says = s.says ?? SECRET_WORDS;
-  const key = `(?:${words})[A-Za-z0-9_.-]{0,24}(?:${says})`;
+  const key = `(?:${words})[A-Za-z0-9_. \\t-]{0,24}(?:${says})`;
   for (const w of s.words) keyedWords.add(escape(w));
   for (const x of says.split('|')) keyedSays.add(x);
   const value = s.value.map(partSource).join('');
@@ -299,7 +299,7 @@ export function keyed(s: KeyedSpec): Rule {
     id: s.id,
     type: s.type,
     description: s.description,
-    pattern: `(?:^|[^A-Za-z])(?i:${key}[A-Za-z0-9_.-]{0,16})["']?[ \\t]{0,4}(?:=>|:=|=|:)[ \\t]{0,4}["'\`]?(${value})(?:$|[^A-Za-z0-9])`,
+    pattern: `(?:^|[^A-Za-z])(?i:${key}[A-Za-z0-9_.-]{0,16})["']?[ \\t]{0,4}(?:=>|:{1,3}=|=|:)[ \\t]{0,4}["'\`]?(${value})(?:$|[^A-Za-z0-9])`,
     group: 1,
     // In raw JSON a letter before the name may end a \n, \r or \t escape.
     gate: `(?:^|[^A-Za-z]|\\\\[nrt])(?i:${key})`,
