@@ -117,9 +117,22 @@ export function customRules(pii: PiiConfig): Rule[] {
   return out;
 }
 
+/** Every built-in type and rule id: the names `pii.actions`, `disabled_types` and allowlists accept. */
+export const BUILTIN_TYPES: ReadonlySet<string> = new Set(RULES.flatMap((r) => [r.type, r.id]));
+
 /** Problems in a `pii` section, with their path inside it, for the config loader to report. */
 export function validatePiiConfig(pii: Partial<PiiConfig>): PiiProblem[] {
   const problems: PiiProblem[] = [];
+  // A misspelt type would configure nothing, silently: name it.
+  const known = (t: string) => BUILTIN_TYPES.has(t) || Object.hasOwn(pii.custom_types ?? {}, t);
+  const unknown = (t: string) => `unknown type '${t}': not a built-in type or rule id (the README's Detection section lists them) nor a key of pii.custom_types`;
+  for (const t of Object.keys(pii.actions ?? {})) if (!known(t)) problems.push({ path: ['actions', t], message: unknown(t) });
+  (pii.disabled_types ?? []).forEach((t, i) => {
+    if (!known(t)) problems.push({ path: ['disabled_types', i], message: unknown(t) });
+  });
+  (pii.allowlist ?? []).forEach((a, i) => {
+    if (a.type !== undefined && !known(a.type)) problems.push({ path: ['allowlist', i, 'type'], message: unknown(a.type) });
+  });
   for (const [key, ct] of Object.entries(pii.custom_types ?? {})) {
     (ct?.patterns ?? []).forEach((p, i) => {
       try {
