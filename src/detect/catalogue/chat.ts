@@ -23,7 +23,9 @@ export const CHAT: readonly Rule[] = [
   // document the structure, so the shape decides (`discord_bot_token` checks the id for custom types).
   token({ id: 'discord_bot_token', type: 'discord_token', description: 'Discord bot token (base64 of the bot id, timestamp, HMAC)',
     parts: [run('MNO', 1), run(B64U, 22, 26), '.', run(B64U, 6), '.', run(B64U, 27, 40)], entropy: 3.5, shape: 'token',
-    gate: '[MNO][A-Za-z0-9_-]{22,26}\\.[A-Za-z0-9_-]{6}\\.', keywords: [],
+    // Led by the dots: a class run first (`[MNO][A-Za-z0-9_-]{22,26}`) makes a DFA state per M, N or O
+    // of a base64 blob, and the prefilter set ten times slower on images.
+    gate: '\\.[A-Za-z0-9_-]{6}\\.[A-Za-z0-9_-]{27}', keywords: [],
     match: [discordSample('123456789012345678', 'GQx8bA', 'Kd8vX2mQp4Rt6Yw9Zb1Nc3Lf5Hj7Gk0Ss'), `bot token ${discordSample('98765432109876543', 'ZZ1x-_', 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7')}`],
     noMatch: ['MTIzNDU2Nzg5MDEyMzQ1Njc4.GQx8bA.short', 'Microsoft.Extensions.DependencyInjection.Abstractions'] }),
   token({ id: 'discord_webhook', type: 'discord_webhook', description: 'Discord webhook URL',
@@ -45,7 +47,7 @@ export const CHAT: readonly Rule[] = [
   token({ id: 'brevo_api_key', type: 'brevo_key', description: 'Brevo (Sendinblue) API key', parts: ['xkeysib-', run(HEX, 64), '-', run(AN, 16)] }),
   token({ id: 'brevo_smtp_key', type: 'brevo_key', description: 'Brevo (Sendinblue) SMTP key', parts: ['xsmtpsib-', run(HEX, 64), '-', run(AN, 16)] }),
   token({ id: 'mailchimp_api_key', type: 'mailchimp_key', description: 'Mailchimp API key (32 hex and the data centre)',
-    parts: [run(HEX, 32), '-us', run('0-9', 1, 2)], keywords: ['-us'], gate: '[a-f0-9]{8}-us[0-9]', shape: 'token' }),
+    parts: [run(HEX, 32), '-us', run('0-9', 1, 2)], keywords: ['-us'], gate: '-us[0-9]', shape: 'token' }),
   keyed({ id: 'postmark_token', type: 'postmark_token', description: 'Postmark server or account token, named in its key', words: ['postmark'], value: uuid() }),
   keyed({ id: 'messagebird_key', type: 'messagebird_key', description: 'MessageBird (Bird) API key, named in its key', words: ['messagebird', 'message_bird', 'message-bird'], value: [run(AN, 25)] }),
   keyed({ id: 'intercom_token', type: 'intercom_token', description: 'Intercom access token, named in its key', words: ['intercom'], value: [run('A-Za-z0-9=_-', 60)] }),

@@ -55,7 +55,7 @@ export const CLOUD: readonly Rule[] = [
   keyed({ id: 'alibaba_secret_key', type: 'alibaba_key', description: 'Alibaba Cloud AccessKey secret, named in its key', words: ['alibaba', 'aliyun'], says: 'secret|key', value: [run(AN, 30)] }),
   token({ id: 'tencent_secret_id', type: 'tencent_key', description: 'Tencent Cloud SecretId', parts: ['AKID', run(AN, 32)] }),
   keyed({ id: 'tencent_secret_key', type: 'tencent_key', description: 'Tencent Cloud SecretKey, named in its key', words: ['tencent', 'qcloud'], says: 'secret|key', value: [run(AN, 32)] }),
-  keyed({ id: 'ibm_cloud_api_key', type: 'ibm_cloud_key', description: 'IBM Cloud API key, named in its key', words: ['ibm', 'ibmcloud', 'bluemix'], value: [run(B64U, 44)], entropy: 3.5 }),
+  keyed({ id: 'ibm_cloud_api_key', type: 'ibm_cloud_key', description: 'IBM Cloud API key, named in its key', words: ['ibm_cloud', 'ibmcloud', 'ibm_api', 'bluemix'], value: [run(B64U, 44)], entropy: 3.5 }),
   // ------------------------------------------------------------ hosting
   token({ id: 'digitalocean_pat', type: 'digitalocean_token', description: 'DigitalOcean personal access token', parts: ['dop_v1_', run(HEX, 64)] }),
   token({ id: 'digitalocean_oauth_token', type: 'digitalocean_token', description: 'DigitalOcean OAuth access token', parts: ['doo_v1_', run(HEX, 64)] }),
@@ -75,7 +75,7 @@ export const CLOUD: readonly Rule[] = [
     match: ['fm2_' + 'lJPECAAAAAAAAmXkxEBxoDqAXbGF0W5nJmV0aWEeAi6e3P8iZ3Vuc2hpcC9saW1pdGVkL2Zvcm1hdAEuc3ZjLwoQbW9jaw9vcGVyYXRpb25zBg1'], noMatch: ['fm2_short', 'fo1_' + 'x'.repeat(43)] }),
   token({ id: 'render_api_key', type: 'render_token', description: 'Render API key', parts: ['rnd_', run(AN, 32)] }),
   token({ id: 'scaleway_access_key', type: 'scaleway_key', description: 'Scaleway access key id', parts: ['SCW', run(UPPER_AN, 17)] }),
-  keyed({ id: 'scaleway_secret_key', type: 'scaleway_key', description: 'Scaleway secret key, named in its key', words: ['scaleway', 'scw'], says: 'secret|key|token', value: uuid() }),
+  keyed({ id: 'scaleway_secret_key', type: 'scaleway_key', description: 'Scaleway secret key, named in its key', words: ['scaleway', 'scw_secret', 'scw_access'], says: 'secret|key|token', value: uuid() }),
   keyed({ id: 'linode_token', type: 'linode_token', description: 'Linode (Akamai) personal access token, named in its key', words: ['linode'], value: [run(HEX, 64)] }),
   keyed({ id: 'vultr_api_key', type: 'vultr_key', description: 'Vultr API key, named in its key', words: ['vultr'], value: [run(UPPER_AN, 36)] }),
   keyed({ id: 'hetzner_token', type: 'hetzner_token', description: 'Hetzner Cloud API token, named in its key', words: ['hetzner', 'hcloud'], value: [run(AN, 64)] }),

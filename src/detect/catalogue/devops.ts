@@ -25,7 +25,7 @@ export const DEVOPS: readonly Rule[] = [
   token({ id: 'buildkite_token', type: 'buildkite_token', description: 'Buildkite user access token', parts: ['bkua_', run(HEX, 40)] }),
   keyed({ id: 'buildkite_agent_token', type: 'buildkite_token', description: 'Buildkite agent token, named in its key', words: ['buildkite'], value: [run(HEX, 50)] }),
   keyed({ id: 'codecov_token', type: 'codecov_token', description: 'Codecov upload or API token, named in its key', words: ['codecov'], value: uuid() }),
-  token({ id: 'sonarqube_token', type: 'sonarqube_token', description: 'SonarQube user, project or global analysis token', parts: [re('sq[upa]_', 'squ_'), run(HEX, 40)], gate: 'sq[upa]_[a-f0-9]{4}', keywords: ['squ_', 'sqp_', 'sqa_'] }),
+  token({ id: 'sonarqube_token', type: 'sonarqube_token', description: 'SonarQube user, project or global analysis token', parts: [re('sq[upa]_', 'squ_'), run(HEX, 40)], gate: 'sq[upa]_', keywords: ['squ_', 'sqp_', 'sqa_'] }),
   keyed({ id: 'sonar_legacy_token', type: 'sonarqube_token', description: 'SonarQube or SonarCloud token of the 40-hex format, named in its key', words: ['sonar'], says: 'token|login|key', value: [run(HEX, 40)] }),
   keyed({ id: 'snyk_token', type: 'snyk_token', description: 'Snyk API token, named in its key', words: ['snyk'], value: uuid() }),
   token({ id: 'octopus_deploy_api_key', type: 'octopus_deploy_key', description: 'Octopus Deploy API key', parts: ['API-', run(UPPER_AN, 26)], entropy: 3.5 }),

@@ -102,7 +102,8 @@ export const KEYS: readonly Rule[] = [
   },
   {
     id: 'connection_string_password', type: 'connection_string', description: 'ADO.NET / ODBC connection string with a password',
-    pattern: '(?i:(?:server|data source|host|address|addr)[ \\t]*=[^;"\'\\n]{1,200};(?:[^"\'\\n;]{0,100};){0,6}?[ \\t]*(?:password|pwd)[ \\t]*=)[ \\t]*([^;"\'\\s]{3,128})',
+    // One unbounded run (no nested counts): a DFA-friendly pattern for the code where password= is common.
+    pattern: '(?i:(?:server|data source|host|address|addr)[ \\t]*=[^"\'\\n]*?;[ \\t]*(?:password|pwd)[ \\t]*=)[ \\t]*([^;"\'\\s]{3,128})',
     group: 1, gate: '(?i:password|pwd)[ \\t]*=', keywords: ['password', 'pwd'], validator: 'url_password', actions: SECRET,
     examples: { match: ['Server=tcp:db.example.net,1433;Database=app;User ID=sqladmin;Password=Hq7#kPz2;Encrypt=True;', 'Driver={ODBC Driver 18};Server=db;UID=sa;PWD=x9Lm2Qv!'], noMatch: ['Server=db;Database=app;Trusted_Connection=True;', 'Server=db;User ID=sa;Password=password;'] },
   },

@@ -151,7 +151,9 @@ function literalGate(parts: Part[], fold: boolean): string {
   // A short prefix occurs inside words and ids (`acfc-…` holds `fc-`): not after a letter or digit,
   // except where raw JSON ends an escape (`\n`).
   let src = (first === 0 && lit.length <= 4 && /^[A-Za-z0-9]/.test(lit) ? '(?:^|[^A-Za-z0-9]|\\\\[nrt])' : '') + escape(lit);
-  let need = lit.length >= 5 ? 4 : 8;
+  // A literal of 4 or more characters alone: a set of such gates is an Aho-Corasick automaton, while a
+  // class run after each (`hf_[A-Za-z0-9]{8}`) multiplies the DFA states on random text (base64).
+  let need = lit.length >= 4 ? 0 : 6;
   for (let i = first + 1; i < parts.length && need > 0; i++) {
     const p = parts[i]!;
     if (typeof p === 'string') {

@@ -31,7 +31,7 @@ export const VCS: readonly Rule[] = [
   token({ id: 'azure_devops_pat', type: 'azure_devops_pat', description: 'Azure DevOps personal access token (84 characters, JQQJ99 and AZDO signatures)',
     parts: [run(AN, 52), 'JQQJ99', run(AN, 1), run('A-L', 1), run(AN, 12), 'AAAAAZDO', run(AN, 4)], keywords: ['jqqj99'] }),
   keyed({ id: 'azure_devops_legacy_pat', type: 'azure_devops_pat', description: 'Azure DevOps personal access token of the 52-character base32 format, named in its key',
-    words: ['azure_devops', 'azuredevops', 'ado', 'vsts', 'devops'], value: [run('a-z2-7', 52)] }),
+    words: ['azure_devops', 'azuredevops', 'ado_pat', 'ado_token', 'vsts', 'devops'], value: [run('a-z2-7', 52)] }),
   token({ id: 'sourcegraph_token', type: 'sourcegraph_token', description: 'Sourcegraph access token',
     parts: ['sgp_', re('(?:[a-fA-F0-9]{16}_|local_)?', '0123456789abcdef_'), run('a-fA-F0-9', 40)] }),
   keyed({ id: 'gitea_token', type: 'gitea_token', description: 'Gitea or Forgejo access token, named in its key', words: ['gitea', 'forgejo', 'codeberg'], value: [run(HEX, 40)] }),
