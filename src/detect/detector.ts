@@ -212,10 +212,10 @@ export function compileDetector(pii: PiiConfig, hashKey: Buffer): Detector {
       group = 'custom';
     } else {
       src = (r.family !== undefined ? FAMILY_GATES[r.family] : undefined) ?? ruleGate(r) ?? loose[c.index]!;
-      // The vendor catalogue (catalogue/) gets sets of its own, its shared family conditions in one and
-      // its other gates in another: in one set with the rest, the DFA states outgrew the cache on random
-      // text, and a base64 image was scanned 4 to 10 times slower (measured with fresh data per message).
-      group = r.shape !== undefined ? 'shaped' : !VENDOR_IDS.has(r.id) ? 'literal' : r.family !== undefined ? 'vendor-families' : 'vendor';
+      // The vendor catalogue (catalogue/) gets a set of its own: in one set with the rest, the DFA
+      // states outgrew the cache on random text and a fresh base64 image was scanned ten times slower
+      // (a fourth set, for its family conditions, halves that again but costs prose a pass more).
+      group = r.shape !== undefined ? 'shaped' : VENDOR_IDS.has(r.id) ? 'vendor' : 'literal';
     }
     const g = groups.get(group) ?? new Map<string, number[]>();
     groups.set(group, g);
