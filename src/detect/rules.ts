@@ -26,6 +26,11 @@ export interface Rule {
    * digits now and then, which digit boundaries alone would let through (they must, for `card4111…`).
    */
   notInHexRun?: boolean;
+  /**
+   * The value is a whole run of digits: skip a match that is a piece of a longer run written with
+   * the same separators (`boundaries.ts`, `inLongerRun`): `5678 9012 3456` inside `1234 5678 9012 3456`.
+   */
+  wholeRun?: boolean;
   /** Lowercase literals; with `context`, one must appear in the field's path keys or text. */
   keywords?: string[];
   context?: boolean;
@@ -91,11 +96,12 @@ const NOT_ALNUM_AFTER = '(?:$|[^A-Za-z0-9])';
  * bytes the character before the value is the same non-digit or the last character of an escape
  * (`\n` -> `n`, `\"` -> `"`); escapes that end in a digit (`\u0031`) fire the gate's own trigger.
  */
-const digits = (core: string): Pick<Rule, 'pattern' | 'group' | 'boundaryGroup' | 'notInHexRun' | 'gate' | 'shape'> => ({
+const digits = (core: string): Pick<Rule, 'pattern' | 'group' | 'boundaryGroup' | 'notInHexRun' | 'wholeRun' | 'gate' | 'shape'> => ({
   pattern: `${NOT_DIGIT_BEFORE}(${core})${NOT_DIGIT_AFTER}`,
   group: 1,
   boundaryGroup: true,
   notInHexRun: true,
+  wholeRun: true,
   shape: 'number',
   gate: `${NOT_DIGIT_BEFORE}${core}${NOT_DIGIT_AFTER}`,
 });
@@ -207,11 +213,12 @@ export const RULES: readonly Rule[] = [
   {
     id: 'phone_us_dashed',
     type: 'phone',
-    description: 'North American phone number NPA-NXX-XXXX',
-    ...digits('[2-9]\\d{2}[-.][2-9]\\d{2}[-.]\\d{4}'),
+    description: 'North American phone number NPA-NXX-XXXX, with or without the country code 1',
+    // With the country code the whole run is the number (a value is never a piece of a longer run).
+    ...digits('(?:1[-.])?[2-9]\\d{2}[-.][2-9]\\d{2}[-.]\\d{4}'),
     validator: 'phone_us',
     actions: CONTACT,
-    examples: { match: ['415-867-5309', 'ring 212.555.2368', 'tel_415-867-5309'], noMatch: ['2024-01-15', '123-456-7890', '1.2.3.4567', '1415-867-53091'] },
+    examples: { match: ['415-867-5309', 'ring 212.555.2368', 'tel_415-867-5309', 'call 1-415-867-5309'], noMatch: ['2024-01-15', '123-456-7890', '1.2.3.4567', '1415-867-53091', '7-415-867-5309'] },
   },
   {
     id: 'phone_national',

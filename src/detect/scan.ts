@@ -21,6 +21,7 @@ import type { Action } from '../config/pii-schema.js';
 import type { Finding, JsonRpcMessage } from '../session/stage.js';
 import { actionRank, type CompiledRule, type Detector, type ScanDirection } from './detector.js';
 import { classify, IS_NON_ASCII, NEEDS_VARIANTS, variants } from './normalize.js';
+import { inHexRun, inLongerRun } from './boundaries.js';
 
 export interface InspectResult {
   action: 'allow' | 'warn' | 'modify' | 'block';
@@ -381,7 +382,8 @@ class Inspection {
           const at = u16(atB);
           const end = ascii ? endB : at + val.toString('utf8').length;
           const value = text.slice(at, end);
-          if (!(c.rule.notInHexRun && inHexRun(text, at, end))) this.take(f, c, value, form === EXACT ? at : -1);
+          const piece = (c.rule.notInHexRun && inHexRun(text, at, end)) || (c.rule.wholeRun && inLongerRun(text, at, end));
+          if (!piece) this.take(f, c, value, form === EXACT ? at : -1);
           // Resume right after the value: a boundary character consumed after it may be the
           // boundary before the next value.
           if (g > 0 && endB < m.index + whole.length) re.lastIndex = endB;
@@ -547,25 +549,6 @@ function join(base: string, prop: string | number): string {
 function setOwn(obj: any, k: string | number, v: unknown): void {
   if (k === '__proto__') Object.defineProperty(obj, k, { value: v, writable: true, enumerable: true, configurable: true });
   else obj[k] = v;
-}
-
-const isHexChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
-const isHexLetter = (c: number): boolean => (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
-/**
- * Whether text[start, end) (hex digits and dashes) is a strict part of a digest or UUID: a run of
- * 24 or more hex digits and dashes with at least 6 hex letters (`cafe-4111-1111-1111-1111` has 4).
- */
-function inHexRun(text: string, start: number, end: number): boolean {
-  const ok = (c: number): boolean => isHexChar(c) || c === 45;
-  for (let i = start; i < end; i++) if (!ok(text.charCodeAt(i))) return false;
-  let a = start;
-  while (a > 0 && ok(text.charCodeAt(a - 1))) a--;
-  let b = end;
-  while (b < text.length && ok(text.charCodeAt(b))) b++;
-  if (b - a < 24 || b - a === end - start) return false;
-  let letters = 0;
-  for (let i = a; i < b; i++) if (isHexLetter(text.charCodeAt(i)) && ++letters >= 6) return true;
-  return false;
 }
 
 const isLetter = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
