@@ -22,6 +22,7 @@ import type { Finding, JsonRpcMessage } from '../session/stage.js';
 import { actionRank, type CompiledRule, type Detector, type ScanDirection } from './detector.js';
 import { classify, IS_NON_ASCII, NEEDS_VARIANTS, variants } from './normalize.js';
 import { inHexRun, inLongerRun } from './boundaries.js';
+import { isIdentifier } from './identifiers.js';
 
 export interface InspectResult {
   action: 'allow' | 'warn' | 'modify' | 'block';
@@ -383,7 +384,10 @@ class Inspection {
           const end = ascii ? endB : at + val.toString('utf8').length;
           const value = text.slice(at, end);
           const piece = (c.rule.notInHexRun && inHexRun(text, at, end)) || (c.rule.wholeRun && inLongerRun(text, at, end));
-          if (!piece) this.take(f, c, value, form === EXACT ? at : -1);
+          // A number that an identifier shape places or names (identifiers.ts) is an id; a rule that
+          // needs a keyword has been told what the number is.
+          const id = !piece && c.rule.shape === 'number' && !c.keywords && isIdentifier(text, at, end, f.kind === KEY ? undefined : f.key);
+          if (!piece && !id) this.take(f, c, value, form === EXACT ? at : -1);
           // Resume right after the value: a boundary character consumed after it may be the
           // boundary before the next value.
           if (g > 0 && endB < m.index + whole.length) re.lastIndex = endB;
