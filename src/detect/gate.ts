@@ -6,7 +6,7 @@
 // A property test (test/unit/detect-gate.test.ts) checks: gate clear => inspection finds nothing.
 import RE2 from 're2';
 import type { PiiConfig } from '../config/pii-schema.js';
-import { FAMILY_GATES, RULES, type Rule } from './rules.js';
+import { FAMILY_GATES, RULES, SHORT_BASE64_NAMES, type Rule } from './rules.js';
 import { customRules, keywordGate, ruleGate } from './detector.js';
 import { BASE64_MIN, HEX_MIN } from './normalize.js';
 import { stripAssertions } from './assertions.js';
@@ -42,14 +42,24 @@ const HEX_TEXT = (() => {
   return `${ch}{6}`;
 })();
 
+/**
+ * A short base64 run that a name introduces (normalize.ts `shortBase64Form`): the name not after a
+ * letter (in raw JSON the character before may end a \n, \r or \t escape), up to four printable
+ * characters that are not letters or digits in the text (each at most two in raw JSON: `\"`, `\\`),
+ * or the `":"` between a key and its value (with spaces), then the run's first eight characters.
+ */
+export const SHORT_BASE64_NAMED = `(?:^|[^A-Za-z]|\\\\[nrt])(?i:${SHORT_BASE64_NAMES.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})[^A-Za-z0-9]{1,24}[A-Za-z0-9+/_-]{8}`;
+
 export const UNIVERSAL_TRIGGERS: readonly string[] = [
   '[^\\x00-\\x7F]', // any non-ASCII: fullwidth, zero-width, bidi, homoglyph-like input
   '%[0-9A-Fa-f]{2}', // percent-encoding
+  '%u[0-9A-Fa-f]{4}', // the old JavaScript escape() notation
   '&#?[A-Za-z0-9]+;', // HTML entities
   '\\\\[^nrt"\\\\]', // JSON escapes other than \n \r \t \" \\ (\u, \/, \b, \f) and literal \u, \x in text
   base64Windows(),
   HEX_TEXT,
   '[:,\\[][ ]*-?[0-9]+(?:\\.[0-9]+)?[eE]', // JSON number in exponent form (its decimal string differs)
+  SHORT_BASE64_NAMED,
 ];
 /** With custom rules (whose shortest match is unknown) every hex run of HEX_MIN is a trigger. */
 const ANY_HEX_RUN = `[0-9A-Fa-f]{${HEX_MIN}}`;

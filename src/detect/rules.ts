@@ -519,3 +519,18 @@ export const RULES: readonly Rule[] = [
     ['api_key = os.environ["API_KEY"]', 'secret: process.env.CLIENT_SECRET', 'apiKey: "your-api-key-here"', 'the secret garden'],
     { flags: 'i', group: 1, validator: 'secret', entropy: 3.2, assignment: true, gate: '(?:secret|api[_-]?key|apikey|access[_-]?token|auth[_-]?token|private[_-]?key|bearer|credential)' }),
 ];
+
+/**
+ * Words that name a sensitive value, for short base64 (normalize.ts `shortBase64Form`): a run of
+ * 8-15 base64 characters right after one of them (`ssn: NTM2OTA0MzIx`, `"password":"…"`) is decoded
+ * even in a message that nothing else sends to inspection. The context keywords of the rules, and
+ * the names of cards, accounts, ids and credentials.
+ */
+export const SHORT_BASE64_NAMES: readonly string[] = [
+  ...new Set([
+    ...RULES.filter((r) => r.context).flatMap((r) => r.keywords ?? []),
+    'card', 'cc', 'ccn', 'cardnumber', 'card_number', 'pan', 'cvv', 'cvc', 'iban', 'account', 'acct', 'ssn', 'nino', 'dni', 'nie', 'cpf',
+    'passport', 'license', 'token', 'secret', 'password', 'passwd', 'pwd', 'passphrase', 'pin', 'key', 'apikey', 'api_key', 'credential',
+    'credentials', 'auth', 'email', 'mail',
+  ]),
+];

@@ -20,7 +20,8 @@ import type RE2 from 're2';
 import type { Action } from '../config/pii-schema.js';
 import type { Finding, JsonRpcMessage } from '../session/stage.js';
 import { actionRank, type CompiledRule, type Detector, type ScanDirection } from './detector.js';
-import { classify, IS_NON_ASCII, NEEDS_VARIANTS, variants } from './normalize.js';
+import { classify, HAS_SHORT_BASE64, IS_NON_ASCII, NEEDS_VARIANTS, namesSensitive, shortBase64Form, variants, type ShortBase64Options } from './normalize.js';
+import { SHORT_BASE64_NAMES } from './rules.js';
 import { inHexRun, inLongerRun } from './boundaries.js';
 import { isIdentifier } from './identifiers.js';
 
@@ -118,7 +119,15 @@ class Inspection {
     readonly tool: string | undefined,
     /** Every rule on every segment, no prefilter (the reference the fast path must agree with). */
     readonly exhaustive = false,
+    /** Decode short base64 runs everywhere (the gate fired), or only where a name introduces them. */
+    readonly shortEverywhere = true,
   ) {}
+
+  /** How `shortBase64Form` applies to field `f`. */
+  shortOptions(f: Field): ShortBase64Options {
+    const valueNamed = f.kind === VALUE && !f.node.isArray && f.key !== undefined && namesSensitive(f.key, SHORT_BASE64_NAMES);
+    return { everywhere: this.shortEverywhere, valueNamed, names: SHORT_BASE64_NAMES };
+  }
 
   // ------------------------------------------------------------------ walk
 
@@ -200,8 +209,11 @@ class Inspection {
       const cls = classify(f.text);
       add(f, f.text, EXACT, (cls & IS_NON_ASCII) === 0);
       if (cls & NEEDS_VARIANTS) {
-        const forms = variants(f.text);
+        const forms = variants(f.text, f.kind === NUMBER ? undefined : this.shortOptions(f));
         for (let i = 1; i < forms.length; i++) add(f, forms[i]!, OTHER);
+      } else if (cls & HAS_SHORT_BASE64 && f.kind !== NUMBER) {
+        const short = shortBase64Form(f.text, this.shortOptions(f));
+        if (short !== undefined) add(f, short, OTHER);
       }
       if (f.extra) for (const x of f.extra) add(f, x, OTHER);
       if (f.kind !== KEY && f.key !== undefined && det.hasAssignmentRules && f.text.length <= MAX_ASSIGNMENT_VALUE && det.assignmentKey(f.key)) {
@@ -665,25 +677,37 @@ export function rewriteText(text: string, hits: Hit[]): string {
   return out + text.slice(pos);
 }
 
+export interface InspectOptions {
+  /**
+   * Decode base64 runs of 8-15 characters everywhere (default), or only where a name introduces
+   * them (`ssn: …`). Inspection runs once the gate fired, so everywhere means "when something else
+   * sent the message to inspection"; the gate's property test uses the named mode, the part of
+   * short-base64 decoding that the gate watches for by itself.
+   */
+  shortBase64?: 'everywhere' | 'named';
+}
+
 /**
  * Inspect one parsed message. `toolName` scopes allowlists (taken from tools/call params for
  * requests). `raw`, the message as received, lets numbers be scanned as written when parsing
  * changed them (digits past double precision).
  */
-export function inspectMessage(msg: JsonRpcMessage | object, direction: ScanDirection, det: Detector, toolName?: string, raw?: Buffer): InspectResult {
-  return inspect(msg, direction, det, toolName, raw, false);
+export function inspectMessage(msg: JsonRpcMessage | object, direction: ScanDirection, det: Detector, toolName?: string, raw?: Buffer, opts?: InspectOptions): InspectResult {
+  return inspect(msg, direction, det, toolName, raw, false, opts);
 }
 
 /** `inspectMessage` without the prefilter: every rule on every form of every field (tests only). */
-export function inspectMessageExhaustive(msg: JsonRpcMessage | object, direction: ScanDirection, det: Detector, toolName?: string, raw?: Buffer): InspectResult {
-  return inspect(msg, direction, det, toolName, raw, true);
+export function inspectMessageExhaustive(msg: JsonRpcMessage | object, direction: ScanDirection, det: Detector, toolName?: string, raw?: Buffer, opts?: InspectOptions): InspectResult {
+  return inspect(msg, direction, det, toolName, raw, true, opts);
 }
 
-function inspect(msg: JsonRpcMessage | object, direction: ScanDirection, det: Detector, toolName: string | undefined, raw: Buffer | undefined, exhaustive: boolean): InspectResult {
+function inspect(
+  msg: JsonRpcMessage | object, direction: ScanDirection, det: Detector, toolName: string | undefined, raw: Buffer | undefined, exhaustive: boolean, opts: InspectOptions | undefined,
+): InspectResult {
   const m = msg as JsonRpcMessage;
   const tool = toolName ?? (m.method === 'tools/call' && typeof m.params?.name === 'string' ? (m.params.name as string) : undefined);
   if (msg === null || typeof msg !== 'object') return { action: 'allow', findings: [] };
-  const w = new Inspection(det, direction, tool, exhaustive);
+  const w = new Inspection(det, direction, tool, exhaustive, opts?.shortBase64 !== 'named');
   w.walkRoot(msg);
   if (raw !== undefined && w.numbers !== undefined) w.attachRawNumbers(raw);
   w.scanAll();
