@@ -47,6 +47,24 @@ export interface CompiledRule {
   keywords?: string[];
   /** Also applied to `key=value` of a field. */
   assignment: boolean;
+  /**
+   * Applied to values split in two (joins.ts): its joined form can be told from chance, by a checksum
+   * (cards, IBANs, national ids with check digits, JWTs) or by a known prefix (`keywords` of a token).
+   */
+  joinable: boolean;
+}
+
+/** Validators strong enough that a joined value passing them is not a coincidence. */
+const CHECKSUM_VALIDATORS = new Set(['card', 'luhn', 'iban', 'mod97', 'nhs', 'sin', 'aadhaar', 'de_tax_id', 'bsn', 'tfn', 'aba', 'jwt']);
+
+/**
+ * Whether a rule applies to values split in two (`CompiledRule.joinable`): a checksum validator, or a
+ * token that is its whole match and starts with one of its keywords (not an assignment or a URL,
+ * whose keywords are ordinary words).
+ */
+export function joinable(rule: Rule): boolean {
+  if (rule.validator !== undefined && CHECKSUM_VALIDATORS.has(rule.validator)) return true;
+  return !rule.context && (rule.keywords?.length ?? 0) > 0 && !rule.assignment && (rule.group === undefined || rule.boundaryGroup === true);
 }
 
 interface CompiledAllow {
@@ -159,7 +177,7 @@ export function compileDetector(pii: PiiConfig, hashKey: Buffer): Detector {
   const rules: CompiledRule[] = all.map((rule, index) => {
     // Indices (the `d` flag, costly) only where the value's offset cannot be found from the match.
     const flags = 'gu' + (rule.group && !rule.boundaryGroup ? 'd' : '') + (rule.flags ?? '');
-    const c: CompiledRule = { rule, index, re: new RE2(rule.pattern, flags), assignment: rule.assignment === true };
+    const c: CompiledRule = { rule, index, re: new RE2(rule.pattern, flags), assignment: rule.assignment === true, joinable: joinable(rule) };
     if (rule.validator) {
       const v = VALIDATORS[rule.validator];
       if (!v) throw new Error(`rule ${rule.id}: unknown validator ${rule.validator}`);

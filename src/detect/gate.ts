@@ -7,7 +7,7 @@
 import RE2 from 're2';
 import type { PiiConfig } from '../config/pii-schema.js';
 import { FAMILY_GATES, RULES, SHORT_BASE64_NAMES, type Rule } from './rules.js';
-import { customRules, keywordGate, ruleGate } from './detector.js';
+import { customRules, joinable, keywordGate, ruleGate } from './detector.js';
 import { BASE64_MIN, HEX_MIN } from './normalize.js';
 import { stripAssertions } from './assertions.js';
 
@@ -61,6 +61,46 @@ export const UNIVERSAL_TRIGGERS: readonly string[] = [
   '[:,\\[][ ]*-?[0-9]+(?:\\.[0-9]+)?[eE]', // JSON number in exponent form (its decimal string differs)
   SHORT_BASE64_NAMED,
 ];
+/** A line break in raw JSON: the escapes \n and \r\n, or the same written as text (`\\n`). */
+const BREAK = '\\\\\\\\?(?:r\\\\\\\\?)?n';
+
+/**
+ * What lies between two strings that inspection joins (scan.ts `stringPairs`), in raw JSON: the end
+ * of one string and the start of the next, with only punctuation, short strings (keys, `"text"`),
+ * numbers and literals between: two neighbours in an object or an array, or one key of two
+ * neighbouring objects whose other values are short scalars (the text of two content parts).
+ */
+const GAP = '"(?:[\\s,:{}]|"(?:[^"\\\\]|\\\\.)*"|[-0-9.eE+]+|true|false|null){0,24}"';
+
+/**
+ * Values split in two (joins.ts) that inspection joins: a run of token characters after one of the
+ * keywords of a joinable token, reaching the end of a string or a line break; a card-shaped digit
+ * run (first digit 2-6, one kind of separator) across a line break or two neighbouring strings, twelve
+ * digits in all and three on each side (joins.ts `numberSplit`); an
+ * IBAN-shaped start (two capitals, two digits) reaching a break or the end of a string. Rules that
+ * need a keyword fire on it already.
+ */
+export function splitTriggers(rules: readonly Rule[]): string[] {
+  const out: string[] = [];
+  const kws = [...new Set(rules.filter((r) => joinable(r) && !r.context && r.keywords).flatMap((r) => r.keywords!))];
+  if (kws.length) out.push(`(?i:${kws.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})[A-Za-z0-9_+/=. -]*(?:"|${BREAK})`);
+  if (rules.some((r) => r.family === 'card' && joinable(r))) {
+    for (const split of [BREAK, GAP]) {
+      // One kind of separator (or none); k >= 3 digits before the split, from a first digit 2-6 that
+      // starts a run (joins.ts `wholeJoinedRun`), and 12 - k (at least 3) after it.
+      const alts: string[] = [];
+      for (const x of ['', ' ', '\\.', '-']) {
+        const d = x ? `${x}?[0-9]` : '[0-9]';
+        const e = x ? `${x}?` : '';
+        for (let k = 3; k <= 9; k++) alts.push(`(?:${d}){${k - 1},}${e}${split}${e}[0-9](?:${d}){${Math.max(2, 11 - k)},}`);
+      }
+      out.push(`(?:^|[^0-9 .-]|[^0-9][ .-])[2-6](?:${alts.join('|')})`);
+    }
+  }
+  if (rules.some((r) => r.id === 'iban' && joinable(r))) out.push(`(?:^|[^A-Za-z0-9]|\\\\[nrt])[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9])*[ ]?(?:"|${BREAK})`);
+  return out;
+}
+
 /** With custom rules (whose shortest match is unknown) every hex run of HEX_MIN is a trigger. */
 const ANY_HEX_RUN = `[0-9A-Fa-f]{${HEX_MIN}}`;
 
@@ -138,6 +178,7 @@ export function compileGate(pii: PiiConfig): Gate {
     if (isCustom && escapeUnsafe(r.pattern)) anyBackslash = true;
     if (!patterns.includes(p)) patterns.push(p);
   }
+  for (const p of splitTriggers(rules)) if (!patterns.includes(p)) patterns.push(p);
   if (anyBackslash) patterns.push('\\\\');
   const set = new RE2.Set(patterns, 'u');
   return {

@@ -2,6 +2,7 @@
 // keywords, validator, default actions and the examples that must and must not match, all checked
 // by one generic test (test/unit/detect-rules.test.ts). Patterns are RE2 source, linear time.
 import type { Action } from '../config/pii-schema.js';
+import { literalPrefixes } from './literals.js';
 
 export interface DirectionActions {
   request: Action;
@@ -31,7 +32,11 @@ export interface Rule {
    * the same separators (`boundaries.ts`, `inLongerRun`): `5678 9012 3456` inside `1234 5678 9012 3456`.
    */
   wholeRun?: boolean;
-  /** Lowercase literals; with `context`, one must appear in the field's path keys or text. */
+  /**
+   * Lowercase literals. With `context`, one must appear in the field's path keys or text; without,
+   * one of them appears (in any case) in every match: the literal prefixes of a token, which the
+   * prefilters look for instead of the pattern and which make a token split in two joinable.
+   */
   keywords?: string[];
   context?: boolean;
   /** Also scan `key=value` built from the field's own key and value (assignment-style secrets). */
@@ -154,13 +159,21 @@ function separatorBounded(pattern: string): Pick<Rule, 'pattern' | 'group' | 'bo
   return { pattern: `${NOT_ALNUM_BEFORE}(${core})${trailing ? NOT_ALNUM_AFTER : ''}`, group: 1, boundaryGroup: true, gate: core };
 }
 
+/**
+ * A secret rule; its `keywords`, when not given, are the literal prefixes of its pattern
+ * (literals.ts), so that a rule led by `ghp_` is looked for where `ghp_` occurs.
+ */
 const prefixed = (
   id: string, type: string, description: string, pattern: string, match: string[], noMatch: string[], extra: Partial<Rule> = {},
-): Rule => ({
-  id, type, description, pattern, actions: SECRET, examples: { match, noMatch },
-  ...(extra.group === undefined && extra.gate === undefined ? separatorBounded(pattern) : undefined),
-  ...extra,
-});
+): Rule => {
+  const keywords = extra.keywords ?? (extra.context ? undefined : literalPrefixes(pattern));
+  return {
+    id, type, description, pattern, actions: SECRET, examples: { match, noMatch },
+    ...(extra.group === undefined && extra.gate === undefined ? separatorBounded(pattern) : undefined),
+    ...(keywords ? { keywords } : {}),
+    ...extra,
+  };
+};
 
 const A36 = 'aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4';
 

@@ -24,6 +24,7 @@ import { classify, HAS_SHORT_BASE64, IS_NON_ASCII, NEEDS_VARIANTS, namesSensitiv
 import { SHORT_BASE64_NAMES } from './rules.js';
 import { inHexRun, inLongerRun } from './boundaries.js';
 import { isIdentifier } from './identifiers.js';
+import { crossJoin, hasInnerBreak, lineJoins, numberSplit, oneSeparatorKind, wholeJoinedRun, type JoinWindow } from './joins.js';
 
 export interface InspectResult {
   action: 'allow' | 'warn' | 'modify' | 'block';
@@ -57,10 +58,20 @@ const VALUE = 0;
 const KEY = 1;
 const NUMBER = 2;
 
-/** Form kinds of a segment: the field's text itself, another form of it, `key=value`. */
+/** Form kinds of a segment: the field's text itself, another form of it, `key=value`, a join. */
 const EXACT = 0;
 const OTHER = 1;
 const ASSIGN = 2;
+const JOIN = 3;
+
+/** A join segment (joins.ts): the fields its parts came from, and whether offsets map into their texts. */
+interface Join {
+  w: JoinWindow;
+  fields: Field[];
+  exact: boolean;
+}
+/** Joins are built for at most this many characters of a message. */
+const MAX_JOIN_CHARS = 1 << 20;
 
 /** An object or array of the message. */
 class Node {
@@ -106,6 +117,10 @@ class Field {
 
 class Inspection {
   readonly fields: Field[] = [];
+  /** String values of each container, in order (for joins across two strings). */
+  readonly strings = new Map<Node, Field[]>();
+  /** Object elements of each array, by index. */
+  readonly elements = new Map<Node, Map<number, Node>>();
   /** Number fields, including those too short to scan (for raw digit matching). */
   numbers: Field[] | undefined = undefined;
   root!: Node;
@@ -155,7 +170,11 @@ class Inspection {
     const depth = parent.depth + 1;
     const prot = depth === 1 && key !== undefined && PROTECTED_TOP.has(key);
     if (typeof v === 'string') {
-      this.fields.push(new Field(parent, prop, VALUE, v, key, prot, keyField));
+      const f = new Field(parent, prop, VALUE, v, key, prot, keyField);
+      this.fields.push(f);
+      const list = this.strings.get(parent);
+      if (list) list.push(f);
+      else this.strings.set(parent, [f]);
       return;
     }
     if (typeof v === 'number' || typeof v === 'bigint') {
@@ -165,7 +184,56 @@ class Inspection {
       return;
     }
     if (v === null || typeof v !== 'object') return;
-    this.walkContainer(new Node(parent, prop, v, Array.isArray(v), depth, keyField), key);
+    const node = new Node(parent, prop, v, Array.isArray(v), depth, keyField);
+    if (parent.isArray && !node.isArray) {
+      const m = this.elements.get(parent);
+      if (m) m.set(prop as number, node);
+      else this.elements.set(parent, new Map([[prop as number, node]]));
+    }
+    this.walkContainer(node, key);
+  }
+
+  /**
+   * Pairs of strings a value may be split across: neighbours in an object or an array, and the values
+   * of one key in two neighbouring objects of an array whose other values are short scalars (the text
+   * of two content parts); what lies between them in raw JSON is what the gate's split triggers allow
+   * (gate.ts GAP). An object with integer-like keys is skipped (its keys are not walked in document order).
+   */
+  stringPairs(): [Field, Field][] {
+    const out: [Field, Field][] = [];
+    const keysOf = (node: Node): string[] => Object.keys(node.value);
+    const ordered = (node: Node): boolean => node.isArray || !keysOf(node).some((k) => /^[0-9]+$/.test(k));
+    for (const [node, list] of this.strings) {
+      if (!ordered(node)) continue;
+      const keys = node.isArray ? undefined : keysOf(node);
+      for (let i = 0; i + 1 < list.length; i++) {
+        const a = list[i]!;
+        const b = list[i + 1]!;
+        const adjacent = node.isArray ? (b.prop as number) === (a.prop as number) + 1 : keys!.indexOf(b.prop as string) === keys!.indexOf(a.prop as string) + 1;
+        if (adjacent) out.push([a, b]);
+      }
+    }
+    const shortScalar = (v: unknown): boolean =>
+      v === null || typeof v === 'boolean' || (typeof v === 'number' && String(v).length <= 24) || (typeof v === 'string' && v.length <= 64);
+    for (const kids of this.elements.values()) {
+      for (const [i, e] of kids) {
+        const next = kids.get(i + 1);
+        if (!next || !ordered(e) || !ordered(next)) continue;
+        const ek = keysOf(e);
+        const nk = keysOf(next);
+        if (ek.length + nk.length > 8) continue;
+        const ev = e.value as Record<string, unknown>;
+        const nv = next.value as Record<string, unknown>;
+        for (const a of this.strings.get(e) ?? []) {
+          const b = (this.strings.get(next) ?? []).find((f) => f.prop === a.prop);
+          if (!b) continue;
+          const after = ek.slice(ek.indexOf(a.prop as string) + 1);
+          const before = nk.slice(0, nk.indexOf(b.prop as string));
+          if (after.every((k) => shortScalar(ev[k])) && before.every((k) => shortScalar(nv[k]))) out.push([a, b]);
+        }
+      }
+    }
+    return out;
   }
 
   /**
@@ -198,11 +266,13 @@ class Inspection {
     const segForm: number[] = [];
     // UTF-8 length of each segment (its length when ASCII, -1 when to be measured).
     const segBytes: number[] = [];
-    const add = (f: Field, text: string, form: number, ascii = false): void => {
+    const segJoin: (Join | undefined)[] = [];
+    const add = (f: Field, text: string, form: number, ascii = false, join?: Join): void => {
       segText.push(text);
       segField.push(f);
       segForm.push(form);
       segBytes.push(ascii ? text.length : -1);
+      segJoin.push(join);
     };
     for (const f of this.fields) {
       if (f.kind === NUMBER && f.text.length < MIN_NUMBER_CHARS && f.extra === undefined) continue;
@@ -220,10 +290,28 @@ class Inspection {
         add(f, `${f.key}=${f.text}`, ASSIGN);
       }
     }
+    // Joins: at line breaks inside each form of a text, and across neighbouring strings.
+    let joinChars = 0;
+    const base = segText.length;
+    for (let s = 0; s < base && joinChars < MAX_JOIN_CHARS; s++) {
+      const f = segField[s]!;
+      if (segForm[s] === ASSIGN || f.kind === NUMBER || !hasInnerBreak(segText[s]!)) continue;
+      for (const w of lineJoins(segText[s]!)) {
+        joinChars += w.text.length;
+        add(f, w.text, JOIN, false, { w, fields: [f], exact: segForm[s] === EXACT });
+      }
+    }
+    for (const [a, b] of this.stringPairs()) {
+      if (joinChars >= MAX_JOIN_CHARS) break;
+      const w = crossJoin(a.text, b.text);
+      if (!w) continue;
+      joinChars += w.text.length;
+      add(a, w.text, JOIN, false, { w, fields: [a, b], exact: true });
+    }
     if (segText.length === 0) return;
     if (this.exhaustive) {
       const all = det.rules.map((c) => c.index);
-      for (let s = 0; s < segText.length; s++) this.scanSegment(segField[s]!, segText[s]!, Buffer.from(segText[s]!, 'utf8'), segForm[s]!, all);
+      for (let s = 0; s < segText.length; s++) this.scanSegment(segField[s]!, segText[s]!, Buffer.from(segText[s]!, 'utf8'), segForm[s]!, all, segJoin[s]);
       return;
     }
     // The segments joined by newlines, as UTF-8 (one copy; ASCII segments copied as bytes).
@@ -336,7 +424,7 @@ class Inspection {
     for (const rs of segRules) if (rs && rs.length > 1) rs.sort((x, y) => x - y);
     for (let s = 0; s < n; s++) {
       const rs = segRules[s];
-      if (rs) this.scanSegment(segField[s]!, segText[s]!, buf.subarray(startOf(s), ends[s]!), segForm[s]!, rs);
+      if (rs) this.scanSegment(segField[s]!, segText[s]!, buf.subarray(startOf(s), ends[s]!), segForm[s]!, rs, segJoin[s]);
     }
   }
 
@@ -346,7 +434,7 @@ class Inspection {
    * it, which for a new 10 KB string costs each rule ~50 µs; a Buffer is read in place. Offsets are
    * bytes there and UTF-16 units in `text`; they are equal for ASCII text.
    */
-  scanSegment(f: Field, text: string, bytes: Buffer, form: number, ruleIdx: number[]): void {
+  scanSegment(f: Field, text: string, bytes: Buffer, form: number, ruleIdx: number[], join?: Join): void {
     const det = this.det;
     const ascii = bytes.length === text.length;
     const u16 = (b: number): number => (ascii ? b : bytes.toString('utf8', 0, b).length);
@@ -357,6 +445,7 @@ class Inspection {
     for (const i of ruleIdx) {
       const c = det.rules[i]!;
       if (form === ASSIGN && !c.assignment) continue;
+      if (form === JOIN && !c.joinable) continue;
       let from = 0;
       const fam = det.familyLocator(i);
       if (fam) {
@@ -375,7 +464,8 @@ class Inspection {
         let ok = false;
         for (const k of c.keywords) if (hasWord(ctx, k)) ok = true;
         if (!ok) {
-          lowerText ??= text.toLowerCase();
+          // In a join, the texts it joins (a keyword split across them is not one).
+          lowerText ??= join ? join.fields.map((x) => x.text).join('\n').toLowerCase() : text.toLowerCase();
           for (const k of c.keywords) if (hasWord(lowerText, k)) ok = true;
         }
         if (!ok) continue;
@@ -399,7 +489,13 @@ class Inspection {
           // A number that an identifier shape places or names (identifiers.ts) is an id; a rule that
           // needs a keyword has been told what the number is.
           const id = !piece && c.rule.shape === 'number' && !c.keywords && isIdentifier(text, at, end, f.kind === KEY ? undefined : f.key);
-          if (!piece && !id) this.take(f, c, value, form === EXACT ? at : -1);
+          if (piece || id) {
+            // not a value
+          } else if (join) {
+            this.takeJoined(join, c, value, at, end);
+          } else {
+            this.take(f, c, value, form === EXACT ? at : -1);
+          }
           // Resume right after the value: a boundary character consumed after it may be the
           // boundary before the next value.
           if (g > 0 && endB < m.index + whole.length) re.lastIndex = endB;
@@ -409,7 +505,30 @@ class Inspection {
     }
   }
 
-  take(f: Field, c: CompiledRule, value: string, start: number): void {
+  /**
+   * A match in a join counts when it crosses a split (else the text it lies in has it), and a joined
+   * number is written with one kind of separator (`4111 1111` and `1111 1111`, not a version and a
+   * date on two lines), a whole run, with three digits on each side. Each field gets the hit over its part.
+   */
+  takeJoined(j: Join, c: CompiledRule, value: string, at: number, end: number): void {
+    if (!j.w.seams.some((s) => s > at && s < end)) return;
+    if (c.rule.shape === 'number' && (!oneSeparatorKind(value) || !numberSplit(j.w, at, end) || !wholeJoinedRun(j.w.text, at, end))) return;
+    for (let p = 0; p < j.fields.length; p++) {
+      let lo = -1;
+      let hi = -1;
+      for (let k = at; k < end; k++) {
+        if (j.w.part[k] !== p) continue;
+        const o = j.w.offset[k]!;
+        if (lo < 0 || o < lo) lo = o;
+        if (o > hi) hi = o;
+      }
+      if (hi < 0) continue;
+      if (j.exact) this.take(j.fields[p]!, c, value, lo, hi + 1);
+      else this.take(j.fields[p]!, c, value, -1);
+    }
+  }
+
+  take(f: Field, c: CompiledRule, value: string, start: number, end?: number): void {
     const det = this.det;
     const k = c.rule.id + '\0' + value;
     const seen = (f.seen ??= new Set());
@@ -421,7 +540,7 @@ class Inspection {
       c,
       value,
       start,
-      end: start < 0 ? -1 : start + value.length,
+      end: start < 0 ? -1 : (end ?? start + value.length),
       action: det.action(c.rule, this.direction),
       hash: det.hash(hashForm(value)),
     });

@@ -1,5 +1,6 @@
-// Evasions of issue #18 item 3: escapes in every notation and digits of every script; base64
-// shorter than 16 characters. Each is checked through the gate (the raw
+// Evasions of issue #18 item 3: a value split across a line break or across two JSON strings (when
+// the joined form is checksum-valid or a known-prefix token); escapes in every notation and digits
+// of every script; base64 shorter than 16 characters. Each is checked through the gate (the raw
 // bytes must trigger inspection) and through inspection (the value is found, and redacted in full
 // where the action is a rewrite).
 import { test } from 'node:test';
@@ -13,6 +14,8 @@ const pii = PiiSchema.parse({});
 const det = compileDetector(pii, Buffer.from('evasion-key'));
 const gate = compileGate(pii);
 const call = (args: unknown) => ({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: args } });
+const reply = (result: unknown) => ({ jsonrpc: '2.0', id: 1, result });
+const GHP = 'ghp_aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4';
 
 /** Gate fires on the raw line and inspection finds `type`; returns the inspection result. */
 function caught(msg: object, type: string, dir: 'request' | 'response' = 'request', line = JSON.stringify(msg)) {
@@ -26,6 +29,40 @@ const clean = (msg: object) => {
   const r = inspectMessage(msg, 'request', det);
   assert.deepEqual(r.findings.map((f) => f.rule), [], JSON.stringify(msg).slice(0, 160));
 };
+
+test('a card, an IBAN or a token split by a line break is found, and redacted whole', () => {
+  for (const br of ['\n', '\r\n']) {
+    caught(call({ t: `card 4111 1111${br}1111 1111 thanks` }), 'credit_card');
+    caught(call({ t: `4111111111${br}111111` }), 'credit_card');
+    caught(call({ t: `iban DE89 3704 0044${br}0532 0130 00` }), 'iban');
+    caught(call({ t: `token ${GHP.slice(0, 20)}${br}${GHP.slice(20)}` }), 'github_token');
+    const r = caught(reply({ content: [{ type: 'text', text: `card 4111 1111${br}1111 1111 thanks` }] }), 'credit_card', 'response');
+    const out = (r.message as any).result.content[0].text as string;
+    assert.ok(!/1111/.test(out), out);
+  }
+  // a literal \n (two characters, as in double-encoded JSON) too
+  caught(call({ t: 'card 4111 1111\\n1111 1111' }), 'credit_card');
+});
+
+test('a card or a token split across two JSON strings is found (siblings, array items, content parts)', () => {
+  caught(call({ a: '4111 1111', b: '1111 1111' }), 'credit_card');
+  caught(call({ parts: ['4111 1111 ', '1111 1111'] }), 'credit_card');
+  caught(call({ parts: ['card: 41111111', '11111111 ok'] }), 'credit_card');
+  caught(call({ a: GHP.slice(0, 12), b: GHP.slice(12) }), 'github_token');
+  const r = caught(reply({ content: [{ type: 'text', text: 'your card 4111 1111' }, { type: 'text', text: '1111 1111 is on file' }] }), 'credit_card', 'response');
+  const parts = (r.message as any).result.content.map((c: any) => c.text).join('|');
+  assert.ok(!/1111 1111/.test(parts), parts);
+  assert.ok(parts.startsWith('your card ') && parts.endsWith(' is on file'), parts);
+});
+
+test('joins stay precise: pieces that do not form a checksum-valid value or a token pass', () => {
+  clean(call({ a: '4111 1111', b: '1111 1112' }));
+  clean(call({ t: '4111 1111\n1111 1112' }));
+  clean(call({ rows: ['2024-01-15', '2024-01-16', '1234 5678', '9012 3456'] }));
+  clean(call({ a: 'version 1.2.3', b: '4.5.6 notes' }));
+  // numbers (not strings) are not joined
+  clean(call({ xs: [4111, 1111, 1111, 1111] }));
+});
 
 test('escapes in every notation, and digits of every script, are read as the characters they stand for', () => {
   const v = '4111 1111 1111 1111';

@@ -1,0 +1,185 @@
+// Values split in two: a card across a line break (`4111 1111\n1111 1111`), a token across two JSON
+// strings (`["ghp_aB3dE5", "fG7hJ9…"]`). A join is the run of value characters that ends at the
+// split joined to the run that starts after it, with where each character came from; the scanner
+// runs the rules whose joined form can be told from chance (a checksum or a known prefix) over it and
+// keeps only the matches that cross the split. Pure functions of the texts.
+
+/** Each side of a join holds at most this many characters. */
+const SIDE_MAX = 256;
+
+export interface JoinWindow {
+  /** The joined text. */
+  text: string;
+  /** Indices in `text` of the first character after each split. */
+  seams: number[];
+  /** For each character of `text`, which text it came from (0: the first, 1: the second). */
+  part: Uint8Array;
+  /** For each character of `text`, its offset in the text it came from. */
+  offset: Int32Array;
+}
+
+const isUD = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90);
+const isAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+/** Characters of a token or number: letters, digits, `_ + / = . -`. */
+const isRunChar = (c: number): boolean => isAlnum(c) || c === 95 || c === 43 || c === 47 || c === 61 || c === 46 || c === 45;
+
+/**
+ * Whether text[i] belongs to a run: a token or number character, or a single space inside a group of
+ * digits and capitals (`4111 1111`, `DE89 3704`). `edge` is the neighbour on the far side of a split
+ * when text[i] is the last (or first) character before it.
+ */
+function inRun(text: string, i: number, edge: number): boolean {
+  const c = text.charCodeAt(i);
+  if (isRunChar(c)) return true;
+  if (c !== 32) return false;
+  const prev = i > 0 ? text.charCodeAt(i - 1) : edge;
+  const next = i + 1 < text.length ? text.charCodeAt(i + 1) : edge;
+  return isUD(prev) && isUD(next);
+}
+
+/** Start of the run that ends at `end` (exclusive); `edge`: the character after the split. */
+function runStart(text: string, end: number, edge: number): number {
+  let i = end;
+  while (i > 0 && end - i < SIDE_MAX && inRun(text, i - 1, i === end ? edge : -1)) {
+    // A literal `\n` or `\r` (backslash and letter) before: the run stops at it.
+    const c = text.charCodeAt(i - 1);
+    if ((c === 110 || c === 114) && i >= 2 && text.charCodeAt(i - 2) === 92) break;
+    i--;
+  }
+  return i;
+}
+
+/** End (exclusive) of the run that starts at `start`; `edge`: the character before the split. */
+function runEnd(text: string, start: number, edge: number): number {
+  let i = start;
+  while (i < text.length && i - start < SIDE_MAX && inRun(text, i, i === start ? edge : -1)) {
+    if (text.charCodeAt(i) === 92) break;
+    i++;
+  }
+  return i;
+}
+
+/** Length of the line break at `i` (`\n`, `\r\n`, or the same written as backslash escapes), else 0. */
+function breakAt(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c === 10) return 1;
+  if (c === 13) return text.charCodeAt(i + 1) === 10 ? 2 : 0;
+  if (c === 92) {
+    const n = text.charCodeAt(i + 1);
+    if (n === 110) return 2;
+    if (n === 114 && text.charCodeAt(i + 2) === 92 && text.charCodeAt(i + 3) === 110) return 4;
+  }
+  return 0;
+}
+
+/** Whether `text` has a line break between two run characters (cheap test before `lineJoins`). */
+export function hasInnerBreak(text: string): boolean {
+  let i = text.indexOf('\n');
+  if (i < 0 && text.indexOf('\\') < 0) return false;
+  for (i = 1; i < text.length - 1; i++) {
+    const b = breakAt(text, i);
+    if (b && isRunChar(text.charCodeAt(i - 1)) && i + b < text.length && isRunChar(text.charCodeAt(i + b))) return true;
+    if (b) i += b - 1;
+  }
+  return false;
+}
+
+/**
+ * The joins of one text at its line breaks: for each break between two run characters, the run
+ * before it joined to the run after it (which goes on across further breaks between run characters).
+ */
+export function lineJoins(text: string): JoinWindow[] {
+  const out: JoinWindow[] = [];
+  let done = 0;
+  for (let i = 1; i < text.length - 1; i++) {
+    const b = breakAt(text, i);
+    if (!b) continue;
+    if (i < done || !isRunChar(text.charCodeAt(i - 1)) || i + b >= text.length || !isRunChar(text.charCodeAt(i + b))) {
+      i += b - 1;
+      continue;
+    }
+    const start = runStart(text, i, text.charCodeAt(i + b));
+    const chars: number[] = [];
+    const seams: number[] = [];
+    for (let k = start; k < i; k++) chars.push(k);
+    let at = i;
+    let len = b;
+    for (;;) {
+      seams.push(chars.length);
+      const from = at + len;
+      const end = runEnd(text, from, text.charCodeAt(at - 1));
+      for (let k = from; k < end; k++) chars.push(k);
+      const nb = end < text.length ? breakAt(text, end) : 0;
+      if (!nb || end === from || end + nb >= text.length || !isRunChar(text.charCodeAt(end + nb)) || chars.length > 2 * SIDE_MAX) {
+        done = end;
+        break;
+      }
+      at = end;
+      len = nb;
+    }
+    const offset = Int32Array.from(chars);
+    out.push({ text: chars.map((k) => text[k]).join(''), seams, part: new Uint8Array(chars.length), offset });
+    i = done - 1;
+  }
+  return out;
+}
+
+/** The join of the run that ends `a` and the run that starts `b` (two JSON strings), if both are runs. */
+export function crossJoin(a: string, b: string): JoinWindow | undefined {
+  if (!a.length || !b.length) return undefined;
+  const start = runStart(a, a.length, b.charCodeAt(0));
+  const end = runEnd(b, 0, a.charCodeAt(a.length - 1));
+  if (start === a.length || end === 0) return undefined;
+  const n = a.length - start + end;
+  const part = new Uint8Array(n);
+  const offset = new Int32Array(n);
+  let k = 0;
+  for (let i = start; i < a.length; i++, k++) offset[k] = i;
+  for (let i = 0; i < end; i++, k++) {
+    part[k] = 1;
+    offset[k] = i;
+  }
+  return { text: a.slice(start) + b.slice(0, end), seams: [a.length - start], part, offset };
+}
+
+/** Whether a number-shaped value is written with at most one kind of separator (a joined number must be). */
+export function oneSeparatorKind(value: string): boolean {
+  let sep = -1;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (isAlnum(c)) continue;
+    if (sep >= 0 && c !== sep) return false;
+    sep = c;
+  }
+  return true;
+}
+
+/**
+ * Whether a joined number match text[at, end) is a whole run of the joined text: no separator with a
+ * digit beyond it on either side, whatever the separators inside it (stricter than `inLongerRun`:
+ * `000-169-5722` and `0824769844` do not join into the card-shaped `57220824769844`).
+ */
+export function wholeJoinedRun(text: string, at: number, end: number): boolean {
+  const sep = (c: number): boolean => c === 32 || c === 45 || c === 46;
+  if (at >= 2 && sep(text.charCodeAt(at - 1)) && isDigitCode(text.charCodeAt(at - 2))) return false;
+  if (end + 1 < text.length && sep(text.charCodeAt(end)) && isDigitCode(text.charCodeAt(end + 1))) return false;
+  return true;
+}
+
+/**
+ * Whether a joined number match text[at, end) has three digits on each side of a seam: a number is
+ * joined from two halves, not from a few digits that happen to end one text and start the next.
+ */
+export function numberSplit(w: JoinWindow, at: number, end: number): boolean {
+  for (const seam of w.seams) {
+    if (seam <= at || seam >= end) continue;
+    let before = 0;
+    let after = 0;
+    for (let k = at; k < seam; k++) if (isDigitCode(w.text.charCodeAt(k))) before++;
+    for (let k = seam; k < end; k++) if (isDigitCode(w.text.charCodeAt(k))) after++;
+    if (before >= 3 && after >= 3) return true;
+  }
+  return false;
+}
+
+const isDigitCode = (c: number): boolean => c >= 48 && c <= 57;
