@@ -83,7 +83,7 @@ export const S = {
   email: 'jane.doe@acme-widgets.io',
   phone: '+1 650-253-0000',
   aws: 'AKIAZ3MXQ7RTWY4PLK2N',
-  github: 'ghp_Zx9Qw2Er4Ty6Ui8Op0As1Df3Gh5Jk7Lz9Xc2V',
+  github: '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',
   stripe: 'sk_live_51HxQ2kL9mN3pR7sT0vW4yZ8a',
   slack: 'xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx',
   jwt: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c',

@@ -16,6 +16,7 @@ import type { Action, PiiConfig } from '../config/pii-schema.js';
 import { FAMILY_GATES, RULES, type DirectionActions, type Rule } from './rules.js';
 import { VALIDATORS, entropy } from './validators.js';
 import { stripAssertions } from './assertions.js';
+import { literalPrefixes } from './literals.js';
 
 export type ScanDirection = 'request' | 'response';
 
@@ -55,16 +56,30 @@ export interface CompiledRule {
 }
 
 /** Validators strong enough that a joined value passing them is not a coincidence. */
-const CHECKSUM_VALIDATORS = new Set(['card', 'luhn', 'iban', 'mod97', 'nhs', 'sin', 'aadhaar', 'de_tax_id', 'bsn', 'tfn', 'aba', 'jwt']);
+const CHECKSUM_VALIDATORS = new Set(['card', 'luhn', 'iban', 'mod97', 'nhs', 'sin', 'aadhaar', 'de_tax_id', 'bsn', 'tfn', 'aba']);
 
 /**
  * Whether a rule applies to values split in two (`CompiledRule.joinable`): a checksum validator, or a
- * token that is its whole match and starts with one of its keywords (not an assignment or a URL,
- * whose keywords are ordinary words).
+ * token that is its whole match and starts with a literal prefix (literals.ts; not an assignment or
+ * a URL, which start with ordinary words).
  */
 export function joinable(rule: Rule): boolean {
   if (rule.validator !== undefined && CHECKSUM_VALIDATORS.has(rule.validator)) return true;
-  return !rule.context && (rule.keywords?.length ?? 0) > 0 && !rule.assignment && (rule.group === undefined || rule.boundaryGroup === true);
+  return !rule.context && !rule.assignment && (rule.group === undefined || rule.boundaryGroup === true) && joinPrefixes(rule) !== undefined;
+}
+
+const prefixMemo = new WeakMap<Rule, string[] | undefined>();
+/**
+ * The literal prefixes that start every match of a token rule, when each is distinctive (five
+ * characters, or three with a digit or punctuation: `ghp_`, `sk-`, `a3t`, not `pat` or `ey`, which
+ * start ordinary words), memoised; undefined for numbers, whose splits the gate watches otherwise.
+ */
+export function joinPrefixes(rule: Rule): string[] | undefined {
+  if (!prefixMemo.has(rule)) {
+    const p = rule.context || rule.shape === 'number' ? undefined : literalPrefixes(rule.pattern, 3);
+    prefixMemo.set(rule, p && p.every((x) => x.length >= 5 || /[^a-z]/.test(x)) ? p : undefined);
+  }
+  return prefixMemo.get(rule);
 }
 
 interface CompiledAllow {
@@ -177,7 +192,18 @@ export function compileDetector(pii: PiiConfig, hashKey: Buffer): Detector {
   const rules: CompiledRule[] = all.map((rule, index) => {
     // Indices (the `d` flag, costly) only where the value's offset cannot be found from the match.
     const flags = 'gu' + (rule.group && !rule.boundaryGroup ? 'd' : '') + (rule.flags ?? '');
-    const c: CompiledRule = { rule, index, re: new RE2(rule.pattern, flags), assignment: rule.assignment === true, joinable: joinable(rule) };
+    // Compiled on first use: most of 400 rules never run on a given worker's traffic, and compiling
+    // them all up front kept the first batch of a worker waiting (custom patterns are checked above).
+    let re: RE2 | undefined;
+    const c: CompiledRule = {
+      rule,
+      index,
+      get re() {
+        return (re ??= new RE2(rule.pattern, flags));
+      },
+      assignment: rule.assignment === true,
+      joinable: joinable(rule),
+    };
     if (rule.validator) {
       const v = VALIDATORS[rule.validator];
       if (!v) throw new Error(`rule ${rule.id}: unknown validator ${rule.validator}`);

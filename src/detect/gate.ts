@@ -7,7 +7,7 @@
 import RE2 from 're2';
 import type { PiiConfig } from '../config/pii-schema.js';
 import { FAMILY_GATES, RULES, SHORT_BASE64_NAMES, type Rule } from './rules.js';
-import { customRules, joinable, keywordGate, ruleGate } from './detector.js';
+import { customRules, joinable, joinPrefixes, keywordGate, ruleGate } from './detector.js';
 import { BASE64_MIN, HEX_MIN } from './normalize.js';
 import { stripAssertions } from './assertions.js';
 
@@ -73,8 +73,8 @@ const BREAK = '\\\\\\\\?(?:r\\\\\\\\?)?n';
 const GAP = '"(?:[\\s,:{}]|"(?:[^"\\\\]|\\\\.)*"|[-0-9.eE+]+|true|false|null){0,24}"';
 
 /**
- * Values split in two (joins.ts) that inspection joins: a run of token characters after one of the
- * keywords of a joinable token, reaching the end of a string or a line break; a card-shaped digit
+ * Values split in two (joins.ts) that inspection joins: a run of token characters after the literal
+ * prefix of a joinable token (not after a letter or digit), reaching the end of a string or a line break; a card-shaped digit
  * run (first digit 2-6, one kind of separator) across a line break or two neighbouring strings, twelve
  * digits in all and three on each side (joins.ts `numberSplit`); an
  * IBAN-shaped start (two capitals, two digits) reaching a break or the end of a string. Rules that
@@ -82,8 +82,11 @@ const GAP = '"(?:[\\s,:{}]|"(?:[^"\\\\]|\\\\.)*"|[-0-9.eE+]+|true|false|null){0,
  */
 export function splitTriggers(rules: readonly Rule[]): string[] {
   const out: string[] = [];
-  const kws = [...new Set(rules.filter((r) => joinable(r) && !r.context && r.keywords).flatMap((r) => r.keywords!))];
-  if (kws.length) out.push(`(?i:${kws.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})[A-Za-z0-9_+/=. -]*(?:"|${BREAK})`);
+  const kws = [...new Set(rules.filter(joinable).flatMap((r) => joinPrefixes(r) ?? []))];
+  if (kws.length) {
+    const alt = kws.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+    out.push(`(?:^|[^A-Za-z0-9]|\\\\[nrt])(?i:${alt})[A-Za-z0-9_+/=. -]*(?:"|${BREAK})`);
+  }
   if (rules.some((r) => r.family === 'card' && joinable(r))) {
     for (const split of [BREAK, GAP]) {
       // One kind of separator (or none); k >= 3 digits before the split, from a first digit 2-6 that

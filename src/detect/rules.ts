@@ -3,6 +3,9 @@
 // by one generic test (test/unit/detect-rules.test.ts). Patterns are RE2 source, linear time.
 import type { Action } from '../config/pii-schema.js';
 import { literalPrefixes } from './literals.js';
+import { CATALOGUE } from './catalogue/index.js';
+import { breakLast, withGithubChecksum } from './catalogue/checksums.js';
+import { keyedFamilyGate } from './catalogue/shapes.js';
 
 export interface DirectionActions {
   request: Action;
@@ -34,8 +37,8 @@ export interface Rule {
   wholeRun?: boolean;
   /**
    * Lowercase literals. With `context`, one must appear in the field's path keys or text; without,
-   * one of them appears (in any case) in every match: the literal prefixes of a token, which the
-   * prefilters look for instead of the pattern and which make a token split in two joinable.
+   * one appears (case-insensitively) in every match (a vendor prefix or signature): the prefilters
+   * look for them instead of the pattern, and a token split in two is joined where one is seen.
    */
   keywords?: string[];
   context?: boolean;
@@ -78,6 +81,8 @@ export interface Rule {
 export const FAMILY_GATES: Readonly<Record<string, string>> = {
   // Every brand: 12 to 19 digits, the first 2-6, the prefix digits adjacent, separators after.
   card: '(?:^|[^0-9])[2-6](?:[ .-]?\\d){11,18}(?:$|[^0-9])',
+  // Every vendor-named value of the catalogue (catalogue/shapes.ts `keyed`): a vendor name, then a credential word.
+  keyed: keyedFamilyGate(),
 };
 
 const SECRET: DirectionActions = { request: 'block', response: 'block' };
@@ -448,8 +453,12 @@ export const RULES: readonly Rule[] = [
     'aws_?session_?token[^A-Za-z0-9/+]{1,6}([A-Za-z0-9/+=]{100,})',
     ['aws_session_token=' + 'IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD'.repeat(3)], ['aws_session_token=short'],
     { flags: 'i', group: 1, assignment: true, gate: 'aws_?session_?token' }),
+  // 30 random base62 characters and their CRC32 in base62 (catalogue/checksums.ts).
   ...(['ghp', 'gho', 'ghu', 'ghs', 'ghr'] as const).map((p) =>
-    prefixed(`github_${p}`, 'github_token', `GitHub ${p}_ token`, `\\b${p}_[A-Za-z0-9]{36,255}\\b`, [`${p}_${A36}`, `token: ${p}_${A36}`], [`${p}_short`, `${p}-${A36}`])),
+    prefixed(`github_${p}`, 'github_token', `GitHub ${p}_ token (CRC32-checked)`, `\\b${p}_[A-Za-z0-9]{36}\\b`,
+      [withGithubChecksum(p, A36.slice(0, 30)), `token: ${withGithubChecksum(p, A36.slice(6, 36))}`],
+      [`${p}_short`, `${p}-${A36}`, `${p}_${A36}`, breakLast(withGithubChecksum(p, A36.slice(0, 30))), withGithubChecksum(p, A36.slice(0, 30)) + 'x'],
+      { validator: 'github_checksum', keywords: [`${p}_`] })),
   prefixed('github_fine_grained_pat', 'github_token', 'GitHub fine-grained personal access token', '\\bgithub_pat_[A-Za-z0-9_]{82}\\b',
     ['github_pat_11ABCDEFG0' + 'aB3dE5fG7h'.repeat(7) + 'aB'], ['github_pat_short']),
   prefixed('gitlab_pat', 'gitlab_token', 'GitLab personal access token', '\\bglpat-[A-Za-z0-9_-]{20,}', ['glpat-xYz12AbCdEf34GhIjK5L', 'glpat-Ab1Cd2Ef3Gh4Ij5Kl6Mn'], ['glpat-short', 'glpat_xYz12AbCdEf34GhIjK5L']),
@@ -477,7 +486,8 @@ export const RULES: readonly Rule[] = [
     ['sk-' + 'AbCdEfGhIjKlMnOpQrSt' + 'T3BlbkFJ' + 'AbCdEfGhIjKlMnOpQrSt'], ['sk-AbCdEfGhIjKlMnOpQrSt']),
   prefixed('anthropic_api_key', 'anthropic_api_key', 'Anthropic API or admin key', '\\bsk-ant-(?:api|admin|oat|ort)\\d{2}-[A-Za-z0-9_-]{32,}',
     ['sk-ant-api03-' + 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEfGhIjKlMnOpQrStUvWxAA'], ['sk-ant-short']),
-  prefixed('npm_token', 'npm_token', 'npm access token', '\\bnpm_[A-Za-z0-9]{36}\\b', [`npm_${A36}`], ['npm_install', 'npm_config_cache'], { shape: 'token' }),
+  prefixed('npm_token', 'npm_token', 'npm access token (CRC32-checked like GitHub tokens)', '\\bnpm_[A-Za-z0-9]{36}\\b', [withGithubChecksum('npm', A36.slice(0, 30))],
+    ['npm_install', 'npm_config_cache', `npm_${A36}`, breakLast(withGithubChecksum('npm', A36.slice(0, 30)))], { validator: 'github_checksum', keywords: ['npm_'], shape: 'token' }),
   prefixed('npmrc_auth', 'npm_token', 'npm _authToken in .npmrc', '_authToken=([A-Za-z0-9_-]{20,}|[0-9a-f-]{36})', ['//registry.npmjs.org/:_authToken=abcd1234-ab12-cd34-ef56-abcdef123456'], ['_authToken=${NPM_TOKEN}'], { group: 1 }),
   prefixed('pypi_token', 'pypi_token', 'PyPI upload token', '\\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}', ['pypi-AgEIcHlwaS5vcmc' + 'CJGFiY2RlZmdoLWlqa2wtbW5vcC1xcnN0LXV2d3h5ejAxMjM0NTY'], ['pypi-AgEIcHlwaS5vcmc']),
   prefixed('twilio_api_key', 'twilio_key', 'Twilio API key SID', '\\bSK[0-9a-fA-F]{32}\\b', ['SK0123456789abcdef0123456789abcdef'], ['SK0123', 'SKU0123456789abcdef0123456789abcde'], { entropy: 3, shape: 'token' }),
@@ -531,6 +541,8 @@ export const RULES: readonly Rule[] = [
     ['api_key=Zx8Qp2Lm9Kd7Rt4Vb1Nc', 'client_secret: "a8F3kL0pQ2zX9mN4bV7c"', 'Authorization: Bearer 7fG2kP9qX4mZ8wL1rT5vN3bY'],
     ['api_key = os.environ["API_KEY"]', 'secret: process.env.CLIENT_SECRET', 'apiKey: "your-api-key-here"', 'the secret garden'],
     { flags: 'i', group: 1, validator: 'secret', entropy: 3.2, assignment: true, gate: '(?:secret|api[_-]?key|apikey|access[_-]?token|auth[_-]?token|private[_-]?key|bearer|credential)' }),
+  // ---------------------------------------------------------------- the vendor catalogue (catalogue/)
+  ...CATALOGUE,
 ];
 
 /**

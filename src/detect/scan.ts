@@ -19,7 +19,7 @@
 import type RE2 from 're2';
 import type { Action } from '../config/pii-schema.js';
 import type { Finding, JsonRpcMessage } from '../session/stage.js';
-import { actionRank, type CompiledRule, type Detector, type ScanDirection } from './detector.js';
+import { actionRank, joinPrefixes, type CompiledRule, type Detector, type ScanDirection } from './detector.js';
 import { classify, HAS_SHORT_BASE64, IS_NON_ASCII, NEEDS_VARIANTS, namesSensitive, shortBase64Form, variants, type ShortBase64Options } from './normalize.js';
 import { SHORT_BASE64_NAMES } from './rules.js';
 import { inHexRun, inLongerRun } from './boundaries.js';
@@ -513,6 +513,13 @@ class Inspection {
   takeJoined(j: Join, c: CompiledRule, value: string, at: number, end: number): void {
     if (!j.w.seams.some((s) => s > at && s < end)) return;
     if (c.rule.shape === 'number' && (!oneSeparatorKind(value) || !numberSplit(j.w, at, end) || !wholeJoinedRun(j.w.text, at, end))) return;
+    // A token is joined when its known prefix is whole before the split (the gate sees that prefix).
+    const prefixes = c.rule.shape === 'number' ? undefined : joinPrefixes(c.rule);
+    if (prefixes) {
+      const lower = value.toLowerCase();
+      const p = prefixes.find((x) => lower.startsWith(x));
+      if (p === undefined || !j.w.seams.some((s) => s >= at + p.length && s < end)) return;
+    }
     for (let p = 0; p < j.fields.length; p++) {
       let lo = -1;
       let hi = -1;

@@ -2,6 +2,7 @@
 // Pure functions of the matched text; a rule (or a custom type from config) names one by key.
 import { isIPv6 } from 'node:net';
 import { isValidPhoneNumber, type CountryCode } from 'libphonenumber-js/max';
+import { TOKEN_VALIDATORS } from './catalogue/checksums.js';
 
 export type Validator = (match: string) => boolean;
 
@@ -299,4 +300,5 @@ export function aba(s: string): boolean {
 export const VALIDATORS: Readonly<Record<string, Validator>> = {
   luhn, card, iban, mod97: iban, nhs, sin, ssn, itin, nino, dni, de_tax_id: deTaxId, bsn, tfn, aadhaar, cpf,
   aba, phone, phone_us: phoneUs, jwt, secret: secretValue, url_password: urlPassword, email, ipv4, ipv6,
+  ...TOKEN_VALIDATORS,
 };

@@ -9,13 +9,14 @@ import { compileDetector } from '../../src/detect/detector.js';
 import { inspectMessage } from '../../src/detect/scan.js';
 import { compileGate } from '../../src/detect/gate.js';
 import { PiiSchema } from '../../src/config/pii-schema.js';
+import { withGithubChecksum } from '../../src/detect/catalogue/checksums.js';
 
 const pii = PiiSchema.parse({});
 const det = compileDetector(pii, Buffer.from('evasion-key'));
 const gate = compileGate(pii);
 const call = (args: unknown) => ({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: args } });
 const reply = (result: unknown) => ({ jsonrpc: '2.0', id: 1, result });
-const GHP = 'ghp_aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4';
+const GHP = withGithubChecksum('ghp', 'aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0'); // 30 characters and their CRC32
 
 /** Gate fires on the raw line and inspection finds `type`; returns the inspection result. */
 function caught(msg: object, type: string, dir: 'request' | 'response' = 'request', line = JSON.stringify(msg)) {

@@ -40,7 +40,7 @@ for (const kind of ['throw', 'hang'] as const) {
       if (kind === 'hang') await new Promise((r) => setTimeout(r, 1200));
       const ok = await pool.inspect(line('hello again'), 'request');
       assert.equal(ok.action, 'allow');
-      const found = await pool.inspect(line('ghp_aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4'), 'request');
+      const found = await pool.inspect(line('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'), 'request');
       assert.equal(found.action, 'block');
       assert.deepEqual(found.blockedTypes, ['github_token']);
     } finally {

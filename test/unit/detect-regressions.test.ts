@@ -49,10 +49,10 @@ test('a card number inside a tool name blocks the request (`_` before the digits
 
 test('a token glued into an identifier with `_` is found (`\\b` counts `_` as part of a word)', () => {
   const glued = [
-    ['ref_ghp_aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4_end', 'github_token'],
+    ['ref_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_end', 'github_token'],
     ['backup_AKIAZ3MXQ7RTWY4PLK2N_old', 'aws_access_key'],
     ['x_sk_live_51HxQ2kL9mN3pR7sT0vW4yZ8a_y', 'stripe_key'],
-    ['cfg_npm_aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4_v2', 'npm_token'],
+    ['cfg_npm_aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW00snvpY_v2', 'npm_token'],
     ['ref_postgres://app:Xk9vQ2mPz7LwR4tY@db.internal:5432/prod', 'database_url'],
     ['ref_https://deploy:gh7Kq2mZ9x@git.example.com/repo.git', 'url_credentials'],
   ];

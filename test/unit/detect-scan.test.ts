@@ -22,7 +22,7 @@ test('evasions: zero-width, fullwidth, percent, HTML entities, JSON \\u escapes,
     [Buffer.from('AKIAIOSFODNN7EXAMPLE').toString('base64'), 'aws_access_key'],
     ['creds: ' + Buffer.from('my key is AKIAIOSFODNN7EXAMPLE ok').toString('base64'), 'aws_access_key'],
     [Buffer.from('bob@example.org').toString('hex'), 'email'],
-    [Buffer.from(Buffer.from('ghp_aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4').toString('base64')).toString('base64'), 'github_token'],
+    [Buffer.from(Buffer.from('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').toString('base64')).toString('base64'), 'github_token'],
     ['536\u00ad-90-4321', 'ssn'],
     ['4111\u20111111\u20111111\u20111111', 'credit_card'],
     ['%34%31%31%31%31%31%31%31%31%31%31%31%31%31%31%31', 'credit_card'],
@@ -38,7 +38,7 @@ test('object keys and numbers are scanned', () => {
 });
 
 test('no truncation: a secret after 1 MB of padding is found', () => {
-  const text = 'lorem ipsum '.repeat(90_000) + ' ghp_aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4';
+  const text = 'lorem ipsum '.repeat(90_000) + ' 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';
   assert.ok(text.length > 1_000_000);
   const res = inspectMessage(call({ text }), 'request', det);
   assert.equal(res.action, 'block');

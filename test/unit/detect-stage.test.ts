@@ -60,7 +60,7 @@ test('block, redact and warn verdicts with audit notes', async () => {
   // is a request (the `request` actions apply to it)
   const c4 = ctx({ jsonrpc: '2.0', id: 9, method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: 'key AKIAIOSFODNN7EXAMPLE' } }] } }, 's2c');
   assert.deepEqual(((await st.handle(c4)) as any).block.data, { types: ['aws_access_key'], direction: 'request' });
-  const c5 = ctx({ jsonrpc: '2.0', method: 'notifications/message', params: { data: 'ghp_aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4' } }, 's2c');
+  const c5 = ctx({ jsonrpc: '2.0', method: 'notifications/message', params: { data: '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' } }, 's2c');
   assert.ok(((await st.handle(c5)) as any).block);
 });
 
