@@ -36,6 +36,12 @@ export interface Rule {
    */
   wholeRun?: boolean;
   /**
+   * Every match holds six characters in a row of digits and `( ) . -` or space, the first a digit
+   * (gate.ts `DIGIT_RUN`): the gate runs this rule's condition only on messages where that holds,
+   * so that the counting automata of number formats stay out of the pass every message pays.
+   */
+  digitDense?: boolean;
+  /**
    * Lowercase literals. With `context`, one must appear in the field's path keys or text; without,
    * one appears (case-insensitively) in every match (a vendor prefix or signature): the prefilters
    * look for them instead of the pattern, and a token split in two is joined where one is seen.
@@ -106,12 +112,13 @@ const NOT_ALNUM_AFTER = '(?:$|[^A-Za-z0-9])';
  * bytes the character before the value is the same non-digit or the last character of an escape
  * (`\n` -> `n`, `\"` -> `"`); escapes that end in a digit (`\u0031`) fire the gate's own trigger.
  */
-const digits = (core: string): Pick<Rule, 'pattern' | 'group' | 'boundaryGroup' | 'notInHexRun' | 'wholeRun' | 'gate' | 'shape'> => ({
+const digits = (core: string): Pick<Rule, 'pattern' | 'group' | 'boundaryGroup' | 'notInHexRun' | 'wholeRun' | 'digitDense' | 'gate' | 'shape'> => ({
   pattern: `${NOT_DIGIT_BEFORE}(${core})${NOT_DIGIT_AFTER}`,
   group: 1,
   boundaryGroup: true,
   notInHexRun: true,
   wholeRun: true,
+  digitDense: true,
   shape: 'number',
   gate: `${NOT_DIGIT_BEFORE}${core}${NOT_DIGIT_AFTER}`,
 });
@@ -208,6 +215,7 @@ export const RULES: readonly Rule[] = [
     pattern: '\\+[1-9][0-9 ().-]{5,20}[0-9]',
     shape: 'number',
     validator: 'phone',
+    digitDense: true,
     actions: CONTACT,
     examples: {
       match: ['+1 415 867 5309', 'call +44 20 7946 0958 now', '+4930901820', '+33 1 42 68 53 00', '+91 98765 43210'],
@@ -225,6 +233,7 @@ export const RULES: readonly Rule[] = [
     gate: `\\([2-9]\\d{2}\\)[ ]?[2-9]\\d{2}[ .-]\\d{4}${NOT_DIGIT_AFTER}`,
     shape: 'number',
     validator: 'phone_us',
+    digitDense: true,
     actions: CONTACT,
     examples: { match: ['(415) 867-5309', 'tel (212)555-2368', 'x(415) 867-5309y'], noMatch: ['(123) 456-7890', 'f(123) 000-0000', '(415) 867-53091'] },
   },
@@ -309,6 +318,7 @@ export const RULES: readonly Rule[] = [
     description: 'UK National Insurance number',
     ...alnumId('[A-Za-z]{2}[ ]?\\d{2}[ ]?\\d{2}[ ]?\\d{2}[ ]?[A-Da-d]'),
     validator: 'nino',
+    digitDense: true,
     actions: FINANCIAL,
     examples: { match: ['AB123456C', 'ni: JG 10 37 25 A', 'ni_AB123456C'], noMatch: ['QQ123456C', 'GB123456A', 'AB123456E', 'ABC123456C', 'AB123456C7'] },
   },
@@ -320,6 +330,7 @@ export const RULES: readonly Rule[] = [
     // (short git SHAs, UUID groups such as `1234567a-`) are 7 digits and a lower-case letter.
     ...alnumId('(?:[XYZ]\\d{7}|\\d{8})[- ]?[TRWAGMYFPDXBNJZSQVHLCKE]'),
     validator: 'dni',
+    digitDense: true,
     actions: FINANCIAL,
     examples: {
       match: ['12345678Z', 'NIE X1234567L', 'dni 12345678-Z', 'dni_12345678Z'],
@@ -422,6 +433,7 @@ export const RULES: readonly Rule[] = [
     gate: '\\d\\.\\d{1,3}\\.\\d{1,3}\\.\\d',
     shape: 'number',
     validator: 'ipv4',
+    digitDense: true,
     actions: NETWORK,
     examples: { match: ['host 192.168.1.20 up', '8.8.8.8', 'ip=203.0.113.7;'], noMatch: ['version 1.2.3', '1.2.3.4.5', '127.0.0.1', '256.1.1.1', '0.0.0.0'] },
   },

@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { RULES } from '../../src/detect/rules.js';
 import { compileDetector } from '../../src/detect/detector.js';
 import { inspectMessage } from '../../src/detect/scan.js';
-import { compileGate, escapeUnsafe, gatePattern } from '../../src/detect/gate.js';
+import RE2 from 're2';
+import { compileGate, DIGIT_RUN, escapeUnsafe, gatePattern } from '../../src/detect/gate.js';
+import { generateCorpus } from '../../bench/detection/corpus.js';
 import { PiiSchema } from '../../src/config/pii-schema.js';
 
 const pii = PiiSchema.parse({
@@ -181,4 +183,27 @@ test('a custom pattern that can match escaped characters makes backslashes a tri
   const line = Buffer.from(JSON.stringify({ ticket: 'TK12\nABC' }));
   assert.equal(gate.needsInspection(line), true);
   assert.ok(inspectMessage(JSON.parse(line.toString()), 'request', det).findings.some((f) => f.type === 'ticket'));
+});
+
+test('the tiered gate decides exactly what one set of all its patterns decides (random messages and the corpus)', () => {
+  const one = new RE2.Set(gate.patterns, 'u');
+  const r = rng(7);
+  let fired = 0;
+  const lines: Buffer[] = [];
+  for (let i = 0; i < 3000; i++) lines.push(randomMessage(r).line);
+  for (const c of generateCorpus(600, 99)) lines.push(Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: c.n, method: 'tools/call', params: { name: c.name, arguments: c.arguments } })));
+  for (const line of lines) {
+    const want = one.test(line);
+    if (want) fired++;
+    assert.equal(gate.needsInspection(line), want, line.toString().slice(0, 200));
+  }
+  assert.ok(fired > 500 && fired < lines.length - 500, `fired on ${fired} of ${lines.length}`);
+});
+
+test('every match of a digit-dense rule holds a DIGIT_RUN (the gate runs those rules behind it)', () => {
+  const run = new RE2(DIGIT_RUN, 'u');
+  for (const rl of RULES) {
+    if (!rl.digitDense) continue;
+    for (const ex of rl.examples.match) assert.ok(run.test(ex), `${rl.id}: ${ex}`);
+  }
 });
