@@ -106,6 +106,8 @@ export interface Detector {
   /** Whether a field's key can start a match of an assignment rule in `key=value` (memoised). */
   assignmentKey(key: string): boolean;
   readonly hasAssignmentRules: boolean;
+  /** The known prefixes of the joinable tokens (case-insensitive), for joins.ts `worthJoining`. */
+  readonly joinPrefix: RegExp | undefined;
   readonly hasAllowlist: boolean;
   readonly pii: PiiConfig;
   action(rule: Rule, direction: ScanDirection): Action;
@@ -255,6 +257,8 @@ export function compileDetector(pii: PiiConfig, hashKey: Buffer): Detector {
   for (const c of assignment) if (c.rule.gate === undefined) throw new Error(`rule ${c.rule.id}: an assignment rule needs a gate`);
   const keyGate = assignment.length ? new RE2(assignment.map((c) => `(?i:${c.rule.gate})`).join('|'), 'u') : undefined;
   const keyMemo = new Map<string, boolean>();
+  const prefixes = [...new Set(rules.filter((c) => c.joinable).flatMap((c) => joinPrefixes(c.rule) ?? []))];
+  const joinPrefix = prefixes.length ? new RegExp(prefixes.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'i') : undefined;
   // Verdicts of the costly validators (libphonenumber: 30-110 µs a number), bounded (cleared when
   // full) and keyed by the keyed hash of the value, so that no matched value stays in memory.
   const acceptMemo = new Map<string, boolean>();
@@ -295,6 +299,7 @@ export function compileDetector(pii: PiiConfig, hashKey: Buffer): Detector {
       return ok;
     },
     hasAssignmentRules: keyGate !== undefined,
+    joinPrefix,
     hasAllowlist: allow.length > 0,
     accepts(c, value) {
       if (c.rule.validator === undefined || !COSTLY_VALIDATORS.has(c.rule.validator)) return accepts(c, value);

@@ -88,7 +88,22 @@ export function hasInnerBreak(text: string): boolean {
  * The joins of one text at its line breaks: for each break between two run characters, the run
  * before it joined to the run after it (which goes on across further breaks between run characters).
  */
-export function lineJoins(text: string): JoinWindow[] {
+/**
+ * Whether a join of `left` (the run before a split) can hold a joinable match: digits on both sides
+ * of the split (a number), or a known prefix in `left` (a token; `prefix` tests for them).
+ */
+export type JoinWorth = (text: string, leftStart: number, leftEnd: number, rightFirst: number) => boolean;
+
+export function worthJoining(prefix: RegExp | undefined): JoinWorth {
+  return (text, leftStart, leftEnd, rightFirst) => {
+    const last = text.charCodeAt(leftEnd - 1);
+    const lastDigit = isDigitCode(last) || ((last === 32 || last === 45 || last === 46) && isDigitCode(text.charCodeAt(leftEnd - 2)));
+    if (lastDigit && (isDigitCode(rightFirst) || rightFirst === 32 || rightFirst === 45 || rightFirst === 46)) return true;
+    return prefix !== undefined && prefix.test(text.slice(leftStart, leftEnd));
+  };
+}
+
+export function lineJoins(text: string, worth?: JoinWorth): JoinWindow[] {
   const out: JoinWindow[] = [];
   let done = 0;
   for (let i = 1; i < text.length - 1; i++) {
@@ -99,6 +114,10 @@ export function lineJoins(text: string): JoinWindow[] {
       continue;
     }
     const start = runStart(text, i, text.charCodeAt(i + b));
+    if (worth && !worth(text, start, i, text.charCodeAt(i + b))) {
+      i += b - 1;
+      continue;
+    }
     const chars: number[] = [];
     const seams: number[] = [];
     for (let k = start; k < i; k++) chars.push(k);
@@ -125,11 +144,12 @@ export function lineJoins(text: string): JoinWindow[] {
 }
 
 /** The join of the run that ends `a` and the run that starts `b` (two JSON strings), if both are runs. */
-export function crossJoin(a: string, b: string): JoinWindow | undefined {
-  if (!a.length || !b.length) return undefined;
+export function crossJoin(a: string, b: string, worth?: JoinWorth): JoinWindow | undefined {
+  if (!a.length || !b.length || !isRunChar(a.charCodeAt(a.length - 1)) && a.charCodeAt(a.length - 1) !== 32) return undefined;
   const start = runStart(a, a.length, b.charCodeAt(0));
+  if (start === a.length || (worth && !worth(a, start, a.length, b.charCodeAt(0)))) return undefined;
   const end = runEnd(b, 0, a.charCodeAt(a.length - 1));
-  if (start === a.length || end === 0) return undefined;
+  if (end === 0) return undefined;
   const n = a.length - start + end;
   const part = new Uint8Array(n);
   const offset = new Int32Array(n);

@@ -24,7 +24,7 @@ import { classify, HAS_SHORT_BASE64, IS_NON_ASCII, NEEDS_VARIANTS, namesSensitiv
 import { SHORT_BASE64_NAMES } from './rules.js';
 import { inHexRun, inLongerRun } from './boundaries.js';
 import { isIdentifier } from './identifiers.js';
-import { crossJoin, hasInnerBreak, lineJoins, numberSplit, oneSeparatorKind, wholeJoinedRun, type JoinWindow } from './joins.js';
+import { crossJoin, hasInnerBreak, lineJoins, numberSplit, oneSeparatorKind, wholeJoinedRun, worthJoining, type JoinWindow } from './joins.js';
 
 export interface InspectResult {
   action: 'allow' | 'warn' | 'modify' | 'block';
@@ -70,6 +70,7 @@ interface Join {
   fields: Field[];
   exact: boolean;
 }
+const EVERYWHERE: ShortBase64Options = { everywhere: true, valueNamed: false, names: SHORT_BASE64_NAMES };
 /** Joins are built for at most this many characters of a message. */
 const MAX_JOIN_CHARS = 1 << 20;
 
@@ -140,8 +141,9 @@ class Inspection {
 
   /** How `shortBase64Form` applies to field `f`. */
   shortOptions(f: Field): ShortBase64Options {
+    if (this.shortEverywhere) return EVERYWHERE;
     const valueNamed = f.kind === VALUE && !f.node.isArray && f.key !== undefined && namesSensitive(f.key, SHORT_BASE64_NAMES);
-    return { everywhere: this.shortEverywhere, valueNamed, names: SHORT_BASE64_NAMES };
+    return { everywhere: false, valueNamed, names: SHORT_BASE64_NAMES };
   }
 
   // ------------------------------------------------------------------ walk
@@ -201,16 +203,29 @@ class Inspection {
    */
   stringPairs(): [Field, Field][] {
     const out: [Field, Field][] = [];
-    const keysOf = (node: Node): string[] => Object.keys(node.value);
-    const ordered = (node: Node): boolean => node.isArray || !keysOf(node).some((k) => /^[0-9]+$/.test(k));
+    const keysMemo = new Map<Node, string[] | undefined>();
+    // The keys of an object in document order, or undefined when integer-like keys reorder them.
+    const keysOf = (node: Node): string[] | undefined => {
+      if (keysMemo.has(node)) return keysMemo.get(node);
+      const keys = Object.keys(node.value);
+      const k = keys.some((x) => x.charCodeAt(0) <= 57 && /^[0-9]+$/.test(x)) ? undefined : keys;
+      keysMemo.set(node, k);
+      return k;
+    };
     for (const [node, list] of this.strings) {
-      if (!ordered(node)) continue;
-      const keys = node.isArray ? undefined : keysOf(node);
+      if (list.length < 2) continue;
+      if (node.isArray) {
+        for (let i = 0; i + 1 < list.length; i++) if ((list[i + 1]!.prop as number) === (list[i]!.prop as number) + 1) out.push([list[i]!, list[i + 1]!]);
+        continue;
+      }
+      const keys = keysOf(node);
+      if (!keys) continue;
+      // String values are walked in key order: neighbours in the list are neighbours in the object
+      // when no other value lies between them.
+      let k = 0;
       for (let i = 0; i + 1 < list.length; i++) {
-        const a = list[i]!;
-        const b = list[i + 1]!;
-        const adjacent = node.isArray ? (b.prop as number) === (a.prop as number) + 1 : keys!.indexOf(b.prop as string) === keys!.indexOf(a.prop as string) + 1;
-        if (adjacent) out.push([a, b]);
+        while (k < keys.length && keys[k] !== list[i]!.prop) k++;
+        if (keys[k + 1] === list[i + 1]!.prop) out.push([list[i]!, list[i + 1]!]);
       }
     }
     const shortScalar = (v: unknown): boolean =>
@@ -218,18 +233,21 @@ class Inspection {
     for (const kids of this.elements.values()) {
       for (const [i, e] of kids) {
         const next = kids.get(i + 1);
-        if (!next || !ordered(e) || !ordered(next)) continue;
+        if (!next) continue;
+        const mine = this.strings.get(e);
+        const theirs = this.strings.get(next);
+        if (!mine || !theirs) continue;
         const ek = keysOf(e);
         const nk = keysOf(next);
-        if (ek.length + nk.length > 8) continue;
+        if (!ek || !nk || ek.length + nk.length > 8) continue;
         const ev = e.value as Record<string, unknown>;
         const nv = next.value as Record<string, unknown>;
-        for (const a of this.strings.get(e) ?? []) {
-          const b = (this.strings.get(next) ?? []).find((f) => f.prop === a.prop);
+        for (const a of mine) {
+          const b = theirs.find((f) => f.prop === a.prop);
           if (!b) continue;
           const after = ek.slice(ek.indexOf(a.prop as string) + 1);
           const before = nk.slice(0, nk.indexOf(b.prop as string));
-          if (after.every((k) => shortScalar(ev[k])) && before.every((k) => shortScalar(nv[k]))) out.push([a, b]);
+          if (after.every((x) => shortScalar(ev[x])) && before.every((x) => shortScalar(nv[x]))) out.push([a, b]);
         }
       }
     }
@@ -290,20 +308,22 @@ class Inspection {
         add(f, `${f.key}=${f.text}`, ASSIGN);
       }
     }
-    // Joins: at line breaks inside each form of a text, and across neighbouring strings.
+    // Joins: at line breaks inside each form of a text, and across neighbouring strings, where the
+    // run before the split can start a joinable match.
+    const worth = worthJoining(det.joinPrefix);
     let joinChars = 0;
     const base = segText.length;
     for (let s = 0; s < base && joinChars < MAX_JOIN_CHARS; s++) {
       const f = segField[s]!;
       if (segForm[s] === ASSIGN || f.kind === NUMBER || !hasInnerBreak(segText[s]!)) continue;
-      for (const w of lineJoins(segText[s]!)) {
+      for (const w of lineJoins(segText[s]!, worth)) {
         joinChars += w.text.length;
         add(f, w.text, JOIN, false, { w, fields: [f], exact: segForm[s] === EXACT });
       }
     }
     for (const [a, b] of this.stringPairs()) {
       if (joinChars >= MAX_JOIN_CHARS) break;
-      const w = crossJoin(a.text, b.text);
+      const w = crossJoin(a.text, b.text, worth);
       if (!w) continue;
       joinChars += w.text.length;
       add(a, w.text, JOIN, false, { w, fields: [a, b], exact: true });
