@@ -527,12 +527,14 @@ class Inspection {
 
   /**
    * A match in a join counts when it crosses a split (else the text it lies in has it), and a joined
-   * number is written with one kind of separator (`4111 1111` and `1111 1111`, not a version and a
-   * date on two lines), a whole run, with three digits on each side. Each field gets the hit over its part.
+   * number is grouped with one kind of separator (`4111 1111` and `1111 1111`, not a version and a
+   * date on two lines, nor two bare ids), a whole run, with three digits on each side. Each field
+   * gets the hit over its part.
    */
   takeJoined(j: Join, c: CompiledRule, value: string, at: number, end: number): void {
     if (!j.w.seams.some((s) => s > at && s < end)) return;
-    if (c.rule.shape === 'number' && (!oneSeparatorKind(value) || !numberSplit(j.w, at, end) || !wholeJoinedRun(j.w.text, at, end))) return;
+    // A joined number is grouped (an array of bare numeric ids would join into card-shaped numbers).
+    if (c.rule.shape === 'number' && (!/[^0-9A-Za-z]/.test(value) || !oneSeparatorKind(value) || !numberSplit(j.w, at, end) || !wholeJoinedRun(j.w.text, at, end))) return;
     // A token is joined when its known prefix is whole before the split (the gate sees that prefix).
     const prefixes = c.rule.shape === 'number' ? undefined : joinPrefixes(c.rule);
     if (prefixes) {

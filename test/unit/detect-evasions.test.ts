@@ -34,7 +34,7 @@ const clean = (msg: object) => {
 test('a card, an IBAN or a token split by a line break is found, and redacted whole', () => {
   for (const br of ['\n', '\r\n']) {
     caught(call({ t: `card 4111 1111${br}1111 1111 thanks` }), 'credit_card');
-    caught(call({ t: `4111111111${br}111111` }), 'credit_card');
+    caught(call({ t: `4111-1111-11${br}11-1111` }), 'credit_card');
     caught(call({ t: `iban DE89 3704 0044${br}0532 0130 00` }), 'iban');
     caught(call({ t: `token ${GHP.slice(0, 20)}${br}${GHP.slice(20)}` }), 'github_token');
     const r = caught(reply({ content: [{ type: 'text', text: `card 4111 1111${br}1111 1111 thanks` }] }), 'credit_card', 'response');
@@ -48,7 +48,7 @@ test('a card, an IBAN or a token split by a line break is found, and redacted wh
 test('a card or a token split across two JSON strings is found (siblings, array items, content parts)', () => {
   caught(call({ a: '4111 1111', b: '1111 1111' }), 'credit_card');
   caught(call({ parts: ['4111 1111 ', '1111 1111'] }), 'credit_card');
-  caught(call({ parts: ['card: 41111111', '11111111 ok'] }), 'credit_card');
+  caught(call({ parts: ['card: 4111.1111', '.1111.1111 ok'] }), 'credit_card');
   caught(call({ a: GHP.slice(0, 12), b: GHP.slice(12) }), 'github_token');
   const r = caught(reply({ content: [{ type: 'text', text: 'your card 4111 1111' }, { type: 'text', text: '1111 1111 is on file' }] }), 'credit_card', 'response');
   const parts = (r.message as any).result.content.map((c: any) => c.text).join('|');
@@ -61,8 +61,9 @@ test('joins stay precise: pieces that do not form a checksum-valid value or a to
   clean(call({ t: '4111 1111\n1111 1112' }));
   clean(call({ rows: ['2024-01-15', '2024-01-16', '1234 5678', '9012 3456'] }));
   clean(call({ a: 'version 1.2.3', b: '4.5.6 notes' }));
-  // numbers (not strings) are not joined
+  // numbers (not strings) are not joined, nor bare digits (an array of numeric ids)
   clean(call({ xs: [4111, 1111, 1111, 1111] }));
+  clean(call({ ids: ['41111111', '11111111'], t: '41111111\n11111111' }));
 });
 
 test('escapes in every notation, and digits of every script, are read as the characters they stand for', () => {
