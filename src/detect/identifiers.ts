@@ -75,6 +75,20 @@ export const IDENTIFIER_SHAPES: readonly IdentifierShape[] = [
     examples: { id: ['https://discord.com/channels/«613425648685547541»/1/2', 'https://x.com/jack/status/«6134256486855475»'], notId: ['https://example.com/«6134256486855475»'] },
   },
   {
+    id: 'uuid',
+    description: 'Digits inside a UUID (a UUID with few hex letters holds digit runs a digest check would not call a digest)',
+    lengths: [12, 13, 14, 15, 16, 17, 18, 19],
+    pattern: '(?:^|[^0-9A-Fa-f-])([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})(?:$|[^0-9A-Fa-f-])',
+    examples: { id: ['req=6ce«61507-8174-476»f-bd78-215454180223'], notId: ['card «6150-7817-4476-2154»'] },
+  },
+  {
+    id: 'iban_shaped',
+    description: 'Digits inside an IBAN-shaped string (two capitals, two digits, 11-30 capitals and digits) whose check fails: an account number, not a card',
+    lengths: [12, 13, 14, 15, 16, 17, 18, 19],
+    pattern: '(?:^|[^A-Za-z0-9])([A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30})(?:$|[^A-Za-z0-9])',
+    examples: { id: ['iban GB85ILQC«65384984678326»'], notId: ['ref ab12cd«65384984678326»'] },
+  },
+  {
     id: 'named_id',
     description: 'Object id named as one (a key ending in id, account, channel…): 12-13 or 17-20 digits, lengths at which cards are rare',
     lengths: [12, 13, 17, 18, 19, 20],

@@ -187,17 +187,31 @@ export function wholeJoinedRun(text: string, at: number, end: number): boolean {
 }
 
 /**
- * Whether a joined number match text[at, end) has three digits on each side of a seam: a number is
- * joined from two halves, not from a few digits that happen to end one text and start the next.
+ * Whether a joined number match text[at, end) is two grouped halves: three digits on each side of a
+ * seam, and a separator on each side (one next to the seam counts for both). A number is joined from
+ * two halves of one grouped number (`4111 1111` + `1111 1111`), not from a bare id that ends one text
+ * and a date or version that starts the next.
  */
 export function numberSplit(w: JoinWindow, at: number, end: number): boolean {
+  const isSep = (c: number): boolean => c === 32 || c === 45 || c === 46;
   for (const seam of w.seams) {
     if (seam <= at || seam >= end) continue;
     let before = 0;
     let after = 0;
-    for (let k = at; k < seam; k++) if (isDigitCode(w.text.charCodeAt(k))) before++;
-    for (let k = seam; k < end; k++) if (isDigitCode(w.text.charCodeAt(k))) after++;
-    if (before >= 3 && after >= 3) return true;
+    let sepBefore = false;
+    let sepAfter = false;
+    for (let k = at; k < seam; k++) {
+      const c = w.text.charCodeAt(k);
+      if (isDigitCode(c)) before++;
+      else if (isSep(c)) sepBefore = true;
+    }
+    for (let k = seam; k < end; k++) {
+      const c = w.text.charCodeAt(k);
+      if (isDigitCode(c)) after++;
+      else if (isSep(c)) sepAfter = true;
+    }
+    const atSeam = isSep(w.text.charCodeAt(seam - 1)) || isSep(w.text.charCodeAt(seam));
+    if (before >= 3 && after >= 3 && (atSeam || (sepBefore && sepAfter))) return true;
   }
   return false;
 }

@@ -507,8 +507,9 @@ class Inspection {
           const value = text.slice(at, end);
           const piece = (c.rule.notInHexRun && inHexRun(text, at, end)) || (c.rule.wholeRun && inLongerRun(text, at, end));
           // A number that an identifier shape places or names (identifiers.ts) is an id; a rule that
-          // needs a keyword has been told what the number is.
-          const id = !piece && c.rule.shape === 'number' && !c.keywords && isIdentifier(text, at, end, f.kind === KEY ? undefined : f.key);
+          // needs a keyword has been told what the number is; a value with letters (IBAN, NINO) is
+          // not a number.
+          const id = !piece && c.rule.shape === 'number' && !c.keywords && !/[A-Za-z]/.test(value) && isIdentifier(text, at, end, f.kind === KEY ? undefined : f.key);
           if (piece || id) {
             // not a value
           } else if (join) {
@@ -716,13 +717,18 @@ function setOwn(obj: any, k: string | number, v: unknown): void {
 }
 
 const isLetter = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
-/** `k` occurs in `text` not inside a longer word (so `sin` does not fire on `using`). */
+const isAlnum = (c: number): boolean => isLetter(c) || (c >= 48 && c <= 57);
+/**
+ * `k` occurs in `text` as a word of its own: not inside a longer word (so `sin` does not fire on
+ * `using`), nor inside a run of letters and digits (so `fax` does not fire on a random id such as
+ * `FAx6mOqcxgGc8uh9`, nor `tel` on `txn_9gdK4tel9…`).
+ */
 function hasWord(text: string, k: string): boolean {
   let at = text.indexOf(k);
   while (at >= 0) {
     const before = at === 0 ? 32 : text.charCodeAt(at - 1);
     const after = at + k.length >= text.length ? 32 : text.charCodeAt(at + k.length);
-    if (!isLetter(before) && !isLetter(after)) return true;
+    if (!isAlnum(before) && !isAlnum(after)) return true;
     at = text.indexOf(k, at + 1);
   }
   return false;
