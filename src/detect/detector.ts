@@ -70,14 +70,19 @@ export function joinable(rule: Rule): boolean {
 
 const prefixMemo = new WeakMap<Rule, string[] | undefined>();
 /**
- * The literal prefixes that start every match of a token rule, when each is distinctive (five
- * characters, or three with a digit or punctuation: `ghp_`, `sk-`, `a3t`, not `pat` or `ey`, which
- * start ordinary words), memoised; undefined for numbers, whose splits the gate watches otherwise.
+ * The literal prefixes that start every match of a token rule, as the rule matches them (lower case
+ * when it ignores case), when each is distinctive: five characters, three with a digit or
+ * punctuation (`ghp_`, `sk-`, `A3T`), or four with a capital in a rule that keeps case (`AKIA`,
+ * `AIza`); not `pat` or `ey`, which start ordinary words. Memoised; undefined for numbers, whose
+ * splits the gate watches otherwise.
  */
 export function joinPrefixes(rule: Rule): string[] | undefined {
   if (!prefixMemo.has(rule)) {
-    const p = rule.context || rule.shape === 'number' ? undefined : literalPrefixes(rule.pattern, 3);
-    prefixMemo.set(rule, p && p.every((x) => x.length >= 5 || /[^a-z]/.test(x)) ? p : undefined);
+    const ci = rule.flags === 'i';
+    const raw = rule.context || rule.shape === 'number' ? undefined : literalPrefixes(rule.pattern, 3, true);
+    const p = raw && (ci ? raw.map((x) => x.toLowerCase()) : raw);
+    const distinctive = (x: string): boolean => x.length >= 5 || /[^A-Za-z]/.test(x) || (!ci && x.length >= 4 && /[A-Z]/.test(x));
+    prefixMemo.set(rule, p && p.every(distinctive) ? p : undefined);
   }
   return prefixMemo.get(rule);
 }

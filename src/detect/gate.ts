@@ -96,10 +96,12 @@ const GAP = '"(?:[\\s,:{}]|"(?:[^"\\\\]|\\\\.)*"|[-0-9.eE+]+|true|false|null){0,
 export function splitTriggers(rules: readonly Rule[]): { direct: string[]; digits: string[] } {
   const out: string[] = [];
   const digits: string[] = [];
-  const kws = [...new Set(rules.filter(joinable).flatMap((r) => joinPrefixes(r) ?? []))];
-  if (kws.length) {
+  // Prefixes of rules that ignore case, in any case; of the others, as written (`AKIA`, not `Asia/Tokyo`).
+  for (const ci of [true, false]) {
+    const kws = [...new Set(rules.filter((r) => joinable(r) && (r.flags === 'i') === ci).flatMap((r) => joinPrefixes(r) ?? []))];
+    if (!kws.length) continue;
     const alt = kws.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
-    out.push(`(?:^|[^A-Za-z0-9]|\\\\[nrt])(?i:${alt})[A-Za-z0-9_+/=. -]*(?:"|${BREAK})`);
+    out.push(`(?:^|[^A-Za-z0-9]|\\\\[nrt])${ci ? `(?i:${alt})` : `(?:${alt})`}[A-Za-z0-9_+/=. -]*(?:"|${BREAK})`);
   }
   if (rules.some((r) => r.family === 'card' && joinable(r))) {
     for (const split of [BREAK, GAP]) {

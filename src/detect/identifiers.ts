@@ -1,8 +1,8 @@
 // Numbers that are identifiers, not PII: an account id inside a resource name, a chat platform's
 // object id, a barcode, a device or tracking number. Each shape is data: the digit counts it has, the
 // structure that places it (a pattern around it) or the words that name it (its field's key or the
-// words just before it), and its own check where it has one. A number-shaped finding that is such an
-// id is dropped. The shapes only cover digit counts at which real cards and national ids are rare
+// words just before it), and its own check where it has one. A card-shaped finding (the card rules)
+// that is such an id is dropped. The shapes only cover digit counts at which real cards and national ids are rare
 // (12-13 and 17-20 digits) unless a check of their own or a name says what they are: a 16-digit
 // card under a key called `id` is still a card.
 import RE2 from 're2';
@@ -16,6 +16,8 @@ export interface IdentifierShape {
   pattern?: string;
   /** Lowercase words that name the id: a word of the field's key, or one of the three words before the value. */
   names?: readonly string[];
+  /** The words that name it when they come before it in text, if fewer (prose says `the user's card`). */
+  before?: readonly string[];
   /** The id's own check on its digits (a check digit). */
   check?: (digits: string) => boolean;
   /** Texts with the value marked by «…»: `id` where the value is this id, `notId` where it is not. */
@@ -93,7 +95,11 @@ export const IDENTIFIER_SHAPES: readonly IdentifierShape[] = [
     description: 'Object id named as one (a key ending in id, account, channel…): 12-13 or 17-20 digits, lengths at which cards are rare',
     lengths: [12, 13, 17, 18, 19, 20],
     names: ID_WORDS,
-    examples: { id: ['{"id":"«613425648685547541»"}', 'account «512345678904»'], notId: ['{"id":"«4111111111111111»"}', 'card «512345678904»'] },
+    before: ['id', 'ids', 'gid', 'account', 'accountid', 'owner', 'ownerid', 'project', 'tenant', 'org', 'guild', 'channel', 'snowflake'],
+    examples: {
+      id: ['{"id":"«613425648685547541»"}', '{"user_id":"«613425648685547541»"}', 'account «512345678904»'],
+      notId: ['{"id":"«4111111111111111»"}', 'card «512345678904»', 'for the user: «4222222222222»', 'order ref «6212345678901232123»'],
+    },
   },
   {
     id: 'gs1_barcode',
@@ -156,7 +162,8 @@ export function isIdentifier(text: string, start: number, end: number, key: stri
     if (shape.names) {
       keyW ??= key === undefined ? [] : keyWords(key);
       before ??= wordsBefore(text, start);
-      if (keyW.some((w) => shape.names!.includes(w)) || before.some((w) => shape.names!.includes(w))) return true;
+      const prior = shape.before ?? shape.names;
+      if (keyW.some((w) => shape.names!.includes(w)) || before.some((w) => prior.includes(w))) return true;
     }
     if (re) {
       // A window around the value: the structures are short.

@@ -147,17 +147,17 @@ function hasTopLevelAlternative(src: string): boolean {
 const BOUNDARY = /^(?:\\b|\(\?:\^\|\[\^[A-Za-z0-9-]+\](?:\|\\\\\[nrt\])?\))/;
 
 /**
- * The literal prefixes of `pattern`, lower-cased, each at least `min` characters long; undefined when
- * the pattern does not start with literals (or some branch is shorter than `min`).
+ * The literal prefixes of `pattern`, lower-cased unless `keepCase`, each at least `min` characters
+ * long; undefined when the pattern does not start with literals (or some branch is shorter than `min`).
  */
-export function literalPrefixes(pattern: string, min = 3): string[] | undefined {
+export function literalPrefixes(pattern: string, min = 3, keepCase = false): string[] | undefined {
   let src = pattern;
   for (let m = BOUNDARY.exec(src); m; m = BOUNDARY.exec(src)) src = src.slice(m[0].length);
   if (hasTopLevelAlternative(src)) return undefined;
   const r = new Reader(src);
   const seq = sequence(r, false);
   if (seq === undefined) return undefined;
-  const out = [...new Set(seq.map((p) => p.text.toLowerCase()))];
+  const out = [...new Set(seq.map((p) => (keepCase ? p.text : p.text.toLowerCase())))];
   if (out.length === 0 || out.some((p) => p.length < min)) return undefined;
   return out;
 }

@@ -506,10 +506,9 @@ class Inspection {
           const end = ascii ? endB : at + val.toString('utf8').length;
           const value = text.slice(at, end);
           const piece = (c.rule.notInHexRun && inHexRun(text, at, end)) || (c.rule.wholeRun && inLongerRun(text, at, end));
-          // A number that an identifier shape places or names (identifiers.ts) is an id; a rule that
-          // needs a keyword has been told what the number is; a value with letters (IBAN, NINO) is
-          // not a number.
-          const id = !piece && c.rule.shape === 'number' && !c.keywords && !/[A-Za-z]/.test(value) && isIdentifier(text, at, end, f.kind === KEY ? undefined : f.key);
+          // A card-shaped number that an identifier shape places or names (identifiers.ts) is an id
+          // (the shapes are about the digit counts of cards; a phone after `ref` is still a phone).
+          const id = !piece && c.rule.validator === 'card' && isIdentifier(text, at, end, f.kind === KEY ? undefined : f.key);
           if (piece || id) {
             // not a value
           } else if (join) {
@@ -539,8 +538,8 @@ class Inspection {
     // A token is joined when its known prefix is whole before the split (the gate sees that prefix).
     const prefixes = c.rule.shape === 'number' ? undefined : joinPrefixes(c.rule);
     if (prefixes) {
-      const lower = value.toLowerCase();
-      const p = prefixes.find((x) => lower.startsWith(x));
+      const v = c.rule.flags === 'i' ? value.toLowerCase() : value;
+      const p = prefixes.find((x) => v.startsWith(x));
       if (p === undefined || !j.w.seams.some((s) => s >= at + p.length && s < end)) return;
     }
     for (let p = 0; p < j.fields.length; p++) {
