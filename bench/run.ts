@@ -72,8 +72,17 @@ export function detectionRows(d: DetectionReport): string[][] {
 
 /** Generated variants per category: passed/run per kind, and the share of attacks caught. */
 export function generatedRows(d: DetectionReport): string[][] {
-  const rows = [['category', 'must-block', 'must-redact', 'must-pass', 'attacks caught']];
-  for (const c of d.generated.byCategory) {
+  return scoreRows('category', d.generated.byCategory);
+}
+
+/** The PII and secret variants per family of the planted value's type. */
+export function familyRows(d: DetectionReport): string[][] {
+  return scoreRows('family', d.generated.byFamily ?? []);
+}
+
+function scoreRows(head: string, scores: DetectionReport['generated']['byCategory']): string[][] {
+  const rows = [[head, 'must-block', 'must-redact', 'must-pass', 'attacks caught']];
+  for (const c of scores) {
     const k = c.kinds;
     const attacks = k['must-block'].pass + k['must-block'].fail + k['must-redact'].pass + k['must-redact'].fail;
     if (attacks + k['must-pass'].pass + k['must-pass'].fail === 0) continue;
@@ -104,6 +113,8 @@ function detectionText(d: DetectionReport): string {
     '',
     generatedSummary(d),
     ...table(generatedRows(d)),
+    '',
+    ...table(familyRows(d)),
     ...d.generated.failures.slice(0, 30).map((c) => `  FAIL ${c.kind.padEnd(11)} ${c.description}: ${c.verdict.reason}`),
     ...(d.generated.failures.length > 30 ? [`  … and ${d.generated.failures.length - 30} more (see the JSON report)`] : []),
     ...(notRun.length ? ['', `Not run (${notRun.length}):`, ...notRun.map((c) => `  ${c.id.padEnd(26)} ${c.verdict.reason}`)] : []),
@@ -136,6 +147,10 @@ function markdown(out: { name: string; when: string; seconds: number; quick: boo
       `${g.cases} cases built by \`bench/detection/generated.ts\` from fresh values of every format the detector claims (valid checksums, real token shapes, seeded), each in every place a message can carry it and in every disguise (encodings, separators, Unicode tricks, keys, numbers, padding), plus tool names and resource URIs that try to slip past permissions, and (\`bench/detection/auth-variants.ts\`) forged, tampered, expired, revoked and stolen API keys and tokens sent in raw hellos to api_key and oauth daemons; personal configs that try to relax a base; and one identity hammering rate limits in every shape. ${g.cases - g.failures.length} passed${g.every > 1 ? ` (quick mode: every ${g.every}th message variant; the auth, config and rate variants run in the full mode only)` : ''}.`,
       '',
       mdTable(generatedRows(d)),
+      '',
+      'The PII and secret variants per family of the planted type (the README\'s Detection section lists the types):',
+      '',
+      mdTable(familyRows(d)),
       '',
     );
     if (g.failures.length) parts.push(mdTable([['variant', 'category', 'kind', 'description', 'why it failed'], ...g.failures.slice(0, 100).map((c) => [c.id, c.category, c.kind, c.description.replace(/\|/g, '\\|'), c.verdict.reason.replace(/\|/g, '\\|')])]), '');

@@ -69,6 +69,8 @@ export interface DetectionCase {
   required?: string[];
   /** Scenario runner name and its parameters. */
   scenario?: { run: string; [k: string]: unknown };
+  /** For a generated PII or secret case: the README family of the planted value's type. */
+  family?: string;
 }
 
 // ---- planted values (valid formats and checksums; none is a real credential) ---------------

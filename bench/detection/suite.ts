@@ -32,7 +32,16 @@ export interface DetectionReport {
   byCategory: CategoryScore[];
   corpus: { calls: number; falsePositives: number; rate: number; upper95: number; byKind: Record<string, { calls: number; fp: number }>; examples: { kind: string; name: string; reason: string }[]; seconds: number };
   /** Generated variants (generated.ts): counts per category, and every case that failed. */
-  generated: { cases: number; /** Every k-th variant was run (1: all of them). */ every: number; byCategory: CategoryScore[]; failures: CaseResult[]; seconds: number };
+  generated: {
+    cases: number;
+    /** Every k-th variant was run (1: all of them). */
+    every: number;
+    byCategory: CategoryScore[];
+    /** The PII and secret variants per family of the planted value's type (the README's families). */
+    byFamily?: CategoryScore[];
+    failures: CaseResult[];
+    seconds: number;
+  };
 }
 
 const POLICY_GUARDED = {
@@ -399,7 +408,10 @@ async function runVariants(home: BenchHome, variants: DetectionCase[], every: nu
   }));
   const failures = results.filter((r) => !r.verdict.pass);
   say(`generated variants: ${variants.length - failures.length}/${variants.length} passed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  return { cases: variants.length, every, byCategory: tally(results, CATEGORIES), failures, seconds: (Date.now() - t0) / 1000 };
+  const familyOf = new Map(variants.map((v) => [v.id, v.family]));
+  const withFamily = results.filter((r) => familyOf.get(r.id) !== undefined).map((r) => ({ ...r, category: familyOf.get(r.id)! }));
+  const families = [...new Set(variants.map((v) => v.family).filter((f): f is string => f !== undefined))];
+  return { cases: variants.length, every, byCategory: tally(results, CATEGORIES), byFamily: tally(withFamily, families), failures, seconds: (Date.now() - t0) / 1000 };
 }
 
 async function runCorpus(home: BenchHome, n: number, say: (m: string) => void): Promise<DetectionReport['corpus']> {

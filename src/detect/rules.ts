@@ -5,7 +5,7 @@ import type { Action } from '../config/pii-schema.js';
 import { literalPrefixes } from './literals.js';
 import { CATALOGUE } from './catalogue/index.js';
 import { breakLast, withGithubChecksum } from './catalogue/checksums.js';
-import { keyedFamilyGate } from './catalogue/shapes.js';
+import { keyedFamilyGate, vendorFamilyGates } from './catalogue/shapes.js';
 
 export interface DirectionActions {
   request: Action;
@@ -89,6 +89,8 @@ export const FAMILY_GATES: Readonly<Record<string, string>> = {
   card: '(?:^|[^0-9])[2-6](?:[ .-]?\\d){11,18}(?:$|[^0-9])',
   // Every vendor-named value of the catalogue (catalogue/shapes.ts `keyed`): a vendor name, then a credential word.
   keyed: keyedFamilyGate(),
+  // Literal-led vendor tokens, by the first character of their prefix (catalogue/shapes.ts `token`).
+  ...vendorFamilyGates(),
 };
 
 const SECRET: DirectionActions = { request: 'block', response: 'block' };

@@ -4,7 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isValidPhoneNumber } from 'libphonenumber-js/max';
-import { DISGUISES, generatedCases, plantedValues } from '../../bench/detection/generated.js';
+import { crc32 } from 'node:zlib';
+import { DISGUISES, generatedCases, plantedValues, vendorNearMisses } from '../../bench/detection/generated.js';
+import { VENDOR_FORMATS } from '../../bench/detection/vendor-formats.js';
+import { RULES } from '../../src/detect/rules.js';
+import { bech32 as bech32Valid } from '../../src/detect/catalogue/checksums.js';
 import { CATEGORIES, type DetectionCase } from '../../bench/detection/cases.js';
 import { scoreSamplingVariant } from '../../bench/detection/score.js';
 
@@ -75,9 +79,41 @@ test('planted values: secrets have their documented shapes', () => {
     assert.equal(vs.length, 3, format);
     for (const v of vs) assert.match(v.value, re, format);
   }
-  for (const v of values.filter((x) => x.type === 'private_key')) assert.match(v.value, /^-----BEGIN [A-Z ]+-----\n[\s\S]+\n-----END [A-Z ]+-----$/);
+  for (const v of values.filter((x) => x.type === 'private_key')) assert.match(v.value, /^-----BEGIN [A-Z0-9 ]+-----\n[\s\S]+\n-----END [A-Z0-9 ]+-----$/);
   // No two values alike: every case plants a fresh one.
   assert.equal(new Set(values.map((v) => v.value)).size, values.length);
+});
+
+const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const b62 = (n: number) => {
+  let s = '';
+  for (; n > 0; n = Math.floor(n / 62)) s = B62[n % 62] + s;
+  return s.padStart(6, '0');
+};
+
+test('vendor formats: a planted value of every catalogue type, with its checksum where the format has one', () => {
+  // Types without one: national ids that need a keyword beside them, and IP addresses (warn only).
+  const exempt = new Set(['us_itin', 'uk_nhs', 'ca_sin', 'de_tax_id', 'nl_bsn', 'au_tfn', 'in_aadhaar', 'bank_account', 'ip_address']);
+  const planted = new Set(values.map((v) => v.type));
+  for (const t of new Set(RULES.map((r) => r.type))) if (!exempt.has(t)) assert.ok(planted.has(t), `no planted value of type ${t}`);
+  for (const f of VENDOR_FORMATS) assert.ok(values.some((v) => v.format === f.format), f.format);
+  for (const v of values.filter((x) => /^(?:gh[pousr]|npm)_/.test(x.value))) {
+    assert.match(v.value, /^[a-z]{3}_[A-Za-z0-9]{36}$/);
+    assert.equal(v.value.slice(-6), b62(crc32(v.value.slice(4, 34))), v.value);
+  }
+  for (const v of values.filter((x) => x.format === 'grafana-service-account')) assert.equal(Buffer.from(v.value.slice(38), 'hex').readUInt32LE(0), crc32(v.value.slice(0, 37)));
+  for (const v of values.filter((x) => x.format === 'atlassian-api-token' || x.format === 'bitbucket-app-password')) assert.equal(parseInt(v.value.slice(-8), 16), crc32(v.value.slice(0, -8)));
+  for (const v of values.filter((x) => x.type === 'age_secret_key')) assert.ok(bech32Valid(v.value), v.value);
+  for (const v of values.filter((x) => x.format === 'discord-bot')) assert.match(Buffer.from(v.value.split('.')[0]!, 'base64url').toString(), /^[1-9][0-9]{16,19}$/);
+  // A value named in its key carries the secret part, looked for on its own too.
+  for (const v of values.filter((x) => x.core !== undefined)) assert.ok(v.value.endsWith(v.core!) && v.core!.length >= 12, `${v.format}: ${v.core}`);
+});
+
+test('vendor near misses fail their checksum or shape', () => {
+  const misses = Object.fromEntries(vendorNearMisses());
+  const gh = misses['GitHub token with its CRC32 broken']!;
+  assert.notEqual(gh.slice(-6), b62(crc32(gh.slice(4, 34))));
+  assert.equal(misses['DigitalOcean token one character short']!.length, 'dop_v1_'.length + 63);
 });
 
 test('disguises hide the value, and decode back to it', () => {

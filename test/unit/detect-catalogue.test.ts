@@ -12,7 +12,7 @@ import { VENDOR_PREFIXES } from '../../src/detect/catalogue/keys.js';
 import {
   atlassianChecksum, base62, bech32, bech32Encode, crc32, discordBotToken, githubChecksum, grafanaChecksum, withAtlassianChecksum, withGithubChecksum, withGrafanaChecksum,
 } from '../../src/detect/catalogue/checksums.js';
-import { compileDetector } from '../../src/detect/detector.js';
+import { BUILTIN_TYPES, compileDetector, validatePiiConfig } from '../../src/detect/detector.js';
 import { inspectMessage } from '../../src/detect/scan.js';
 import { PiiSchema } from '../../src/config/pii-schema.js';
 
@@ -146,4 +146,13 @@ test('the README lists every type and the catalogue size', () => {
   const section = readme.slice(readme.indexOf('## Detection'), readme.indexOf('## Development'));
   for (const t of new Set(RULES.map((r) => r.type))) assert.ok(section.includes(`\`${t}\``), `README Detection section does not list type ${t}`);
   assert.ok(section.includes(`${RULES.length} rules`), `README Detection section does not state ${RULES.length} rules`);
+});
+
+test('pii config: every built-in type and rule id is accepted, a misspelt type is named', () => {
+  for (const r of RULES) assert.ok(BUILTIN_TYPES.has(r.type) && BUILTIN_TYPES.has(r.id));
+  const ok = validatePiiConfig({ actions: { github_token: { request: 'block' }, docker_hub_token: { response: 'redact' }, employee: { request: 'warn' } }, disabled_types: ['ip_address', 'generic_prefixed_token'], allowlist: [{ type: 'email', literal: 'a@b.co' }], custom_types: { employee: { patterns: [{ regex: 'E[0-9]{6}' }] } } } as any);
+  assert.deepEqual(ok, []);
+  const bad = validatePiiConfig({ actions: { github_tokens: { request: 'allow' } }, disabled_types: ['credit_cards'], allowlist: [{ type: 'emial' }] } as any);
+  assert.deepEqual(bad.map((p) => p.path), [['actions', 'github_tokens'], ['disabled_types', 0], ['allowlist', 0, 'type']]);
+  assert.match(bad[0]!.message, /unknown type 'github_tokens'/);
 });

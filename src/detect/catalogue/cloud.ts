@@ -7,10 +7,10 @@ import { AN, B64, B64U, HEX, UPPER_AN, keyed, re, run, token, uuid } from './sha
 
 /** An Azure identifiable key: `n` base64 characters, the service signature, then its fixed tail. */
 const azure88 = (id: string, type: string, service: string, sig: string): Rule =>
-  token({ id, type, description: `Azure ${service} key (88 characters, ${sig} signature)`, edge: 'A-Za-z0-9+/_-',
+  token({ id, type, description: `Azure ${service} key (88 characters, ${sig} signature)`, edge: 'A-Za-z0-9+/',
     parts: [run(B64, 76), sig, run(B64, 5), run('AQgw', 1), '=='], keywords: [sig.toLowerCase()] });
 const azure44 = (id: string, type: string, service: string, sig: string): Rule =>
-  token({ id, type, description: `Azure ${service} key (44 characters, ${sig} signature)`, edge: 'A-Za-z0-9+/_-',
+  token({ id, type, description: `Azure ${service} key (44 characters, ${sig} signature)`, edge: 'A-Za-z0-9+/',
     parts: [run(B64, 33), sig, run('A-P', 1), run(B64, 5), '='], keywords: [sig.toLowerCase()] });
 
 export const CLOUD: readonly Rule[] = [
@@ -36,11 +36,11 @@ export const CLOUD: readonly Rule[] = [
   azure44('azure_iot_identifiable_key', 'azure_iot_key', 'IoT Hub or device', 'AIoT'),
   azure44('azure_redis_identifiable_key', 'azure_redis_key', 'Cache for Redis', 'AzCa'),
   azure44('azure_event_grid_identifiable_key', 'azure_event_grid_key', 'Event Grid', 'AZEG'),
-  token({ id: 'azure_function_identifiable_key', type: 'azure_function_key', description: 'Azure Functions access key (AzFu signature)', edge: 'A-Za-z0-9_-',
+  token({ id: 'azure_function_identifiable_key', type: 'azure_function_key', description: 'Azure Functions access key (AzFu signature)',
     parts: [run(B64U, 44), 'AzFu', run(B64U, 5), run('AQgw', 1), '=='], keywords: ['azfu'] }),
-  token({ id: 'azure_search_identifiable_key', type: 'azure_search_key', description: 'Azure AI Search query or admin key (AzSe signature)', edge: 'A-Za-z0-9+/_-',
+  token({ id: 'azure_search_identifiable_key', type: 'azure_search_key', description: 'Azure AI Search query or admin key (AzSe signature)', edge: 'A-Za-z0-9+/',
     parts: [run(AN, 42), 'AzSe', run('A-D', 1), run(AN, 5)], keywords: ['azse'] }),
-  token({ id: 'azure_container_registry_identifiable_key', type: 'azure_container_registry_key', description: 'Azure Container Registry access key (+ACR signature)', edge: 'A-Za-z0-9+/_-',
+  token({ id: 'azure_container_registry_identifiable_key', type: 'azure_container_registry_key', description: 'Azure Container Registry access key (+ACR signature)', edge: 'A-Za-z0-9+/',
     parts: [run(B64, 42), '+ACR', run('A-D', 1), run(B64, 5)], keywords: ['+acr'] }),
   token({ id: 'azure_cask_key', type: 'azure_cask_key', description: 'Azure common annotated security key (84 characters, JQQJ9 signature: Cognitive Services, OpenAI, Maps, Communication…)',
     parts: [run(AN, 52), 'JQQJ9', run('9DH', 1), run(AN, 1), run('A-L', 1), run(AN, 16), run('A-Za-z', 1), run(AN, 7), re('(?:[A-Za-z0-9]{2}==)?', '')], keywords: ['jqqj9'] }),
@@ -55,7 +55,7 @@ export const CLOUD: readonly Rule[] = [
   keyed({ id: 'alibaba_secret_key', type: 'alibaba_key', description: 'Alibaba Cloud AccessKey secret, named in its key', words: ['alibaba', 'aliyun'], says: 'secret|key', value: [run(AN, 30)] }),
   token({ id: 'tencent_secret_id', type: 'tencent_key', description: 'Tencent Cloud SecretId', parts: ['AKID', run(AN, 32)] }),
   keyed({ id: 'tencent_secret_key', type: 'tencent_key', description: 'Tencent Cloud SecretKey, named in its key', words: ['tencent', 'qcloud'], says: 'secret|key', value: [run(AN, 32)] }),
-  keyed({ id: 'ibm_cloud_api_key', type: 'ibm_cloud_key', description: 'IBM Cloud API key, named in its key', words: ['ibm', 'ibmcloud', 'bluemix'], value: [run(B64U, 44)], entropy: 3.5 }),
+  keyed({ id: 'ibm_cloud_api_key', type: 'ibm_cloud_key', description: 'IBM Cloud API key, named in its key', words: ['ibm_cloud', 'ibmcloud', 'ibm_api', 'bluemix'], value: [run(B64U, 44)], entropy: 3.5 }),
   // ------------------------------------------------------------ hosting
   token({ id: 'digitalocean_pat', type: 'digitalocean_token', description: 'DigitalOcean personal access token', parts: ['dop_v1_', run(HEX, 64)] }),
   token({ id: 'digitalocean_oauth_token', type: 'digitalocean_token', description: 'DigitalOcean OAuth access token', parts: ['doo_v1_', run(HEX, 64)] }),
@@ -75,7 +75,7 @@ export const CLOUD: readonly Rule[] = [
     match: ['fm2_' + 'lJPECAAAAAAAAmXkxEBxoDqAXbGF0W5nJmV0aWEeAi6e3P8iZ3Vuc2hpcC9saW1pdGVkL2Zvcm1hdAEuc3ZjLwoQbW9jaw9vcGVyYXRpb25zBg1'], noMatch: ['fm2_short', 'fo1_' + 'x'.repeat(43)] }),
   token({ id: 'render_api_key', type: 'render_token', description: 'Render API key', parts: ['rnd_', run(AN, 32)] }),
   token({ id: 'scaleway_access_key', type: 'scaleway_key', description: 'Scaleway access key id', parts: ['SCW', run(UPPER_AN, 17)] }),
-  keyed({ id: 'scaleway_secret_key', type: 'scaleway_key', description: 'Scaleway secret key, named in its key', words: ['scaleway', 'scw'], says: 'secret|key|token', value: uuid() }),
+  keyed({ id: 'scaleway_secret_key', type: 'scaleway_key', description: 'Scaleway secret key, named in its key', words: ['scaleway', 'scw_secret', 'scw_access'], says: 'secret|key|token', value: uuid() }),
   keyed({ id: 'linode_token', type: 'linode_token', description: 'Linode (Akamai) personal access token, named in its key', words: ['linode'], value: [run(HEX, 64)] }),
   keyed({ id: 'vultr_api_key', type: 'vultr_key', description: 'Vultr API key, named in its key', words: ['vultr'], value: [run(UPPER_AN, 36)] }),
   keyed({ id: 'hetzner_token', type: 'hetzner_token', description: 'Hetzner Cloud API token, named in its key', words: ['hetzner', 'hcloud'], value: [run(AN, 64)] }),

@@ -36,14 +36,16 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')
 const PREFIXES_RE = [...VENDOR_PREFIXES].sort((a, b) => b.length - a.length).map(escape).join('|');
 
 export const KEYS: readonly Rule[] = [
-  token({ id: 'age_secret_key', type: 'age_secret_key', description: 'age secret key (bech32-checked)',
-    parts: ['AGE-SECRET-KEY-1', run('QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L', 58)], validator: 'bech32', ownMatch: true,
-    match: [ageKey(7), `key: ${ageKey(11)}`], noMatch: [ageKey(7).slice(0, -1) + (ageKey(7).endsWith('Q') ? 'P' : 'Q'), ageKey(7).toLowerCase()] }),
+  // A bech32 string; the shape decides (a key written by hand from the format may not carry a valid
+  // checksum, and one that does not is no less a key); `bech32` checks it for custom types.
+  token({ id: 'age_secret_key', type: 'age_secret_key', description: 'age secret key (AGE-SECRET-KEY-1 and 58 bech32 characters)',
+    parts: ['AGE-SECRET-KEY-1', run('QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L', 58)], ownMatch: true,
+    match: [ageKey(7), `key: ${ageKey(11)}`], noMatch: [ageKey(7).toLowerCase(), ageKey(7).slice(0, 20) + 'B' + ageKey(7).slice(21)] }),
   token({ id: 'age_plugin_key', type: 'age_secret_key', description: 'age plugin identity (bech32-checked)',
-    parts: ['AGE-PLUGIN-', run('A-Z0-9', 2, 32), '-1', run('QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L', 20, 400)], validator: 'bech32', ownMatch: true,
+    parts: ['AGE-PLUGIN-', run('A-Z0-9', 2, 32), '-1', run('QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L', 20, 400)], ownMatch: true,
     match: [bech32Encode('age-plugin-yubikey-', bytes(3, 24)).toUpperCase()] }),
   token({ id: 'jwe', type: 'jwt', description: 'JSON Web Encryption token (five base64url parts, header with alg and enc)',
-    parts: ['eyJ', run(B64U, 10, 2000), '.', run(B64U, 0, 2000), '.', run(B64U, 10, 200), '.', run(B64U, 10, 100000), '.', run(B64U, 10, 200)], validator: 'jwe', edge: 'A-Za-z0-9_.-', ownMatch: true,
+    parts: ['eyJ', run(B64U, 10, 2000), '.', run(B64U, 0, 2000), '.', run(B64U, 10, 200), '.', run(B64U, 10, 100000), '.', run(B64U, 10, 200)], validator: 'jwe', ownMatch: true,
     gate: 'eyJ[A-Za-z0-9_-]{10}', keywords: ['eyj'],
     match: [`${Buffer.from('{"alg":"RSA-OAEP","enc":"A256GCM"}').toString('base64url')}.OKOawDo13gRp2ojaHV7LFpZcgV7T6DVZKTyKOMTYUmKoTCVJRgckCL9kiMT03JGeipsEdY3mx_etLbbWSrFr05kLzcSr4qKAq7YN7e9jwQRb23nfa6c9d-StnImGyFDbSv04uVuxIp5Zms1gNxKKK2Da14B8S4rzVRltdYwam_lDp5XnZAYpQdb76FdIKLaVmqgfwX7XWRxv2322i-vDxRfqNzo_tETKzpVLzfiwQyeyPGLBIO56YJ7eObdv0je81860ppamavo35UgoRdbYaBcoh9QcfylQr66oc6vFWXRcZ_ZT2LawVCWTIy3brGPi6UklfCpIMfIjf7iGdXKHzg.48V1_ALb6US04U3b.5eym8TW_c8SuK0ltJ3rpYIzOeDQz7TALvtu6UG9oMo4vpzs9tX_EFShS8iB7j6jiSdiwkIr3ajwQzaBtQD_A.XFBoMYUZodetZdvTiFvSkQ`],
     noMatch: [`${Buffer.from('{"alg":"RS256","typ":"JWT"}').toString('base64url')}.aaaaaaaaaaaa.bbbbbbbbbbbb.cccccccccccc.dddddddddddd`] }),
@@ -100,7 +102,8 @@ export const KEYS: readonly Rule[] = [
   },
   {
     id: 'connection_string_password', type: 'connection_string', description: 'ADO.NET / ODBC connection string with a password',
-    pattern: '(?i:(?:server|data source|host|address|addr)[ \\t]*=[^;"\'\\n]{1,200};(?:[^"\'\\n;]{0,100};){0,6}?[ \\t]*(?:password|pwd)[ \\t]*=)[ \\t]*([^;"\'\\s]{3,128})',
+    // One unbounded run (no nested counts): a DFA-friendly pattern for the code where password= is common.
+    pattern: '(?i:(?:server|data source|host|address|addr)[ \\t]*=[^"\'\\n]*?;[ \\t]*(?:password|pwd)[ \\t]*=)[ \\t]*([^;"\'\\s]{3,128})',
     group: 1, gate: '(?i:password|pwd)[ \\t]*=', keywords: ['password', 'pwd'], validator: 'url_password', actions: SECRET,
     examples: { match: ['Server=tcp:db.example.net,1433;Database=app;User ID=sqladmin;Password=Hq7#kPz2;Encrypt=True;', 'Driver={ODBC Driver 18};Server=db;UID=sa;PWD=x9Lm2Qv!'], noMatch: ['Server=db;Database=app;Trusted_Connection=True;', 'Server=db;User ID=sa;Password=password;'] },
   },

@@ -151,7 +151,9 @@ function literalGate(parts: Part[], fold: boolean): string {
   // A short prefix occurs inside words and ids (`acfc-…` holds `fc-`): not after a letter or digit,
   // except where raw JSON ends an escape (`\n`).
   let src = (first === 0 && lit.length <= 4 && /^[A-Za-z0-9]/.test(lit) ? '(?:^|[^A-Za-z0-9]|\\\\[nrt])' : '') + escape(lit);
-  let need = lit.length >= 5 ? 4 : 8;
+  // A literal of 4 or more characters alone: a set of such gates is an Aho-Corasick automaton, while a
+  // class run after each (`hf_[A-Za-z0-9]{8}`) multiplies the DFA states on random text (base64).
+  let need = lit.length >= 4 ? 0 : 6;
   for (let i = first + 1; i < parts.length && need > 0; i++) {
     const p = parts[i]!;
     if (typeof p === 'string') {
@@ -226,10 +228,13 @@ export function token(s: TokenSpec): Rule {
   if (!fold && firstLit && /[A-Za-z]/.test(firstLit) && swapCase(firstLit) !== firstLit) {
     noMatch.push(match[0]!.replace(firstLit, swapCase(firstLit)));
   }
+  // A prefix-led token (its literal first, bounded by letters and digits) joins a vendor family.
+  const family = lead === 0 && edge === 'A-Za-z0-9' && !fold && s.gate === undefined && s.shape === undefined ? vendorFamily(firstLit!) : undefined;
   return {
     id: s.id,
     type: s.type,
     description: s.description,
+    ...(family ? { family } : {}),
     pattern: `(?:^|[^${edge}])(${fold ? `(?i:${src})` : src})(?:$|[^${edge}])`,
     group: 1,
     boundaryGroup: true,
@@ -246,6 +251,30 @@ export function token(s: TokenSpec): Rule {
 /** What a key that holds a credential says after the vendor's name. */
 export const SECRET_WORDS = 'key|secret|token|passw|pwd|auth|cred|pat';
 
+/**
+ * Token rules led by their literal (a prefix, bounded by letters and digits) share a necessary
+ * condition per first character (`FAMILY_GATES['vendor:a-f']`…): one alternation of literals instead
+ * of one pattern each. 250 patterns in one RE2.Set made its DFA states too big for the cache on
+ * random text (a base64 screenshot), which then scanned at 4 MB/s; an alternation of literals
+ * compiles to one factored trie. A text with one of the prefixes runs the family's rules on it.
+ */
+const vendorLiterals = new Map<string, Set<string>>();
+const VENDOR_BUCKETS: [string, RegExp][] = [['vendor:0-9', /^[0-9]/], ['vendor:a-f', /^[a-fA-F]/], ['vendor:g-m', /^[g-mG-M]/], ['vendor:n-r', /^[n-rN-R]/], ['vendor:s-z', /^[s-zS-Z]/], ['vendor:other', /./]];
+function vendorFamily(lit: string): string {
+  const name = VENDOR_BUCKETS.find(([, re]) => re.test(lit))![0];
+  let set = vendorLiterals.get(name);
+  if (!set) vendorLiterals.set(name, (set = new Set()));
+  set.add(escape(lit));
+  return name;
+}
+/** The shared conditions of the literal-led token rules, by family name (rules.ts FAMILY_GATES). */
+export function vendorFamilyGates(): Record<string, string> {
+  const out: Record<string, string> = {};
+  // In raw JSON a letter before the prefix may end a \n, \r or \t escape.
+  for (const [name, lits] of vendorLiterals) out[name] = `(?:^|[^A-Za-z0-9]|\\\\[nrt])(?:${[...lits].sort((a, b) => b.length - a.length).join('|')})`;
+  return out;
+}
+
 const keyedWords = new Set<string>();
 const keyedSays = new Set<string>();
 /**
@@ -254,7 +283,7 @@ const keyedSays = new Set<string>();
  * gate's and the prefilter's sets small to compile (each `{0,24}` is 24 copies in the program).
  */
 export function keyedFamilyGate(): string {
-  return `(?:^|[^A-Za-z]|\\\\[nrt])(?i:(?:${[...keyedWords].join('|')})[A-Za-z0-9_.-]{0,24}(?:${[...keyedSays].join('|')}))`;
+  return `(?:^|[^A-Za-z]|\\\\[nrt])(?i:(?:${[...keyedWords].join('|')})[A-Za-z0-9_. \\t-]{0,24}(?:${[...keyedSays].join('|')}))`;
 }
 
 export interface KeyedSpec {
@@ -281,7 +310,7 @@ export interface KeyedSpec {
 export function keyed(s: KeyedSpec): Rule {
   const words = s.words.map(escape).join('|');
   const says = s.says ?? SECRET_WORDS;
-  const key = `(?:${words})[A-Za-z0-9_.-]{0,24}(?:${says})`;
+  const key = `(?:${words})[A-Za-z0-9_. \\t-]{0,24}(?:${says})`;
   for (const w of s.words) keyedWords.add(escape(w));
   for (const x of says.split('|')) keyedSays.add(x);
   const value = s.value.map(partSource).join('');
@@ -299,7 +328,7 @@ export function keyed(s: KeyedSpec): Rule {
     id: s.id,
     type: s.type,
     description: s.description,
-    pattern: `(?:^|[^A-Za-z])(?i:${key}[A-Za-z0-9_.-]{0,16})["']?[ \\t]{0,4}(?:=>|:=|=|:)[ \\t]{0,4}["'\`]?(${value})(?:$|[^A-Za-z0-9])`,
+    pattern: `(?:^|[^A-Za-z])(?i:${key}[A-Za-z0-9_.-]{0,16})["']?[ \\t]{0,4}(?:=>|:{1,3}=|=|:)[ \\t]{0,4}["'\`]?(${value})(?:$|[^A-Za-z0-9])`,
     group: 1,
     // In raw JSON a letter before the name may end a \n, \r or \t escape.
     gate: `(?:^|[^A-Za-z]|\\\\[nrt])(?i:${key})`,
