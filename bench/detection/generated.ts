@@ -326,8 +326,8 @@ export const DISGUISES: Disguise[] = [
 
 const SHORT_NAME: Record<string, string> = { ssn: 'ssn', es_dni: 'dni', uk_nino: 'nino', credit_card: 'card', iban: 'iban', phone: 'phone', email: 'email' };
 
-/** Token types whose values start with a distinctive known prefix (detector.ts `joinPrefixes`). */
-const JOINED_TOKENS = new Set(['aws_access_key', 'github_token', 'gitlab_token', 'slack_token', 'stripe_key', 'google_api_key', 'google_oauth', 'openai_api_key', 'anthropic_api_key', 'npm_token', 'pypi_token', 'sendgrid_key', 'mailgun_key']);
+/** Vendor prefixes that start a token as the vendors document them (a token split after one is joined). */
+const TOKEN_PREFIXES = ['AKIA', 'ASIA', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_', 'glpat-', 'xoxb-', 'xoxp-', 'sk_live_', 'rk_live_', 'whsec_', 'AIza', 'GOCSPX-', 'sk-proj-', 'sk-ant-', 'npm_', 'pypi-', 'SG.', 'key-'];
 
 /**
  * A value split in two the way issue #18 describes (the joined form is a checksum-valid number or a
@@ -342,7 +342,7 @@ export function splitHalves(v: PlantedValue): [string, string] | undefined {
     const cut = Math.ceil(groups.length / 2);
     return [groups.slice(0, cut).join(' '), groups.slice(cut).join(' ')];
   }
-  if (v.type === 'slack_webhook' || !JOINED_TOKENS.has(v.type) || /\s/.test(v.value)) return undefined;
+  if (!TOKEN_PREFIXES.some((p) => v.value.startsWith(p)) || /\s/.test(v.value)) return undefined;
   const cut = Math.max(20, Math.floor(v.value.length / 2));
   return cut < v.value.length - 4 ? [v.value.slice(0, cut), v.value.slice(cut)] : undefined;
 }
