@@ -244,7 +244,9 @@ export function compileGate(pii: PiiConfig): Gate {
   const first = new RE2.Set([...literal, ...tiers.map((t) => t.coarse)], 'u');
   const literalSet = new RE2.Set(literal, 'u');
   const coarseSet = new RE2.Set(tiers.map((t) => t.coarse), 'u');
-  const kwSets = keywords.map((k) => new RE2.Set(byKeyword.get(k)!, 'u'));
+  // Compiled on first use: most keywords never occur in a given daemon's traffic.
+  const kwSets: (InstanceType<typeof RE2.Set> | undefined)[] = new Array(keywords.length);
+  const kwSet = (i: number): InstanceType<typeof RE2.Set> => (kwSets[i] ??= new RE2.Set(byKeyword.get(keywords[i]!)!, 'u'));
   const fineSets = tiers.map((t) => new RE2.Set(t.fine, 'u'));
   const nDirect = direct.length;
   return {
@@ -255,7 +257,7 @@ export function compileGate(pii: PiiConfig): Gate {
       // Which literal conditions occur (a full pass of a literal set); keywords run their rules' gates.
       const lits = literalSet.match(buf);
       for (const i of lits) if (i < nDirect) return true;
-      for (const i of lits) if (kwSets[i - nDirect]!.test(buf)) return true;
+      for (const i of lits) if (kwSet(i - nDirect).test(buf)) return true;
       // Which coarse conditions occur; each runs its counting triggers (stopping at the first match:
       // the base64 windows, scanned to the end of a base64 blob, have too many states).
       for (const i of coarseSet.match(buf)) if (fineSets[i]!.test(buf)) return true;

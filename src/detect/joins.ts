@@ -89,17 +89,31 @@ export function hasInnerBreak(text: string): boolean {
  * before it joined to the run after it (which goes on across further breaks between run characters).
  */
 /**
- * Whether a join of `left` (the run before a split) can hold a joinable match: digits on both sides
- * of the split (a number), or a known prefix in `left` (a token; `prefix` tests for them).
+ * Whether a join can hold a joinable match (`left[leftStart, leftEnd)` is the run before the split,
+ * `right` from `rightStart` the text after it): a grouped number, with digits next to the split and
+ * a separator within six characters of it on each side (or at it), or a known prefix in the run before
+ * the split (a token; `prefix` tests for them). Most neighbouring numbers (an id and a date) fail this
+ * and cost no join.
  */
-export type JoinWorth = (text: string, leftStart: number, leftEnd: number, rightFirst: number) => boolean;
+export type JoinWorth = (left: string, leftStart: number, leftEnd: number, right: string, rightStart: number) => boolean;
+
+const isSepCode = (c: number): boolean => c === 32 || c === 45 || c === 46;
 
 export function worthJoining(prefix: RegExp | undefined): JoinWorth {
-  return (text, leftStart, leftEnd, rightFirst) => {
-    const last = text.charCodeAt(leftEnd - 1);
-    const lastDigit = isDigitCode(last) || ((last === 32 || last === 45 || last === 46) && isDigitCode(text.charCodeAt(leftEnd - 2)));
-    if (lastDigit && (isDigitCode(rightFirst) || rightFirst === 32 || rightFirst === 45 || rightFirst === 46)) return true;
-    return prefix !== undefined && prefix.test(text.slice(leftStart, leftEnd));
+  return (left, leftStart, leftEnd, right, rightStart) => {
+    const last = left.charCodeAt(leftEnd - 1);
+    const first = right.charCodeAt(rightStart);
+    const lastDigit = isDigitCode(last) || (isSepCode(last) && isDigitCode(left.charCodeAt(leftEnd - 2)));
+    const firstDigit = isDigitCode(first) || (isSepCode(first) && isDigitCode(right.charCodeAt(rightStart + 1)));
+    if (lastDigit && firstDigit) {
+      if (isSepCode(last) || isSepCode(first)) return true;
+      let sepLeft = false;
+      for (let k = leftEnd - 1; k >= Math.max(leftStart, leftEnd - 6); k--) if (isSepCode(left.charCodeAt(k))) sepLeft = true;
+      let sepRight = false;
+      for (let k = rightStart; k < Math.min(right.length, rightStart + 6); k++) if (isSepCode(right.charCodeAt(k))) sepRight = true;
+      if (sepLeft && sepRight) return true;
+    }
+    return prefix !== undefined && prefix.test(left.slice(leftStart, leftEnd));
   };
 }
 
@@ -114,7 +128,7 @@ export function lineJoins(text: string, worth?: JoinWorth): JoinWindow[] {
       continue;
     }
     const start = runStart(text, i, text.charCodeAt(i + b));
-    if (worth && !worth(text, start, i, text.charCodeAt(i + b))) {
+    if (worth && !worth(text, start, i, text, i + b)) {
       i += b - 1;
       continue;
     }
@@ -147,7 +161,7 @@ export function lineJoins(text: string, worth?: JoinWorth): JoinWindow[] {
 export function crossJoin(a: string, b: string, worth?: JoinWorth): JoinWindow | undefined {
   if (!a.length || !b.length || !isRunChar(a.charCodeAt(a.length - 1)) && a.charCodeAt(a.length - 1) !== 32) return undefined;
   const start = runStart(a, a.length, b.charCodeAt(0));
-  if (start === a.length || (worth && !worth(a, start, a.length, b.charCodeAt(0)))) return undefined;
+  if (start === a.length || (worth && !worth(a, start, a.length, b, 0))) return undefined;
   const end = runEnd(b, 0, a.charCodeAt(a.length - 1));
   if (end === 0) return undefined;
   const n = a.length - start + end;

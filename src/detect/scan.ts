@@ -508,7 +508,8 @@ class Inspection {
           const piece = (c.rule.notInHexRun && inHexRun(text, at, end)) || (c.rule.wholeRun && inLongerRun(text, at, end));
           // A card-shaped number that an identifier shape places or names (identifiers.ts) is an id
           // (the shapes are about the digit counts of cards; a phone after `ref` is still a phone).
-          const id = !piece && c.rule.validator === 'card' && isIdentifier(text, at, end, f.kind === KEY ? undefined : f.key);
+          // (Luhn first: most card-shaped runs fail it, and the shapes cost a few pattern runs.)
+          const id = !piece && c.rule.validator === 'card' && det.accepts(c, value) && isIdentifier(text, at, end, f.kind === KEY ? undefined : f.key);
           if (piece || id) {
             // not a value
           } else if (join) {
