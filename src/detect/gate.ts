@@ -183,8 +183,12 @@ export function gatePattern(rule: Rule): string {
   return rule.flags === 'i' ? `(?i:${src})` : src;
 }
 
-/** Whether a keyword can stand for its rule over raw JSON: no character that JSON writes as an escape. */
-const rawSafe = (k: string): boolean => !/["\\\x00-\x1f]/.test(k);
+/**
+ * Whether a keyword can stand for its rule in the first pass: three characters or more (`s.` ends
+ * every other sentence of prose, which would send prose through every pass), and none that JSON
+ * writes as an escape. A rule with another keyword keeps its own condition in the literal set.
+ */
+const usable = (k: string): boolean => k.length >= 3 && !/["\\\x00-\x1f]/.test(k);
 const escapeRe = (k: string): string => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -227,7 +231,7 @@ export function compileGate(pii: PiiConfig): Gate {
     if (isCustom && escapeUnsafe(r.pattern)) anyBackslash = true;
     if (isCustom || r.context) add(direct, p); // a rule that needs a keyword is gated on the keyword
     else if (r.digitDense) add(numbers, p);
-    else if (r.keywords?.length && r.keywords.every(rawSafe)) for (const k of r.keywords) add(byKeyword.get(k) ?? (byKeyword.set(k, []), byKeyword.get(k)!), p);
+    else if (r.keywords?.length && r.keywords.every(usable)) for (const k of r.keywords) add(byKeyword.get(k) ?? (byKeyword.set(k, []), byKeyword.get(k)!), p);
     else add(direct, p);
   }
   const split = splitTriggers(rules);
