@@ -113,9 +113,14 @@ export function worthJoining(prefix: RegExp | undefined): JoinWorth {
       for (let k = rightStart; k < Math.min(right.length, rightStart + 6); k++) if (isSepCode(right.charCodeAt(k))) sepRight = true;
       if (sepLeft && sepRight) return true;
     }
-    return prefix !== undefined && prefix.test(left.slice(leftStart, leftEnd));
+    const run = left.slice(leftStart, leftEnd);
+    // An IBAN: two capitals and two digits, then groups of capitals and digits up to the split.
+    if (IBAN_START.test(run) && (isDigitCode(first) || (first >= 65 && first <= 90) || first === 32)) return true;
+    return prefix !== undefined && prefix.test(run);
   };
 }
+
+const IBAN_START = /(?:^|[^A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9])* ?$/;
 
 export function lineJoins(text: string, worth?: JoinWorth): JoinWindow[] {
   const out: JoinWindow[] = [];
@@ -201,8 +206,8 @@ export function wholeJoinedRun(text: string, at: number, end: number): boolean {
 }
 
 /**
- * Whether a joined number match text[at, end) is two grouped halves: three digits on each side of a
- * seam, and a separator on each side (one next to the seam counts for both). A number is joined from
+ * Whether a joined number match text[at, end) is two grouped halves: three digits (or capitals, in
+ * an IBAN) on each side of a seam, and a separator on each side (one next to the seam counts for both). A number is joined from
  * two halves of one grouped number (`4111 1111` + `1111 1111`), not from a bare id that ends one text
  * and a date or version that starts the next.
  */
@@ -214,14 +219,15 @@ export function numberSplit(w: JoinWindow, at: number, end: number): boolean {
     let after = 0;
     let sepBefore = false;
     let sepAfter = false;
+    // Digits, or capitals too (the body of an IBAN holds letters in some countries).
     for (let k = at; k < seam; k++) {
       const c = w.text.charCodeAt(k);
-      if (isDigitCode(c)) before++;
+      if (isDigitCode(c) || (c >= 65 && c <= 90)) before++;
       else if (isSep(c)) sepBefore = true;
     }
     for (let k = seam; k < end; k++) {
       const c = w.text.charCodeAt(k);
-      if (isDigitCode(c)) after++;
+      if (isDigitCode(c) || (c >= 65 && c <= 90)) after++;
       else if (isSep(c)) sepAfter = true;
     }
     const atSeam = isSep(w.text.charCodeAt(seam - 1)) || isSep(w.text.charCodeAt(seam));

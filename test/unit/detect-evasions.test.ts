@@ -36,6 +36,7 @@ test('a card, an IBAN or a token split by a line break is found, and redacted wh
     caught(call({ t: `card 4111 1111${br}1111 1111 thanks` }), 'credit_card');
     caught(call({ t: `4111-1111-11${br}11-1111` }), 'credit_card');
     caught(call({ t: `iban DE89 3704 0044${br}0532 0130 00` }), 'iban');
+    caught(call({ t: `iban FR14 2004 1010 0505 0001 3M${br}02 606` }), 'iban'); // letters next to the split
     caught(call({ t: `token ${GHP.slice(0, 20)}${br}${GHP.slice(20)}` }), 'github_token');
     const r = caught(reply({ content: [{ type: 'text', text: `card 4111 1111${br}1111 1111 thanks` }] }), 'credit_card', 'response');
     const out = (r.message as any).result.content[0].text as string;
