@@ -40,7 +40,7 @@ async function main() {
   }
   if (!flag('--no-detection')) {
     detection = await runDetection({
-      corpusSize: Number(value('--corpus', quick ? '3000' : '10000')),
+      corpusSize: Number(value('--corpus', quick ? '3000' : '20000')),
       progress,
       skipScenarios: quick && flag('--skip-scenarios'),
       // Quick mode sends every 8th generated message variant (a sample spread over every format and

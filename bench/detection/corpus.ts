@@ -1,7 +1,11 @@
 // The legitimate-traffic corpus: realistic tool calls generated from a seed, rich in values that
 // look like PII or secrets and are not (UUIDs, git SHAs, timestamps, versions, order numbers,
 // 16-digit ids that fail Luhn, phone-like numbers that are not valid phones, base64 images, code,
-// logs, SQL, paths, URLs without credentials, hashes). Every call must pass through unchanged.
+// logs, SQL, paths, URLs without credentials, hashes), and the identifiers that are numbers but not
+// PII (issue #18): cloud account ids in resource names, chat-platform object ids and timestamps,
+// payment-provider objects, image digests and integrity hashes, ISBNs and barcodes, masked cards,
+// grouped numbers that fail their checksum, tracking numbers, IMEIs, CSV exports, multi-part tool
+// results, arrays of numeric ids, coordinates, colours, MACs, IPv6. Every call must pass unchanged.
 import { prng } from '../../src/bench/stats.js';
 
 export interface CorpusCall {
@@ -62,6 +66,88 @@ export const gen = {
   sku: (r: R) => `SKU-${digits(r, 4)}-${pick(r, ['RED', 'BLK', 'WHT'])}-${pick(r, ['S', 'M', 'L', 'XL'])}`,
 };
 
+const luhnDigit = (partial: string): string => {
+  for (let d = 0; d < 10; d++) if (luhnOk(partial + d)) return String(d);
+  return '0';
+};
+/** GS1 check digit (EAN, UPC, GTIN). */
+const gs1Digit = (partial: string): string => {
+  let sum = 0;
+  for (let i = 0; i < partial.length; i++) sum += Number(partial[partial.length - 1 - i]) * (i % 2 === 0 ? 3 : 1);
+  return String((10 - (sum % 10)) % 10);
+};
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const alnum = (r: R, n: number) => Array.from({ length: n }, () => ALNUM[Math.floor(r() * ALNUM.length)]).join('');
+const upperNum = (r: R, n: number) => Array.from({ length: n }, () => ALNUM[Math.floor(r() * 36)]!.toUpperCase()).join('').replace(/[a-z]/g, (c) => c.toUpperCase());
+const group = (d: string, sep: string, size = 4) => d.replace(new RegExp(`(\\d{${size}})(?=\\d)`, 'g'), `$1${sep}`);
+const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-2'];
+
+/** A 12-digit AWS account id, half of them Luhn-valid with a Maestro prefix (the shape that was blocked). */
+const awsAccount = (r: R): string => (r() < 0.5 ? ((p: string) => p + luhnDigit(p))(pick(r, ['50', '56', '57', '58', '60', '63', '67']) + digits(r, 9)) : digits(r, 12));
+
+/** Numbers that are identifiers, not PII (issue #18): their generators. */
+export const ids = {
+  awsAccount,
+  arn: (r: R, acct = awsAccount(r)) =>
+    pick(r, [
+      `arn:aws:iam::${acct}:role/${pick(r, words)}-deploy`,
+      `arn:aws:lambda:${pick(r, REGIONS)}:${acct}:function:${pick(r, words)}-handler`,
+      `arn:aws:sns:${pick(r, REGIONS)}:${acct}:${pick(r, words)}-alerts`,
+      `arn:aws:sts::${acct}:assumed-role/ci/${alnum(r, 10)}`,
+      `arn:aws:sqs:${pick(r, REGIONS)}:${acct}:${pick(r, words)}.fifo`,
+      `arn:aws:kms:${pick(r, REGIONS)}:${acct}:key/${gen.uuid(r)}`,
+    ]),
+  ecr: (r: R) => `${awsAccount(r)}.dkr.ecr.${pick(r, REGIONS)}.amazonaws.com/${pick(r, words)}:${gen.version(r)}`,
+  gcpProject: (r: R) => `projects/${pick(r, ['5', '6', '4', '3'])}${digits(r, 11)}/locations/${pick(r, ['us-central1', 'europe-west1'])}/functions/${pick(r, words)}`,
+  /** A Discord or Twitter snowflake: milliseconds since the platform's epoch, shifted 22 bits, plus worker and sequence bits. */
+  snowflake: (r: R, epoch = 1420070400000n) => String(((BigInt(1_450_000_000_000 + Math.floor(r() * 280_000_000_000)) - epoch) << 22n) | BigInt(Math.floor(r() * 4_194_304))),
+  slackTs: (r: R) => `${1_600_000_000 + Math.floor(r() * 150_000_000)}.${digits(r, 6)}`,
+  stripe: (r: R, prefix: string) => `${prefix}_${r() < 0.5 ? digits(r, 1) : ''}${alnum(r, 24)}`,
+  ean13: (r: R) => ((p) => p + gs1Digit(p))(pick(r, ['40', '50', '54', '57', '60', '64', '69', '76', '80', '87', '93']) + digits(r, 10)),
+  upc: (r: R) => ((p) => p + gs1Digit(p))(pick(r, ['0', '5', '6', '7']) + digits(r, 10)),
+  isbn13: (r: R) => {
+    const p = pick(r, ['978', '979']) + digits(r, 9);
+    return `${p.slice(0, 3)}-${p[3]}-${p.slice(4, 8)}-${p.slice(8, 12)}-${gs1Digit(p)}`;
+  },
+  imei: (r: R) => ((p) => p + luhnDigit(p))(pick(r, ['35', '86', '01', '99', '44', '45', '49', '51']) + digits(r, 12)),
+  /** 16 digits grouped 4-4-4-4 that fail Luhn; a third of them hide a Luhn-valid 12-digit Maestro piece. */
+  groupedNotCard: (r: R) => {
+    for (;;) {
+      let d = digits(r, 16);
+      if (r() < 0.33) d = digits(r, 4) + ((p) => p + luhnDigit(p))(pick(r, ['50', '56', '57', '58', '6']) .padEnd(2, String(int(r, 0, 9))) + digits(r, 9));
+      if (!luhnOk(d)) return group(d, pick(r, [' ', '-', '.']));
+    }
+  },
+  /** 19 digits grouped 4-4-4-4-3 that fail Luhn; half of them start with a Luhn-valid 16-digit card shape. */
+  grouped19: (r: R) => {
+    for (;;) {
+      const head = r() < 0.5 ? ((p) => p + luhnDigit(p))(pick(r, ['4', '51', '52', '53', '54', '55']) + digits(r, 14).slice(0, 15 - 1)) : digits(r, 16);
+      const d = (head + digits(r, 19)).slice(0, 19);
+      if (!luhnOk(d)) return group(d, pick(r, [' ', '-']));
+    }
+  },
+  /** An IBAN-shaped string whose mod-97 check fails. */
+  badIban: (r: R) => {
+    const c = pick(r, ['DE', 'FR', 'GB', 'NL', 'ES', 'IT']);
+    const body = c === 'GB' || c === 'NL' ? upperNum(r, 4).replace(/[0-9]/g, 'X') + digits(r, c === 'GB' ? 14 : 10) : digits(r, c === 'FR' || c === 'IT' ? 23 : c === 'ES' ? 20 : 18);
+    for (;;) {
+      const s = `${c}${digits(r, 2)}${body}`;
+      if (!ibanOk(s)) return r() < 0.5 ? s : s.replace(/(.{4})(?=.)/g, '$1 ');
+    }
+  },
+};
+
+function ibanOk(s: string): boolean {
+  const moved = s.slice(4) + s.slice(0, 4);
+  let rem = 0;
+  for (const ch of moved) {
+    const code = ch.charCodeAt(0);
+    const part = code >= 65 ? String(code - 55) : ch;
+    for (const p of part) rem = (rem * 10 + (p.charCodeAt(0) - 48)) % 97;
+  }
+  return rem === 1;
+}
+
 const words = 'the deploy build cache index merge branch request review test flaky retry timeout queue worker metric alert latency error warning release migration schema table column user session token refresh page report chart summary'.split(' ');
 const sentence = (r: R, n: number) => Array.from({ length: n }, () => pick(r, words)).join(' ');
 
@@ -103,6 +189,85 @@ const TEMPLATES: { kind: string; name: string; make: (r: R) => Record<string, un
   { kind: 'network', name: 'check_host', make: (r) => ({ host: `${pick(r, words)}.internal.acme.dev`, ip: gen.ip(r), port: gen.port(r) }) },
   { kind: 'prose', name: 'search', make: (r) => ({ query: sentence(r, int(r, 3, 12)), user: gen.handle(r), sku: gen.sku(r), since: gen.date(r) }) },
 ];
+
+/** Kinds of ordinary traffic (the corpus before issue #18); the kinds after them are near misses built to reach inspection. */
+export const ORDINARY_KINDS: readonly string[] = TEMPLATES.map((t) => t.kind);
+
+// Templates of issue #18's identifiers and other near misses a reviewer would try.
+const MORE: typeof TEMPLATES = [
+  { kind: 'cloud', name: 'describe_resources', make: (r) => ({ arns: Array.from({ length: int(r, 1, 4) }, () => ids.arn(r)), image: ids.ecr(r), AccountId: ids.awsAccount(r), gcp: ids.gcpProject(r), subscription: gen.uuid(r) }) },
+  {
+    kind: 'chat', name: 'read_channel', make: (r) => {
+      const guild = ids.snowflake(r);
+      const user = ids.snowflake(r);
+      return {
+        discord: { id: ids.snowflake(r), channel_id: ids.snowflake(r), guild_id: guild, author: { id: user, username: gen.handle(r) }, content: `hey <@${user}> see <#${ids.snowflake(r)}> and https://discord.com/channels/${guild}/${ids.snowflake(r)}`, timestamp: gen.iso(r) },
+        slack: { type: 'message', channel: `C0${upperNum(r, 8)}`, user: `U0${upperNum(r, 8)}`, text: sentence(r, 6), ts: ids.slackTs(r), thread_ts: ids.slackTs(r) },
+        telegram: { update_id: Number(digits(r, 9)), message: { message_id: int(r, 1, 99999), chat: { id: -Number('100' + digits(r, 10)) }, date: Number(gen.epochS(r)) } },
+        tweet: { id_str: ids.snowflake(r, 1288834974657n), url: `https://x.com/${gen.handle(r)}/status/${ids.snowflake(r, 1288834974657n)}` },
+      };
+    },
+  },
+  {
+    kind: 'payments', name: 'list_charges', make: (r) => ({
+      id: ids.stripe(r, 'ch'), object: 'charge', amount: int(r, 100, 999999), currency: pick(r, ['usd', 'eur', 'gbp']), customer: ids.stripe(r, 'cus'), payment_intent: ids.stripe(r, 'pi'),
+      balance_transaction: ids.stripe(r, 'txn'), created: Number(gen.epochS(r)), payment_method_details: { card: { brand: pick(r, ['visa', 'mastercard', 'amex']), last4: digits(r, 4), exp_month: int(r, 1, 12), exp_year: int(r, 2025, 2032), fingerprint: alnum(r, 16) } },
+      adyen: { pspReference: pick(r, ['88', '99']) + digits(r, 14), merchantReference: `ORDER-${digits(r, 6)}` },
+      shopify: ((oid) => ({ id: Number(oid), admin_graphql_api_id: `gid://shopify/Order/${oid}`, order_number: int(r, 1000, 99999), name: `#${int(r, 1000, 99999)}` }))(pick(r, ['4', '5', '6']) + digits(r, 12)),
+      paypal: { id: `PAYID-${upperNum(r, 24)}`, transaction: upperNum(r, 17) },
+    }),
+  },
+  {
+    kind: 'artifacts', name: 'inspect_image', make: (r) => ({
+      image: `ghcr.io/acme/${pick(r, words)}@sha256:${gen.sha256(r)}`, digest: `sha256:${gen.sha256(r)}`,
+      integrity: `sha${pick(r, ['384', '512'])}-${Buffer.from(Array.from({ length: pick(r, [48, 64]) }, () => Math.floor(r() * 256))).toString('base64')}`,
+      script: `<script src="https://cdn.example.com/lib-${gen.version(r)}.js" integrity="sha384-${Buffer.from(Array.from({ length: 48 }, () => Math.floor(r() * 256))).toString('base64')}" crossorigin="anonymous"></script>`,
+      lock: { resolved: `https://registry.npmjs.org/${pick(r, words)}/-/${pick(r, words)}-${gen.version(r)}.tgz`, integrity: `sha512-${Buffer.from(Array.from({ length: 64 }, () => Math.floor(r() * 256))).toString('base64')}` },
+    }),
+  },
+  {
+    kind: 'products', name: 'lookup_product', make: (r) => ({
+      isbn: ids.isbn13(r), ean: ids.ean13(r), upc: ids.upc(r), gtin: `0${ids.ean13(r)}`.slice(0, 13) + gs1Digit(`0${ids.ean13(r)}`.slice(0, 13)), sku: gen.sku(r),
+      description: `EAN ${ids.ean13(r)}, barcode: ${ids.ean13(r)}; ISBN ${ids.isbn13(r)}`, price: gen.amount(r),
+      payment: pick(r, [`Visa ending in ${digits(r, 4)}`, `card **** **** **** ${digits(r, 4)}`, `${pick(r, ['4', '5'])}${digits(r, 5)}******${digits(r, 4)}`, `XXXX-XXXX-XXXX-${digits(r, 4)}`]),
+    }),
+  },
+  {
+    kind: 'grouped', name: 'reconcile', make: (r) => ({
+      note: `order ${ids.groupedNotCard(r)} and ref ${ids.grouped19(r)}`, reference: ids.groupedNotCard(r), long_ref: ids.grouped19(r),
+      invoice: `INV-${digits(r, 4)}-${digits(r, 6)}`, iban_draft: ids.badIban(r), tracking_number: pick(r, [digits(r, 12), `1Z${upperNum(r, 16)}`, group(`9400${digits(r, 18)}`, ' ')]),
+      device: { imei: ids.imei(r), serial: upperNum(r, 12) }, ticket: gen.notPhone(r),
+    }),
+  },
+  {
+    kind: 'misc-ids', name: 'describe_objects', make: (r) => ({
+      ulid: '01' + upperNum(r, 24), ksuid: alnum(r, 27), nanoid: alnum(r, 21), mongo: hexs(r, 24), colour: `#${hexs(r, 6)}`,
+      where: `${(r() * 180 - 90).toFixed(6)}, ${(r() * 360 - 180).toFixed(6)}`, mac: Array.from({ length: 6 }, () => hexs(r, 2)).join(':'),
+      range: `^${gen.version(r)}`, duration: `PT${int(r, 1, 23)}H${int(r, 1, 59)}M`, micros: Number(gen.epochMs(r)) * 1000, nanos: `${gen.epochMs(r)}${digits(r, 6)}`,
+      money: `$${int(r, 1, 999)},${digits(r, 3)},${digits(r, 3)}.${digits(r, 2)}`, ids: Array.from({ length: int(r, 3, 8) }, () => pick(r, ['4', '5', '3', '6']) + digits(r, 7)),
+      dates: Array.from({ length: int(r, 2, 5) }, () => gen.date(r)),
+    }),
+  },
+  {
+    kind: 'tables', name: 'export_csv', make: (r) => ({
+      csv: ['order_id,customer,total,account_ref', ...Array.from({ length: int(r, 3, 12) }, () => `${pick(r, ['4', '5', '3', '6'])}${digits(r, 7)},${gen.handle(r)},${gen.amount(r)},${pick(r, ['4', '5', '6'])}${digits(r, 7)}`)].join('\n'),
+      tsv: Array.from({ length: int(r, 2, 6) }, () => [gen.date(r), digits(r, 6), gen.version(r)].join('\t')).join('\n'),
+      stack: Array.from({ length: int(r, 2, 6) }, () => `    at ${pick(r, words)}${pick(r, ['Handler', 'Worker', 'Service'])} (${gen.path(r)}:${int(r, 1, 900)}:${int(r, 1, 80)})`).join('\n'),
+    }),
+  },
+  {
+    kind: 'parts', name: 'multi_part_result', make: (r) => ({
+      content: [
+        { type: 'text', text: `Order ${gen.order(r)} placed ${gen.date(r)} for ${gen.amount(r)}` },
+        { type: 'text', text: `${gen.date(r)} shipped, tracking ${digits(r, 12)}` },
+        { type: 'text', text: `${digits(r, 8)} items in batch ${digits(r, 8)}` },
+        { type: 'text', text: `version ${gen.version(r)}` },
+      ],
+      pair: [`${digits(r, 4)} ${digits(r, 4)}`, `${digits(r, 3)}-${digits(r, 4)}`],
+    }),
+  },
+];
+TEMPLATES.push(...MORE);
 
 /** n calls, the same for the same seed. */
 export function generateCorpus(n: number, seed = 20240601): CorpusCall[] {

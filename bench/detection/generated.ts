@@ -314,8 +314,38 @@ export const DISGUISES: Disguise[] = [
   { id: 'unicode-dashes', describe: 'digits grouped with Unicode dashes', apply: (v) => (grouped(v) ? v.value.replace(/(\d{4})(?=\d)/g, '$1\u2013') : undefined) },
   { id: 'dots', describe: 'digits grouped with dots', apply: (v) => (grouped(v) ? v.value.replace(/(\d{4})(?=\d)/g, '$1.') : undefined) },
   { id: 'glued', describe: 'glued to letters on both sides', apply: (v) => (singleLine(v) ? `ref_${v.value}_end` : undefined) },
+  // Issue #18: escapes in other notations, digits of other scripts, short base64 after a name.
+  { id: 'literal-u-brace', describe: 'literal \\u{…} escapes (JS, Rust, Swift) of every character', apply: (v) => (singleLine(v) ? [...v.value].map((c) => `\\u{${c.codePointAt(0)!.toString(16)}}`).join('') : undefined) },
+  { id: 'literal-u8', describe: 'literal \\UXXXXXXXX escapes (Python, C) of the digits', apply: (v) => (/[0-9]/.test(v.value) && singleLine(v) ? v.value.replace(/[0-9]/g, (d) => `\\U000000${d.charCodeAt(0).toString(16)}`) : undefined) },
+  { id: 'percent-u', describe: '%uXXXX escapes (JavaScript escape()) of the digits', apply: (v) => (/[0-9]/.test(v.value) && singleLine(v) ? v.value.replace(/[0-9]/g, (d) => `%u00${d.charCodeAt(0).toString(16)}`) : undefined) },
+  { id: 'arabic-digits', describe: 'Arabic-Indic digits', apply: (v) => (v.numeric || /^[0-9 .-]+$/.test(v.value) ? v.value.replace(/[0-9]/g, (d) => String.fromCodePoint(0x660 + Number(d))) : undefined) },
+  { id: 'devanagari-json-u', describe: 'Devanagari digits as JSON \\u escapes', apply: (v) => (/[0-9]/.test(v.value) && singleLine(v) && !/["\\]/.test(v.value) ? v.value.replace(/[0-9]/g, (d) => `\\u${(0x966 + Number(d)).toString(16).padStart(4, '0')}`) : undefined), raw: true },
+  { id: 'short-base64-named', describe: 'base64 shorter than 16 characters after its name', apply: (v) => (Buffer.byteLength(v.value) <= 11 ? `${SHORT_NAME[v.type] ?? 'secret'}: ${b64(v.value)}` : undefined) },
   { id: 'padding', describe: 'after 70 KB of text (inspected in the worker pool)', apply: (v) => `${'lorem ipsum dolor sit amet '.repeat(2700)}${v.value}` },
 ];
+
+const SHORT_NAME: Record<string, string> = { ssn: 'ssn', es_dni: 'dni', uk_nino: 'nino', credit_card: 'card', iban: 'iban', phone: 'phone', email: 'email' };
+
+/** Vendor prefixes that start a token as the vendors document them (a token split after one is joined). */
+const TOKEN_PREFIXES = ['AKIA', 'ASIA', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_', 'glpat-', 'xoxb-', 'xoxp-', 'sk_live_', 'rk_live_', 'whsec_', 'AIza', 'GOCSPX-', 'sk-proj-', 'sk-ant-', 'npm_', 'pypi-', 'SG.', 'key-'];
+
+/**
+ * A value split in two the way issue #18 describes (the joined form is a checksum-valid number or a
+ * known-prefix token): a card or IBAN grouped by fours and cut between two groups, or a token cut
+ * in its body; undefined for other types.
+ */
+export function splitHalves(v: PlantedValue): [string, string] | undefined {
+  if (!singleLine(v)) return undefined;
+  if (v.type === 'credit_card' || v.type === 'iban') {
+    const compact = v.value.replace(/[ .-]/g, '');
+    const groups = compact.match(/.{1,4}/g)!;
+    const cut = Math.ceil(groups.length / 2);
+    return [groups.slice(0, cut).join(' '), groups.slice(cut).join(' ')];
+  }
+  if (!TOKEN_PREFIXES.some((p) => v.value.startsWith(p)) || /\s/.test(v.value)) return undefined;
+  const cut = Math.max(20, Math.floor(v.value.length / 2));
+  return cut < v.value.length - 4 ? [v.value.slice(0, cut), v.value.slice(cut)] : undefined;
+}
 
 // ---- cases -----------------------------------------------------------------------------------
 
@@ -373,6 +403,18 @@ export function generatedCases(opts: { perFormat?: number; script: Record<string
       const base = { prefix: 'ev', category: 'pii-evasion' as Category, kind: reqKind, check: 'request' as const, description: d(dz.describe), secret: dz.raw ? v.value : text, alsoLookFor: need, family };
       if (dz.raw) push({ ...base, raw: `{"jsonrpc":"2.0","id":__ID__,"method":"tools/call","params":{"name":"echo","arguments":{"n":"${text}"}}}` });
       else push({ ...base, request: call('echo', { blob: text }) });
+    }
+    // Split in two (issue #18): by a line break, across two strings of a request, across two values
+    // of a tool result; each half is looked for, so a half that gets through fails the case.
+    const halves = splitHalves(v);
+    if (halves) {
+      const [a, b] = halves;
+      const split = { prefix: 'ev', category: 'pii-evasion' as Category, check: 'request' as const, secret: a, alsoLookFor: [b, ...need] };
+      push({ ...split, kind: reqKind, description: d('split by a line break'), request: call('echo', { blob: `note ${a}\n${b} end` }) });
+      push({ ...split, kind: reqKind, description: d('split across two strings'), request: call('echo', { first: a, second: b }) });
+      const key = `g-leak-${n + 1}`;
+      opts.script[key] = JSON.stringify({ record: { first: a, second: b } });
+      push({ ...split, kind: resKind, check: 'response', description: d('split across two values of a tool result'), request: call('leak_structured', { key }), upstreamReply: opts.script[key] });
     }
     if (singleLine(v) && !v.value.includes('"')) {
       push({ prefix: 'ev', category: 'pii-evasion', kind: reqKind, check: 'request', description: d('as an object key'), request: call('echo', { [v.value]: 'x' }), secret: v.value, alsoLookFor: need, family });

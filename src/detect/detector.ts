@@ -19,6 +19,7 @@ import { CATALOGUE } from './catalogue/index.js';
 const VENDOR_IDS = new Set(CATALOGUE.map((r) => r.id));
 import { VALIDATORS, entropy } from './validators.js';
 import { stripAssertions } from './assertions.js';
+import { literalPrefixes } from './literals.js';
 
 export type ScanDirection = 'request' | 'response';
 
@@ -50,6 +51,43 @@ export interface CompiledRule {
   keywords?: string[];
   /** Also applied to `key=value` of a field. */
   assignment: boolean;
+  /**
+   * Applied to values split in two (joins.ts): its joined form can be told from chance, by a checksum
+   * (cards, IBANs, national ids with check digits, JWTs) or by a known prefix (`keywords` of a token).
+   */
+  joinable: boolean;
+}
+
+/** Validators strong enough that a joined value passing them is not a coincidence. */
+const CHECKSUM_VALIDATORS = new Set(['card', 'luhn', 'iban', 'mod97', 'nhs', 'sin', 'aadhaar', 'de_tax_id', 'bsn', 'tfn', 'aba']);
+
+/**
+ * Whether a rule applies to values split in two (`CompiledRule.joinable`): a checksum validator, or a
+ * token that is its whole match and starts with a literal prefix (literals.ts; not an assignment or
+ * a URL, which start with ordinary words).
+ */
+export function joinable(rule: Rule): boolean {
+  if (rule.validator !== undefined && CHECKSUM_VALIDATORS.has(rule.validator)) return true;
+  return !rule.context && !rule.assignment && (rule.group === undefined || rule.boundaryGroup === true) && joinPrefixes(rule) !== undefined;
+}
+
+const prefixMemo = new WeakMap<Rule, string[] | undefined>();
+/**
+ * The literal prefixes that start every match of a token rule, as the rule matches them (lower case
+ * when it ignores case), when each is distinctive: five characters, three with a digit or
+ * punctuation (`ghp_`, `sk-`, `A3T`), or four with a capital in a rule that keeps case (`AKIA`,
+ * `AIza`); not `pat` or `ey`, which start ordinary words. Memoised; undefined for numbers, whose
+ * splits the gate watches otherwise.
+ */
+export function joinPrefixes(rule: Rule): string[] | undefined {
+  if (!prefixMemo.has(rule)) {
+    const ci = rule.flags === 'i';
+    const raw = rule.context || rule.shape === 'number' ? undefined : literalPrefixes(rule.pattern, 3, true);
+    const p = raw && (ci ? raw.map((x) => x.toLowerCase()) : raw);
+    const distinctive = (x: string): boolean => x.length >= 5 || /[^A-Za-z]/.test(x) || (!ci && x.length >= 4 && /[A-Z]/.test(x));
+    prefixMemo.set(rule, p && p.every(distinctive) ? p : undefined);
+  }
+  return prefixMemo.get(rule);
 }
 
 interface CompiledAllow {
@@ -76,6 +114,8 @@ export interface Detector {
   /** Whether a field's key can start a match of an assignment rule in `key=value` (memoised). */
   assignmentKey(key: string): boolean;
   readonly hasAssignmentRules: boolean;
+  /** The known prefixes of the joinable tokens (case-insensitive), for joins.ts `worthJoining`. */
+  readonly joinPrefix: RegExp | undefined;
   readonly hasAllowlist: boolean;
   readonly pii: PiiConfig;
   action(rule: Rule, direction: ScanDirection): Action;
@@ -185,6 +225,7 @@ export function compileDetector(pii: PiiConfig, hashKey: Buffer): Detector {
         return (re ??= new RE2(rule.pattern, flags));
       },
       assignment: rule.assignment === true,
+      joinable: joinable(rule),
     };
     if (rule.validator) {
       const v = VALIDATORS[rule.validator];
@@ -240,6 +281,8 @@ export function compileDetector(pii: PiiConfig, hashKey: Buffer): Detector {
   for (const c of assignment) if (c.rule.gate === undefined) throw new Error(`rule ${c.rule.id}: an assignment rule needs a gate`);
   const keyGate = assignment.length ? new RE2(assignment.map((c) => `(?i:${c.rule.gate})`).join('|'), 'u') : undefined;
   const keyMemo = new Map<string, boolean>();
+  const prefixes = [...new Set(rules.filter((c) => c.joinable).flatMap((c) => joinPrefixes(c.rule) ?? []))];
+  const joinPrefix = prefixes.length ? new RegExp(prefixes.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'i') : undefined;
   // Verdicts of the costly validators (libphonenumber: 30-110 µs a number), bounded (cleared when
   // full) and keyed by the keyed hash of the value, so that no matched value stays in memory.
   const acceptMemo = new Map<string, boolean>();
@@ -280,6 +323,7 @@ export function compileDetector(pii: PiiConfig, hashKey: Buffer): Detector {
       return ok;
     },
     hasAssignmentRules: keyGate !== undefined,
+    joinPrefix,
     hasAllowlist: allow.length > 0,
     accepts(c, value) {
       if (c.rule.validator === undefined || !COSTLY_VALIDATORS.has(c.rule.validator)) return accepts(c, value);

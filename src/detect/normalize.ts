@@ -1,6 +1,8 @@
 // Normalisation: the forms of one text that detection scans besides the original. Unicode NFKC with
-// invisible characters removed, percent / HTML-entity / literal \u escapes decoded, and base64 or hex
-// blobs decoded when they decode to mostly printable text (bounded depth and size).
+// invisible characters removed and decimal digits of every script read as ASCII digits, percent /
+// HTML-entity / escape notations decoded (\uXXXX, \u{X}, \UXXXXXXXX, \xXX, %uXXXX, octal \NNN), and
+// base64 or hex blobs decoded when they decode to mostly printable text (bounded depth and size);
+// base64 runs of 8-15 characters too, where `shortForm` is asked for them.
 // The gate (gate.ts) mirrors these triggers: every transform here needs a byte pattern it watches for.
 // `needsVariants` is the cheap test (one pass, no allocation) that a text has no other form.
 import RE2 from 're2';
@@ -19,7 +21,9 @@ const DASHES = new RE2('[\\x{2010}-\\x{2015}\\x{2212}\\x{FE58}\\x{FE63}\\x{FF0D}
 const NON_ASCII = new RE2('[^\\x00-\\x7F]');
 const PERCENT = new RE2('(?:%[0-9A-Fa-f]{2})+', 'g');
 const ENTITY = new RE2('&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});', 'g');
-const UESC = new RE2('\\\\u([0-9A-Fa-f]{4})|\\\\x([0-9A-Fa-f]{2})', 'g');
+// \u{1F600} (JS, Rust, Swift), \uXXXX (JSON, JS, Java), \UXXXXXXXX (Python, C), \xXX, %uXXXX (the old
+// JavaScript escape()), octal \NNN (C, Python, shells).
+const UESC = new RE2('\\\\u\\{([0-9A-Fa-f]{1,6})\\}|\\\\u([0-9A-Fa-f]{4})|\\\\U([0-9A-Fa-f]{8})|\\\\x([0-9A-Fa-f]{2})|%u([0-9A-Fa-f]{4})|\\\\([0-3][0-7]{2})', 'g');
 const B64 = new RE2(`[A-Za-z0-9+/_-]{${BASE64_MIN},}={0,2}`, 'g');
 const HEX = new RE2(`[0-9A-Fa-f]{${HEX_MIN},}`, 'g');
 
@@ -31,10 +35,23 @@ const NAMED: Record<string, string> = {
   zwj: '', zwnj: '', shy: '', lrm: '', rlm: '', minus: '-', ndash: '-', mdash: '-',
 };
 
-/** Unicode clean-up: NFKC, invisible characters removed, dashes unified. Identity on ASCII. */
+// Decimal digits NFKC leaves alone (Arabic-Indic, Devanagari, Thai, ... ): every block of them is ten
+// code points in a row from zero (two blocks are several tens in a row).
+const SCRIPT_DIGIT = /\p{Nd}/gu;
+const isScriptDigit = (cp: number): boolean => /\p{Nd}/u.test(String.fromCodePoint(cp));
+function asciiDigit(d: string): string {
+  const cp = d.codePointAt(0)!;
+  if (cp < 0x80) return d;
+  let start = cp;
+  while (cp - start < 49 && isScriptDigit(start - 1)) start--;
+  return String((cp - start) % 10);
+}
+
+/** Unicode clean-up: NFKC, invisible characters removed, dashes unified, digits of every script as ASCII. Identity on ASCII. */
 export function cleanUnicode(s: string): string {
   if (!NON_ASCII.test(s)) return s;
-  return (s.normalize('NFKC').replace(INVISIBLE, '') as string).replace(DASHES, '-') as string;
+  const t = (s.normalize('NFKC').replace(INVISIBLE, '') as string).replace(DASHES, '-') as string;
+  return NON_ASCII.test(t) ? t.replace(SCRIPT_DIGIT, asciiDigit) : t;
 }
 
 function percentDecode(s: string): string {
@@ -59,8 +76,12 @@ function entityDecode(s: string): string {
 }
 
 function escapeDecode(s: string): string {
-  if (s.indexOf('\\') < 0) return s;
-  return s.replace(UESC, (_m: string, u?: string, x?: string) => String.fromCharCode(parseInt(u ?? x ?? '0', 16)));
+  if (s.indexOf('\\') < 0 && s.indexOf('%u') < 0) return s;
+  return s.replace(UESC, (m: string, brace?: string, u?: string, big?: string, x?: string, pu?: string, oct?: string) => {
+    const cp = oct !== undefined ? parseInt(oct, 8) : parseInt(brace ?? u ?? big ?? x ?? pu ?? '', 16);
+    if (brace !== undefined || big !== undefined) return cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+    return String.fromCharCode(cp);
+  });
 }
 
 /**
@@ -160,11 +181,13 @@ for (let c = 0; c < 128; c++) {
 /** Result bits of `classify`. */
 export const NEEDS_VARIANTS = 1;
 export const IS_NON_ASCII = 2;
+/** A base64 run of SHORT_BASE64_MIN or more with an upper-case letter (`shortBase64Form` may apply). */
+export const HAS_SHORT_BASE64 = 4;
 
 /**
  * One pass, no allocation: NEEDS_VARIANTS when `variants(s)` can return more than `[s]` (non-ASCII,
  * `%`, `&` or `\\`, a base64 run of BASE64_MIN with an upper-case letter, or a hex run of HEX_MIN),
- * and IS_NON_ASCII when it has a character past U+007F.
+ * IS_NON_ASCII when it has a character past U+007F, HAS_SHORT_BASE64 for a shorter base64 run.
  */
 export function classify(s: string): number {
   let b64Run = 0;
@@ -180,9 +203,10 @@ export function classify(s: string): number {
       if (k & C_UPPER) b64Upper = true;
       if (k & C_HEX) hexRun++;
       else hexRun = 0;
-      if ((b64Upper && b64Run >= BASE64_MIN) || hexRun >= HEX_MIN) out = NEEDS_VARIANTS;
+      if (b64Upper && b64Run >= SHORT_BASE64_MIN) out |= HAS_SHORT_BASE64;
+      if ((b64Upper && b64Run >= BASE64_MIN) || hexRun >= HEX_MIN) out |= NEEDS_VARIANTS;
     } else {
-      if (k & C_SPECIAL) out = NEEDS_VARIANTS;
+      if (k & C_SPECIAL) out |= NEEDS_VARIANTS;
       b64Run = 0;
       b64Upper = false;
       hexRun = 0;
@@ -200,13 +224,13 @@ export function needsVariants(s: string): boolean {
  * Every form of `s` to scan, original first. Forms other than the first carry no offsets into the
  * original: a finding in them is redacted by value or by replacing the whole field.
  */
-export function variants(s: string): string[] {
+export function variants(s: string, short?: ShortBase64Options): string[] {
   const out = [s];
-  expand(s, out, 0, { left: MAX_DECODED_PER_TEXT });
+  expand(s, out, 0, { left: MAX_DECODED_PER_TEXT }, short);
   return out;
 }
 
-function expand(s: string, out: string[], depth: number, budget: { left: number }): void {
+function expand(s: string, out: string[], depth: number, budget: { left: number }, short?: ShortBase64Options): void {
   let cur = cleanUnicode(s);
   // Two rounds catch double encodings such as %26%23x40%3B or &#92;u0040.
   for (let round = 0; round < 2; round++) {
@@ -215,6 +239,13 @@ function expand(s: string, out: string[], depth: number, budget: { left: number 
     cur = next;
   }
   if (cur !== s && !out.includes(cur)) out.push(cur);
+  if (short) {
+    // Short runs of the text as written and as decoded (a short run of \u escapes).
+    for (const t of cur === s ? [s] : [s, cur]) {
+      const f = shortBase64Form(t, short);
+      if (f !== undefined && !out.includes(f)) out.push(f);
+    }
+  }
   if (depth >= MAX_DEPTH) return;
   const blobs: string[] = [];
   decodeBlobs(s, blobs, budget);
@@ -224,4 +255,89 @@ function expand(s: string, out: string[], depth: number, budget: { left: number 
     out.push(b);
     expand(b, out, depth + 1, budget);
   }
+}
+
+/** Short base64 runs: 8 to 15 characters (6 to 11 bytes), below the blob decoder's BASE64_MIN. */
+export const SHORT_BASE64_MIN = 8;
+
+export interface ShortBase64Options {
+  /** Decode every short run (the message is inspected for another reason), not only named ones. */
+  everywhere: boolean;
+  /** The text is an object value whose key names a sensitive value (see `namesSensitive`). */
+  valueNamed: boolean;
+  /** Lowercase words that name a sensitive value (`SHORT_BASE64_NAMES`). */
+  names: readonly string[];
+}
+
+const isLetterCode = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+const isAlnumCode = (c: number): boolean => isLetterCode(c) || (c >= 48 && c <= 57);
+
+/** Whether `text` ends with one of `names` (not preceded by a letter). */
+function endsWithName(text: string, names: readonly string[]): boolean {
+  const lower = text.slice(-40).toLowerCase();
+  for (const n of names) {
+    if (!lower.endsWith(n)) continue;
+    const before = lower.length > n.length ? lower.charCodeAt(lower.length - n.length - 1) : 32;
+    if (!isLetterCode(before)) return true;
+  }
+  return false;
+}
+
+/** Whether an object key names a sensitive value: it ends with one of `names`, not preceded by a letter (`user_ssn`, `SSN`). */
+export function namesSensitive(key: string, names: readonly string[]): boolean {
+  return endsWithName(key, names);
+}
+
+/**
+ * `s` with each short base64 run that decodes to printable text replaced by its decoding, or
+ * undefined when there is none. A run is a whole run of base64 characters (and padding) with an
+ * upper-case letter; without `everywhere` only a run that a name introduces is decoded: the name,
+ * then one to four printable non-alphanumeric characters (`ssn: `, `password=`, `"card":"`), or the
+ * start of a value whose key is the name. The gate watches for exactly these (gate.ts).
+ */
+export function shortBase64Form(s: string, opts: ShortBase64Options): string | undefined {
+  let out: string | undefined;
+  let last = 0;
+  const n = s.length;
+  let i = 0;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || !(CLASS[c]! & C_B64)) {
+      i++;
+      continue;
+    }
+    let j = i;
+    let upper = false;
+    while (j < n) {
+      const d = s.charCodeAt(j);
+      if (d >= 128 || !(CLASS[d]! & C_B64)) break;
+      if (CLASS[d]! & C_UPPER) upper = true;
+      j++;
+    }
+    let end = j;
+    while (end < n && end - j < 2 && s.charCodeAt(end) === 61) end++;
+    const len = j - i;
+    const bounded = end >= n || s.charCodeAt(end) >= 128 || !(CLASS[s.charCodeAt(end)]! & C_B64);
+    if (upper && bounded && len >= SHORT_BASE64_MIN && len < BASE64_MIN && (opts.everywhere || named(s, i, opts))) {
+      const body = s.slice(i, j).replace(/-/g, '+').replace(/_/g, '/');
+      const t = printable(Buffer.from(body, 'base64'));
+      if (t !== undefined) {
+        out = (out ?? '') + s.slice(last, i) + t;
+        last = end;
+      }
+    }
+    i = end;
+  }
+  return out === undefined ? undefined : out + s.slice(last);
+}
+
+function named(s: string, at: number, opts: ShortBase64Options): boolean {
+  if (at === 0) return opts.valueNamed;
+  let g = at;
+  while (g > 0 && at - g < 4) {
+    const c = s.charCodeAt(g - 1);
+    if (c < 0x20 || c > 0x7e || isAlnumCode(c)) break;
+    g--;
+  }
+  return g < at && endsWithName(s.slice(0, g), opts.names);
 }

@@ -2,6 +2,7 @@
 // keywords, validator, default actions and the examples that must and must not match, all checked
 // by one generic test (test/unit/detect-rules.test.ts). Patterns are RE2 source, linear time.
 import type { Action } from '../config/pii-schema.js';
+import { literalPrefixes } from './literals.js';
 import { CATALOGUE } from './catalogue/index.js';
 import { breakLast, withGithubChecksum } from './catalogue/checksums.js';
 import { keyedFamilyGate, vendorFamilyGates } from './catalogue/shapes.js';
@@ -30,9 +31,20 @@ export interface Rule {
    */
   notInHexRun?: boolean;
   /**
+   * The value is a whole run of digits: skip a match that is a piece of a longer run written with
+   * the same separators (`boundaries.ts`, `inLongerRun`): `5678 9012 3456` inside `1234 5678 9012 3456`.
+   */
+  wholeRun?: boolean;
+  /**
+   * Every match holds six characters in a row of digits and `( ) . -` or space, the first a digit
+   * (gate.ts `DIGIT_RUN`): the gate runs this rule's condition only on messages where that holds,
+   * so that the counting automata of number formats stay out of the pass every message pays.
+   */
+  digitDense?: boolean;
+  /**
    * Lowercase literals. With `context`, one must appear in the field's path keys or text; without,
-   * one appears (case-insensitively) in every match (a vendor prefix or signature), for a literal
-   * prefilter: a text without any of them cannot match the rule.
+   * one appears (case-insensitively) in every match (a vendor prefix or signature): the prefilters
+   * look for them instead of the pattern, and a token split in two is joined where one is seen.
    */
   keywords?: string[];
   context?: boolean;
@@ -102,11 +114,13 @@ const NOT_ALNUM_AFTER = '(?:$|[^A-Za-z0-9])';
  * bytes the character before the value is the same non-digit or the last character of an escape
  * (`\n` -> `n`, `\"` -> `"`); escapes that end in a digit (`\u0031`) fire the gate's own trigger.
  */
-const digits = (core: string): Pick<Rule, 'pattern' | 'group' | 'boundaryGroup' | 'notInHexRun' | 'gate' | 'shape'> => ({
+const digits = (core: string): Pick<Rule, 'pattern' | 'group' | 'boundaryGroup' | 'notInHexRun' | 'wholeRun' | 'digitDense' | 'gate' | 'shape'> => ({
   pattern: `${NOT_DIGIT_BEFORE}(${core})${NOT_DIGIT_AFTER}`,
   group: 1,
   boundaryGroup: true,
   notInHexRun: true,
+  wholeRun: true,
+  digitDense: true,
   shape: 'number',
   gate: `${NOT_DIGIT_BEFORE}${core}${NOT_DIGIT_AFTER}`,
 });
@@ -159,13 +173,21 @@ function separatorBounded(pattern: string): Pick<Rule, 'pattern' | 'group' | 'bo
   return { pattern: `${NOT_ALNUM_BEFORE}(${core})${trailing ? NOT_ALNUM_AFTER : ''}`, group: 1, boundaryGroup: true, gate: core };
 }
 
+/**
+ * A secret rule; its `keywords`, when not given, are the literal prefixes of its pattern
+ * (literals.ts), so that a rule led by `ghp_` is looked for where `ghp_` occurs.
+ */
 const prefixed = (
   id: string, type: string, description: string, pattern: string, match: string[], noMatch: string[], extra: Partial<Rule> = {},
-): Rule => ({
-  id, type, description, pattern, actions: SECRET, examples: { match, noMatch },
-  ...(extra.group === undefined && extra.gate === undefined ? separatorBounded(pattern) : undefined),
-  ...extra,
-});
+): Rule => {
+  const keywords = extra.keywords ?? (extra.context ? undefined : literalPrefixes(pattern));
+  return {
+    id, type, description, pattern, actions: SECRET, examples: { match, noMatch },
+    ...(extra.group === undefined && extra.gate === undefined ? separatorBounded(pattern) : undefined),
+    ...(keywords ? { keywords } : {}),
+    ...extra,
+  };
+};
 
 const A36 = 'aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4';
 
@@ -195,6 +217,7 @@ export const RULES: readonly Rule[] = [
     pattern: '\\+[1-9][0-9 ().-]{5,20}[0-9]',
     shape: 'number',
     validator: 'phone',
+    digitDense: true,
     actions: CONTACT,
     examples: {
       match: ['+1 415 867 5309', 'call +44 20 7946 0958 now', '+4930901820', '+33 1 42 68 53 00', '+91 98765 43210'],
@@ -212,17 +235,19 @@ export const RULES: readonly Rule[] = [
     gate: `\\([2-9]\\d{2}\\)[ ]?[2-9]\\d{2}[ .-]\\d{4}${NOT_DIGIT_AFTER}`,
     shape: 'number',
     validator: 'phone_us',
+    digitDense: true,
     actions: CONTACT,
     examples: { match: ['(415) 867-5309', 'tel (212)555-2368', 'x(415) 867-5309y'], noMatch: ['(123) 456-7890', 'f(123) 000-0000', '(415) 867-53091'] },
   },
   {
     id: 'phone_us_dashed',
     type: 'phone',
-    description: 'North American phone number NPA-NXX-XXXX',
-    ...digits('[2-9]\\d{2}[-.][2-9]\\d{2}[-.]\\d{4}'),
+    description: 'North American phone number NPA-NXX-XXXX, with or without the country code 1',
+    // With the country code the whole run is the number (a value is never a piece of a longer run).
+    ...digits('(?:1[-.])?[2-9]\\d{2}[-.][2-9]\\d{2}[-.]\\d{4}'),
     validator: 'phone_us',
     actions: CONTACT,
-    examples: { match: ['415-867-5309', 'ring 212.555.2368', 'tel_415-867-5309'], noMatch: ['2024-01-15', '123-456-7890', '1.2.3.4567', '1415-867-53091'] },
+    examples: { match: ['415-867-5309', 'ring 212.555.2368', 'tel_415-867-5309', 'call 1-415-867-5309'], noMatch: ['2024-01-15', '123-456-7890', '1.2.3.4567', '1415-867-53091', '7-415-867-5309'] },
   },
   {
     id: 'phone_national',
@@ -295,6 +320,7 @@ export const RULES: readonly Rule[] = [
     description: 'UK National Insurance number',
     ...alnumId('[A-Za-z]{2}[ ]?\\d{2}[ ]?\\d{2}[ ]?\\d{2}[ ]?[A-Da-d]'),
     validator: 'nino',
+    digitDense: true,
     actions: FINANCIAL,
     examples: { match: ['AB123456C', 'ni: JG 10 37 25 A', 'ni_AB123456C'], noMatch: ['QQ123456C', 'GB123456A', 'AB123456E', 'ABC123456C', 'AB123456C7'] },
   },
@@ -306,6 +332,7 @@ export const RULES: readonly Rule[] = [
     // (short git SHAs, UUID groups such as `1234567a-`) are 7 digits and a lower-case letter.
     ...alnumId('(?:[XYZ]\\d{7}|\\d{8})[- ]?[TRWAGMYFPDXBNJZSQVHLCKE]'),
     validator: 'dni',
+    digitDense: true,
     actions: FINANCIAL,
     examples: {
       match: ['12345678Z', 'NIE X1234567L', 'dni 12345678-Z', 'dni_12345678Z'],
@@ -408,6 +435,7 @@ export const RULES: readonly Rule[] = [
     gate: '\\d\\.\\d{1,3}\\.\\d{1,3}\\.\\d',
     shape: 'number',
     validator: 'ipv4',
+    digitDense: true,
     actions: NETWORK,
     examples: { match: ['host 192.168.1.20 up', '8.8.8.8', 'ip=203.0.113.7;'], noMatch: ['version 1.2.3', '1.2.3.4.5', '127.0.0.1', '256.1.1.1', '0.0.0.0'] },
   },
@@ -529,4 +557,19 @@ export const RULES: readonly Rule[] = [
     { flags: 'i', group: 1, validator: 'secret', entropy: 3.2, assignment: true, gate: '(?:secret|api[_-]?key|apikey|access[_-]?token|auth[_-]?token|private[_-]?key|bearer|credential)' }),
   // ---------------------------------------------------------------- the vendor catalogue (catalogue/)
   ...CATALOGUE,
+];
+
+/**
+ * Words that name a sensitive value, for short base64 (normalize.ts `shortBase64Form`): a run of
+ * 8-15 base64 characters right after one of them (`ssn: NTM2OTA0MzIx`, `"password":"…"`) is decoded
+ * even in a message that nothing else sends to inspection. The context keywords of the rules, and
+ * the names of cards, accounts, ids and credentials.
+ */
+export const SHORT_BASE64_NAMES: readonly string[] = [
+  ...new Set([
+    ...RULES.filter((r) => r.context).flatMap((r) => r.keywords ?? []),
+    'card', 'cc', 'ccn', 'cardnumber', 'card_number', 'pan', 'cvv', 'cvc', 'iban', 'account', 'acct', 'ssn', 'nino', 'dni', 'nie', 'cpf',
+    'passport', 'license', 'token', 'secret', 'password', 'passwd', 'pwd', 'passphrase', 'pin', 'key', 'apikey', 'api_key', 'credential',
+    'credentials', 'auth', 'email', 'mail',
+  ]),
 ];

@@ -20,8 +20,12 @@ import type RE2 from 're2';
 import type { Action } from '../config/pii-schema.js';
 import type { Finding } from '../protocol/stage.js';
 import type { JsonRpcMessage } from '../protocol/message.js';
-import { actionRank, type CompiledRule, type Detector, type ScanDirection } from './detector.js';
-import { classify, IS_NON_ASCII, NEEDS_VARIANTS, variants } from './normalize.js';
+import { actionRank, joinPrefixes, type CompiledRule, type Detector, type ScanDirection } from './detector.js';
+import { classify, HAS_SHORT_BASE64, IS_NON_ASCII, NEEDS_VARIANTS, namesSensitive, shortBase64Form, variants, type ShortBase64Options } from './normalize.js';
+import { SHORT_BASE64_NAMES } from './rules.js';
+import { inHexRun, inLongerRun } from './boundaries.js';
+import { isIdentifier } from './identifiers.js';
+import { crossJoin, hasInnerBreak, lineJoins, numberSplit, oneSeparatorKind, wholeJoinedRun, worthJoining, type JoinWindow } from './joins.js';
 
 export interface InspectResult {
   action: 'allow' | 'warn' | 'modify' | 'block';
@@ -61,10 +65,21 @@ const VALUE = 0;
 const KEY = 1;
 const NUMBER = 2;
 
-/** Form kinds of a segment: the field's text itself, another form of it, `key=value`. */
+/** Form kinds of a segment: the field's text itself, another form of it, `key=value`, a join. */
 const EXACT = 0;
 const OTHER = 1;
 const ASSIGN = 2;
+const JOIN = 3;
+
+/** A join segment (joins.ts): the fields its parts came from, and whether offsets map into their texts. */
+interface Join {
+  w: JoinWindow;
+  fields: Field[];
+  exact: boolean;
+}
+const EVERYWHERE: ShortBase64Options = { everywhere: true, valueNamed: false, names: SHORT_BASE64_NAMES };
+/** Joins are built for at most this many characters of a message. */
+const MAX_JOIN_CHARS = 1 << 20;
 
 /** An object or array of the message. */
 class Node {
@@ -118,6 +133,10 @@ class Field {
 
 class Inspection {
   readonly fields: Field[] = [];
+  /** String values of each container, in order (for joins across two strings). */
+  readonly strings = new Map<Node, Field[]>();
+  /** Object elements of each array, by index. */
+  readonly elements = new Map<Node, Map<number, Node>>();
   /** Number fields, including those too short to scan (for raw digit matching). */
   numbers: Field[] | undefined = undefined;
   root!: Node;
@@ -131,7 +150,16 @@ class Inspection {
     readonly tool: string | undefined,
     /** Every rule on every segment, no prefilter (the reference the fast path must agree with). */
     readonly exhaustive = false,
+    /** Decode short base64 runs everywhere (the gate fired), or only where a name introduces them. */
+    readonly shortEverywhere = true,
   ) {}
+
+  /** How `shortBase64Form` applies to field `f`. */
+  shortOptions(f: Field): ShortBase64Options {
+    if (this.shortEverywhere) return EVERYWHERE;
+    const valueNamed = f.kind === VALUE && !f.node.isArray && f.key !== undefined && namesSensitive(f.key, SHORT_BASE64_NAMES);
+    return { everywhere: false, valueNamed, names: SHORT_BASE64_NAMES };
+  }
 
   // ------------------------------------------------------------------ walk
 
@@ -162,7 +190,11 @@ class Inspection {
       (depth === 1 && key !== undefined && PROTECTED_TOP.has(key)) ||
       (depth === 2 && prop === PROTECTED_STATE && (parent.prop === 'result' || parent.prop === 'params'));
     if (typeof v === 'string') {
-      this.fields.push(new Field(parent, prop, VALUE, v, key, prot, keyField));
+      const f = new Field(parent, prop, VALUE, v, key, prot, keyField);
+      this.fields.push(f);
+      const list = this.strings.get(parent);
+      if (list) list.push(f);
+      else this.strings.set(parent, [f]);
       return;
     }
     if (typeof v === 'number' || typeof v === 'bigint') {
@@ -172,7 +204,72 @@ class Inspection {
       return;
     }
     if (v === null || typeof v !== 'object') return;
-    this.walkContainer(new Node(parent, prop, v, Array.isArray(v), depth, keyField), key);
+    const node = new Node(parent, prop, v, Array.isArray(v), depth, keyField);
+    if (parent.isArray && !node.isArray) {
+      const m = this.elements.get(parent);
+      if (m) m.set(prop as number, node);
+      else this.elements.set(parent, new Map([[prop as number, node]]));
+    }
+    this.walkContainer(node, key);
+  }
+
+  /**
+   * Pairs of strings a value may be split across: neighbours in an object or an array, and the values
+   * of one key in two neighbouring objects of an array whose other values are short scalars (the text
+   * of two content parts); what lies between them in raw JSON is what the gate's split triggers allow
+   * (gate.ts GAP). An object with integer-like keys is skipped (its keys are not walked in document order).
+   */
+  stringPairs(): [Field, Field][] {
+    const out: [Field, Field][] = [];
+    const keysMemo = new Map<Node, string[] | undefined>();
+    // The keys of an object in document order, or undefined when integer-like keys reorder them.
+    const keysOf = (node: Node): string[] | undefined => {
+      if (keysMemo.has(node)) return keysMemo.get(node);
+      const keys = Object.keys(node.value);
+      const k = keys.some((x) => x.charCodeAt(0) <= 57 && /^[0-9]+$/.test(x)) ? undefined : keys;
+      keysMemo.set(node, k);
+      return k;
+    };
+    for (const [node, list] of this.strings) {
+      if (list.length < 2) continue;
+      if (node.isArray) {
+        for (let i = 0; i + 1 < list.length; i++) if ((list[i + 1]!.prop as number) === (list[i]!.prop as number) + 1) out.push([list[i]!, list[i + 1]!]);
+        continue;
+      }
+      const keys = keysOf(node);
+      if (!keys) continue;
+      // String values are walked in key order: neighbours in the list are neighbours in the object
+      // when no other value lies between them.
+      let k = 0;
+      for (let i = 0; i + 1 < list.length; i++) {
+        while (k < keys.length && keys[k] !== list[i]!.prop) k++;
+        if (keys[k + 1] === list[i + 1]!.prop) out.push([list[i]!, list[i + 1]!]);
+      }
+    }
+    const shortScalar = (v: unknown): boolean =>
+      v === null || typeof v === 'boolean' || (typeof v === 'number' && String(v).length <= 24) || (typeof v === 'string' && v.length <= 64);
+    for (const kids of this.elements.values()) {
+      for (const [i, e] of kids) {
+        const next = kids.get(i + 1);
+        if (!next) continue;
+        const mine = this.strings.get(e);
+        const theirs = this.strings.get(next);
+        if (!mine || !theirs) continue;
+        const ek = keysOf(e);
+        const nk = keysOf(next);
+        if (!ek || !nk || ek.length + nk.length > 8) continue;
+        const ev = e.value as Record<string, unknown>;
+        const nv = next.value as Record<string, unknown>;
+        for (const a of mine) {
+          const b = theirs.find((f) => f.prop === a.prop);
+          if (!b) continue;
+          const after = ek.slice(ek.indexOf(a.prop as string) + 1);
+          const before = nk.slice(0, nk.indexOf(b.prop as string));
+          if (after.every((x) => shortScalar(ev[x])) && before.every((x) => shortScalar(nv[x]))) out.push([a, b]);
+        }
+      }
+    }
+    return out;
   }
 
   /**
@@ -205,29 +302,54 @@ class Inspection {
     const segForm: number[] = [];
     // UTF-8 length of each segment (its length when ASCII, -1 when to be measured).
     const segBytes: number[] = [];
-    const add = (f: Field, text: string, form: number, ascii = false): void => {
+    const segJoin: (Join | undefined)[] = [];
+    const add = (f: Field, text: string, form: number, ascii = false, join?: Join): void => {
       segText.push(text);
       segField.push(f);
       segForm.push(form);
       segBytes.push(ascii ? text.length : -1);
+      segJoin.push(join);
     };
     for (const f of this.fields) {
       if (f.kind === NUMBER && f.text.length < MIN_NUMBER_CHARS && f.extra === undefined) continue;
       const cls = classify(f.text);
       add(f, f.text, EXACT, (cls & IS_NON_ASCII) === 0);
       if (cls & NEEDS_VARIANTS) {
-        const forms = variants(f.text);
+        const forms = variants(f.text, f.kind === NUMBER ? undefined : this.shortOptions(f));
         for (let i = 1; i < forms.length; i++) add(f, forms[i]!, OTHER);
+      } else if (cls & HAS_SHORT_BASE64 && f.kind !== NUMBER) {
+        const short = shortBase64Form(f.text, this.shortOptions(f));
+        if (short !== undefined) add(f, short, OTHER);
       }
       if (f.extra) for (const x of f.extra) add(f, x, OTHER);
       if (f.kind !== KEY && f.key !== undefined && det.hasAssignmentRules && f.text.length <= MAX_ASSIGNMENT_VALUE && det.assignmentKey(f.key)) {
         add(f, `${f.key}=${f.text}`, ASSIGN);
       }
     }
+    // Joins: at line breaks inside each form of a text, and across neighbouring strings, where the
+    // run before the split can start a joinable match.
+    const worth = worthJoining(det.joinPrefix);
+    let joinChars = 0;
+    const base = segText.length;
+    for (let s = 0; s < base && joinChars < MAX_JOIN_CHARS; s++) {
+      const f = segField[s]!;
+      if (segForm[s] === ASSIGN || f.kind === NUMBER || !hasInnerBreak(segText[s]!)) continue;
+      for (const w of lineJoins(segText[s]!, worth)) {
+        joinChars += w.text.length;
+        add(f, w.text, JOIN, false, { w, fields: [f], exact: segForm[s] === EXACT });
+      }
+    }
+    for (const [a, b] of this.stringPairs()) {
+      if (joinChars >= MAX_JOIN_CHARS) break;
+      const w = crossJoin(a.text, b.text, worth);
+      if (!w) continue;
+      joinChars += w.text.length;
+      add(a, w.text, JOIN, false, { w, fields: [a, b], exact: true });
+    }
     if (segText.length === 0) return;
     if (this.exhaustive) {
       const all = det.rules.map((c) => c.index);
-      for (let s = 0; s < segText.length; s++) this.scanSegment(segField[s]!, segText[s]!, Buffer.from(segText[s]!, 'utf8'), segForm[s]!, all);
+      for (let s = 0; s < segText.length; s++) this.scanSegment(segField[s]!, segText[s]!, Buffer.from(segText[s]!, 'utf8'), segForm[s]!, all, segJoin[s]);
       return;
     }
     // The segments joined by newlines, as UTF-8 (one copy; ASCII segments copied as bytes).
@@ -340,7 +462,7 @@ class Inspection {
     for (const rs of segRules) if (rs && rs.length > 1) rs.sort((x, y) => x - y);
     for (let s = 0; s < n; s++) {
       const rs = segRules[s];
-      if (rs) this.scanSegment(segField[s]!, segText[s]!, buf.subarray(startOf(s), ends[s]!), segForm[s]!, rs);
+      if (rs) this.scanSegment(segField[s]!, segText[s]!, buf.subarray(startOf(s), ends[s]!), segForm[s]!, rs, segJoin[s]);
     }
   }
 
@@ -350,7 +472,7 @@ class Inspection {
    * it, which for a new 10 KB string costs each rule ~50 µs; a Buffer is read in place. Offsets are
    * bytes there and UTF-16 units in `text`; they are equal for ASCII text.
    */
-  scanSegment(f: Field, text: string, bytes: Buffer, form: number, ruleIdx: number[]): void {
+  scanSegment(f: Field, text: string, bytes: Buffer, form: number, ruleIdx: number[], join?: Join): void {
     const det = this.det;
     const ascii = bytes.length === text.length;
     const u16 = (b: number): number => (ascii ? b : bytes.toString('utf8', 0, b).length);
@@ -361,6 +483,7 @@ class Inspection {
     for (const i of ruleIdx) {
       const c = det.rules[i]!;
       if (form === ASSIGN && !c.assignment) continue;
+      if (form === JOIN && !c.joinable) continue;
       let from = 0;
       const fam = det.familyLocator(i);
       if (fam) {
@@ -379,7 +502,8 @@ class Inspection {
         let ok = false;
         for (const k of c.keywords) if (hasWord(ctx, k)) ok = true;
         if (!ok) {
-          lowerText ??= text.toLowerCase();
+          // In a join, the texts it joins (a keyword split across them is not one).
+          lowerText ??= join ? join.fields.map((x) => x.text).join('\n').toLowerCase() : text.toLowerCase();
           for (const k of c.keywords) if (hasWord(lowerText, k)) ok = true;
         }
         if (!ok) continue;
@@ -399,7 +523,18 @@ class Inspection {
           const at = u16(atB);
           const end = ascii ? endB : at + val.toString('utf8').length;
           const value = text.slice(at, end);
-          if (!(c.rule.notInHexRun && inHexRun(text, at, end))) this.take(f, c, value, form === EXACT ? at : -1);
+          const piece = (c.rule.notInHexRun && inHexRun(text, at, end)) || (c.rule.wholeRun && inLongerRun(text, at, end));
+          // A card-shaped number that an identifier shape places or names (identifiers.ts) is an id
+          // (the shapes are about the digit counts of cards; a phone after `ref` is still a phone).
+          // (Luhn first: most card-shaped runs fail it, and the shapes cost a few pattern runs.)
+          const id = !piece && c.rule.validator === 'card' && det.accepts(c, value) && isIdentifier(text, at, end, f.kind === KEY ? undefined : f.key);
+          if (piece || id) {
+            // not a value
+          } else if (join) {
+            this.takeJoined(join, c, value, at, end);
+          } else {
+            this.take(f, c, value, form === EXACT ? at : -1);
+          }
           // Resume right after the value: a boundary character consumed after it may be the
           // boundary before the next value.
           if (g > 0 && endB < m.index + whole.length) re.lastIndex = endB;
@@ -409,7 +544,39 @@ class Inspection {
     }
   }
 
-  take(f: Field, c: CompiledRule, value: string, start: number): void {
+  /**
+   * A match in a join counts when it crosses a split (else the text it lies in has it), and a joined
+   * number is grouped with one kind of separator (`4111 1111` and `1111 1111`, not a version and a
+   * date on two lines, nor two bare ids), a whole run, with three digits on each side. Each field
+   * gets the hit over its part.
+   */
+  takeJoined(j: Join, c: CompiledRule, value: string, at: number, end: number): void {
+    if (!j.w.seams.some((s) => s > at && s < end)) return;
+    // A joined number is grouped (an array of bare numeric ids would join into card-shaped numbers).
+    if (c.rule.shape === 'number' && (!/[^0-9A-Za-z]/.test(value) || !oneSeparatorKind(value) || !numberSplit(j.w, at, end) || !wholeJoinedRun(j.w.text, at, end))) return;
+    // A token is joined when its known prefix is whole before the split (the gate sees that prefix).
+    const prefixes = c.rule.shape === 'number' ? undefined : joinPrefixes(c.rule);
+    if (prefixes) {
+      const v = c.rule.flags === 'i' ? value.toLowerCase() : value;
+      const p = prefixes.find((x) => v.startsWith(x));
+      if (p === undefined || !j.w.seams.some((s) => s >= at + p.length && s < end)) return;
+    }
+    for (let p = 0; p < j.fields.length; p++) {
+      let lo = -1;
+      let hi = -1;
+      for (let k = at; k < end; k++) {
+        if (j.w.part[k] !== p) continue;
+        const o = j.w.offset[k]!;
+        if (lo < 0 || o < lo) lo = o;
+        if (o > hi) hi = o;
+      }
+      if (hi < 0) continue;
+      if (j.exact) this.take(j.fields[p]!, c, value, lo, hi + 1);
+      else this.take(j.fields[p]!, c, value, -1);
+    }
+  }
+
+  take(f: Field, c: CompiledRule, value: string, start: number, end?: number): void {
     const det = this.det;
     const k = c.rule.id + '\0' + value;
     const seen = (f.seen ??= new Set());
@@ -421,7 +588,7 @@ class Inspection {
       c,
       value,
       start,
-      end: start < 0 ? -1 : start + value.length,
+      end: start < 0 ? -1 : (end ?? start + value.length),
       action: det.action(c.rule, f.node.asRequest ? 'request' : this.direction),
       hash: det.hash(hashForm(value)),
     });
@@ -567,33 +734,19 @@ function setOwn(obj: any, k: string | number, v: unknown): void {
   else obj[k] = v;
 }
 
-const isHexChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
-const isHexLetter = (c: number): boolean => (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
-/**
- * Whether text[start, end) (hex digits and dashes) is a strict part of a digest or UUID: a run of
- * 24 or more hex digits and dashes with at least 6 hex letters (`cafe-4111-1111-1111-1111` has 4).
- */
-function inHexRun(text: string, start: number, end: number): boolean {
-  const ok = (c: number): boolean => isHexChar(c) || c === 45;
-  for (let i = start; i < end; i++) if (!ok(text.charCodeAt(i))) return false;
-  let a = start;
-  while (a > 0 && ok(text.charCodeAt(a - 1))) a--;
-  let b = end;
-  while (b < text.length && ok(text.charCodeAt(b))) b++;
-  if (b - a < 24 || b - a === end - start) return false;
-  let letters = 0;
-  for (let i = a; i < b; i++) if (isHexLetter(text.charCodeAt(i)) && ++letters >= 6) return true;
-  return false;
-}
-
 const isLetter = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
-/** `k` occurs in `text` not inside a longer word (so `sin` does not fire on `using`). */
+const isAlnum = (c: number): boolean => isLetter(c) || (c >= 48 && c <= 57);
+/**
+ * `k` occurs in `text` as a word of its own: not inside a longer word (so `sin` does not fire on
+ * `using`), nor inside a run of letters and digits (so `fax` does not fire on a random id such as
+ * `FAx6mOqcxgGc8uh9`, nor `tel` on `txn_9gdK4tel9…`).
+ */
 function hasWord(text: string, k: string): boolean {
   let at = text.indexOf(k);
   while (at >= 0) {
     const before = at === 0 ? 32 : text.charCodeAt(at - 1);
     const after = at + k.length >= text.length ? 32 : text.charCodeAt(at + k.length);
-    if (!isLetter(before) && !isLetter(after)) return true;
+    if (!isAlnum(before) && !isAlnum(after)) return true;
     at = text.indexOf(k, at + 1);
   }
   return false;
@@ -696,25 +849,37 @@ export function rewriteText(text: string, hits: Hit[]): string {
   return out + text.slice(pos);
 }
 
+export interface InspectOptions {
+  /**
+   * Decode base64 runs of 8-15 characters everywhere (default), or only where a name introduces
+   * them (`ssn: …`). Inspection runs once the gate fired, so everywhere means "when something else
+   * sent the message to inspection"; the gate's property test uses the named mode, the part of
+   * short-base64 decoding that the gate watches for by itself.
+   */
+  shortBase64?: 'everywhere' | 'named';
+}
+
 /**
  * Inspect one parsed message. `toolName` scopes allowlists (taken from tools/call params for
  * requests). `raw`, the message as received, lets numbers be scanned as written when parsing
  * changed them (digits past double precision).
  */
-export function inspectMessage(msg: JsonRpcMessage | object, direction: ScanDirection, det: Detector, toolName?: string, raw?: Buffer): InspectResult {
-  return inspect(msg, direction, det, toolName, raw, false);
+export function inspectMessage(msg: JsonRpcMessage | object, direction: ScanDirection, det: Detector, toolName?: string, raw?: Buffer, opts?: InspectOptions): InspectResult {
+  return inspect(msg, direction, det, toolName, raw, false, opts);
 }
 
 /** `inspectMessage` without the prefilter: every rule on every form of every field (tests only). */
-export function inspectMessageExhaustive(msg: JsonRpcMessage | object, direction: ScanDirection, det: Detector, toolName?: string, raw?: Buffer): InspectResult {
-  return inspect(msg, direction, det, toolName, raw, true);
+export function inspectMessageExhaustive(msg: JsonRpcMessage | object, direction: ScanDirection, det: Detector, toolName?: string, raw?: Buffer, opts?: InspectOptions): InspectResult {
+  return inspect(msg, direction, det, toolName, raw, true, opts);
 }
 
-function inspect(msg: JsonRpcMessage | object, direction: ScanDirection, det: Detector, toolName: string | undefined, raw: Buffer | undefined, exhaustive: boolean): InspectResult {
+function inspect(
+  msg: JsonRpcMessage | object, direction: ScanDirection, det: Detector, toolName: string | undefined, raw: Buffer | undefined, exhaustive: boolean, opts: InspectOptions | undefined,
+): InspectResult {
   const m = msg as JsonRpcMessage;
   const tool = toolName ?? (m.method === 'tools/call' && typeof m.params?.name === 'string' ? (m.params.name as string) : undefined);
   if (msg === null || typeof msg !== 'object') return { action: 'allow', findings: [] };
-  const w = new Inspection(det, direction, tool, exhaustive);
+  const w = new Inspection(det, direction, tool, exhaustive, opts?.shortBase64 !== 'named');
   w.walkRoot(msg);
   if (raw !== undefined && w.numbers !== undefined) w.attachRawNumbers(raw);
   w.scanAll();

@@ -12,7 +12,7 @@ import { compileGate } from '../../src/detect/gate.js';
 import { RULES } from '../../src/detect/rules.js';
 import { PiiSchema } from '../../src/config/pii-schema.js';
 import { GuardError } from '../../src/protocol/errors.js';
-import { generateCorpus } from '../../bench/detection/corpus.js';
+import { generateCorpus, ORDINARY_KINDS } from '../../bench/detection/corpus.js';
 import type { MessageContext } from '../../src/protocol/stage.js';
 
 const KEY = Buffer.from('regression-key');
@@ -165,11 +165,13 @@ test('legitimate corpus (UUIDs, SHAs, digests, logs, images, numbers): every mes
   }
 });
 
-test('the gate clears most of the legitimate corpus (hex digests no longer trigger it)', () => {
+test('the gate clears most ordinary traffic of the legitimate corpus (hex digests no longer trigger it)', () => {
   const gate = compileGate(pii);
   let clear = 0;
-  for (const { msg } of corpusMessages) if (!gate.needsInspection(Buffer.from(JSON.stringify(msg)))) clear++;
-  assert.ok(clear / corpusMessages.length >= 0.5, `gate cleared only ${clear} of ${corpusMessages.length}`);
+  // The near-miss kinds (ARNs, snowflakes, barcodes, grouped numbers...) are built to reach inspection.
+  const ordinary = corpusMessages.filter((_, i) => ORDINARY_KINDS.includes(corpus[i >> 1]!.kind));
+  for (const { msg } of ordinary) if (!gate.needsInspection(Buffer.from(JSON.stringify(msg)))) clear++;
+  assert.ok(clear / ordinary.length >= 0.5, `gate cleared only ${clear} of ${ordinary.length}`);
   const digest = { jsonrpc: '2.0', id: 1, result: { sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', sha: '9fceb02d0ae598e95dc970b74767f19372d61af8' } };
   assert.equal(gate.needsInspection(Buffer.from(JSON.stringify(digest))), false);
   // hex that decodes to text still triggers it (and is found)

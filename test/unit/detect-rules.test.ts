@@ -6,6 +6,7 @@ import { RULES } from '../../src/detect/rules.js';
 import { compileDetector } from '../../src/detect/detector.js';
 import { inspectMessage } from '../../src/detect/scan.js';
 import { PiiSchema } from '../../src/config/pii-schema.js';
+import { literalPrefixes } from '../../src/detect/literals.js';
 
 const det = compileDetector(PiiSchema.parse({}), Buffer.from('test-key'));
 const wrap = (text: string) => ({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text } } });
@@ -37,3 +38,27 @@ for (const rule of RULES) {
     }
   });
 }
+
+test('keywords of rules without context are literals found in every match (the prefilters look for them)', () => {
+  let withKeywords = 0;
+  for (const r of RULES) {
+    if (r.context || !r.keywords?.length) continue;
+    withKeywords++;
+    for (const ex of r.examples.match) {
+      assert.ok(r.keywords.some((k) => ex.toLowerCase().includes(k)), `${r.id}: no keyword of ${JSON.stringify(r.keywords)} in example ${ex.slice(0, 40)}`);
+    }
+  }
+  assert.ok(withKeywords >= 30, `only ${withKeywords} rules with keywords`);
+});
+
+test('literalPrefixes reads the literal starts of patterns, and gives up where a branch has none', () => {
+  assert.deepEqual(literalPrefixes('\\bghp_[A-Za-z0-9]{36}\\b'), ['ghp_']);
+  assert.deepEqual(literalPrefixes('(?:^|[^A-Za-z0-9])((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{20})'), ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_']);
+  assert.deepEqual(literalPrefixes('xox[pe]-[0-9]+'), ['xoxp-', 'xoxe-']);
+  assert.deepEqual(literalPrefixes('(?:postgres(?:ql)?|mysql)://x'), ['postgres', 'mysql://x']);
+  assert.deepEqual(literalPrefixes('hooks\\.slack\\.com/x'), ['hooks.slack.com/x']);
+  assert.equal(literalPrefixes('[A-Z]{2}\\d{2}'), undefined);
+  assert.equal(literalPrefixes('abc|[0-9]'), undefined);
+  assert.equal(literalPrefixes('ab?c'), undefined); // 'a' alone is shorter than 3
+  assert.equal(literalPrefixes('\\bSK[0-9a-f]{32}'), undefined);
+});
