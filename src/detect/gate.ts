@@ -192,6 +192,21 @@ const usable = (k: string): boolean => k.length >= 3 && !/["\\\x00-\x1f]/.test(k
 const escapeRe = (k: string): string => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
+ * The 2026 era's `_meta` keys (ERAS.md) are fixed literals that read as base64 runs
+ * (`modelcontextprotocol/protocolVersion`: 36 characters with capitals), so the base64 windows would
+ * send every 2026 message to full inspection. Each key stands between `.` and `"`, neither of them a
+ * base64 character, so its run is exactly the literal and decodes to the same bytes every time: it
+ * can hide nothing. Only the base64 trigger looks past them, and only at these names (any other
+ * name under the prefix could carry anything); every other condition reads the message as it is.
+ */
+const ENVELOPE_PREFIX = Buffer.from('"io.modelcontextprotocol/');
+const ENVELOPE_KEYS = /"io\.modelcontextprotocol\/(?:protocolVersion|clientCapabilities|clientInfo|logLevel|subscriptionId|serverInfo|related-task)"/g;
+
+function withoutEnvelopeKeys(buf: Buffer): Buffer {
+  return Buffer.from(buf.toString('latin1').replace(ENVELOPE_KEYS, (m) => ' '.repeat(m.length)), 'latin1');
+}
+
+/**
  * The gate as passes of small DFAs. One RE2.Set holding every trigger was fast
  * on prose (650 MB/s) and collapsed on ordinary JSON (1-2 MB/s on the legitimate corpus, measured;
  * 0.5 MB/s with the vendor catalogue): the counting automata of the number formats, the base64
@@ -253,6 +268,7 @@ export function compileGate(pii: PiiConfig): Gate {
   const kwSet = (i: number): InstanceType<typeof RE2.Set> => (kwSets[i] ??= new RE2.Set(byKeyword.get(keywords[i]!)!, 'u'));
   const fineSets = tiers.map((t) => new RE2.Set(t.fine, 'u'));
   const nDirect = direct.length;
+  const base64Tier = tiers.findIndex((t) => t.coarse === BASE64_RUN);
   return {
     patterns: [...direct, ...[...byKeyword.values()].flat().filter((p, i, all) => all.indexOf(p) === i), ...numbers, ...hex, ...base64],
     needsInspection(buf: Buffer): boolean {
@@ -264,7 +280,12 @@ export function compileGate(pii: PiiConfig): Gate {
       for (const i of lits) if (kwSet(i - nDirect).test(buf)) return true;
       // Which coarse conditions occur; each runs its counting triggers (stopping at the first match:
       // the base64 windows, scanned to the end of a base64 blob, have too many states).
-      for (const i of coarseSet.match(buf)) if (fineSets[i]!.test(buf)) return true;
+      for (const i of coarseSet.match(buf)) {
+        if (!fineSets[i]!.test(buf)) continue;
+        // The base64 windows fire on every 2026 message's envelope keys; see ENVELOPE_KEYS.
+        if (i === base64Tier && buf.includes(ENVELOPE_PREFIX) && !fineSets[i]!.test(withoutEnvelopeKeys(buf))) continue;
+        return true;
+      }
       return false;
     },
   };

@@ -207,3 +207,50 @@ test('every match of a digit-dense rule holds a DIGIT_RUN (the gate runs those r
     for (const ex of rl.examples.match) assert.ok(run.test(ex), `${rl.id}: ${ex}`);
   }
 });
+
+// The 2026 envelope's keys read as base64 runs; they must not send every 2026 message to inspection,
+// and nothing else may hide behind them.
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': { sampling: {}, elicitation: { form: {} } },
+  'io.modelcontextprotocol/clientInfo': { name: 'claude-code', version: '2.1.0' },
+  'io.modelcontextprotocol/logLevel': 'info',
+};
+const withEnvelope = (msg: any) => ({ ...msg, params: { ...msg.params, _meta: { ...msg.params?._meta, ...ENVELOPE } } });
+
+test('the 2026 envelope keys do not set off the gate: the corpus is cleared about as often with them as without', () => {
+  let differ = 0;
+  let cleared = 0;
+  for (const c of generateCorpus(2000, 5)) {
+    const msg = { jsonrpc: '2.0', id: c.n, method: 'tools/call', params: { name: c.name, arguments: c.arguments } };
+    const plain = gate.needsInspection(Buffer.from(JSON.stringify(msg)));
+    const modern = gate.needsInspection(Buffer.from(JSON.stringify(withEnvelope(msg))));
+    if (plain !== modern) differ++;
+    if (!modern) cleared++;
+  }
+  // The envelope's values stay conditions like any value (a version string can be the second half
+  // of a number split across strings), so a few more messages go to inspection; its keys do not.
+  assert.ok(differ < 200, `${differ} of 2000 decided otherwise with the envelope`);
+  assert.ok(cleared > 200, `cleared ${cleared}`);
+  assert.equal(gate.needsInspection(Buffer.from(JSON.stringify(withEnvelope({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} })))), false);
+});
+
+test('property with the 2026 envelope: gate clear => inspection finds nothing; other names under the prefix are not looked past', () => {
+  const r = rng(2026);
+  let found = 0;
+  for (let i = 0; i < 3000; i++) {
+    const msg = withEnvelope(randomMessage(r).msg);
+    const line = Buffer.from(JSON.stringify(msg));
+    const res = inspectMessage(msg as object, 'request', det, undefined, line, { shortBase64: 'named' });
+    if (res.findings.length > 0) {
+      found++;
+      assert.ok(gate.needsInspection(line), line.toString().slice(0, 300));
+    }
+  }
+  assert.ok(found > 300, `only ${found} cases with findings`);
+  // A key of another name under the prefix, or a value next to a known one, is read as it is.
+  const hidden = Buffer.from('AKIAIOSFODNN7EXAMPLE').toString('base64');
+  for (const meta of [{ [`io.modelcontextprotocol/${hidden}`]: 1 }, { 'io.modelcontextprotocol/clientInfo': { name: hidden } }, { [`io.modelcontextprotocol/protocolVersion${hidden}`]: 1 }]) {
+    assert.equal(gate.needsInspection(Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta } }))), true, JSON.stringify(meta));
+  }
+});
