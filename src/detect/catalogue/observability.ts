@@ -2,7 +2,7 @@
 // Logic, Honeycomb, PagerDuty, Splunk, Rollbar, Bugsnag, Opsgenie, LaunchDarkly, Axiom, Logz.io,
 // Mixpanel, Segment, Amplitude, PostHog.
 import type { Rule } from '../rules.js';
-import { AN, B64, B64U, HEX, LOWER_AN, UPPER_AN, keyed, re, run, token, uuid } from './shapes.js';
+import { AN, B64, B64U, HEX, LOWER_AN, keyed, re, run, token, uuid } from './shapes.js';
 import { withGrafanaChecksum } from './checksums.js';
 
 const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64');
