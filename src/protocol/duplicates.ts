@@ -3,13 +3,7 @@
 // original bytes, so a message with a duplicate key could carry past inspection a value that an
 // upstream then uses. Such messages are refused. One linear pass over the bytes of a valid JSON line.
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_OBJ = 0x7b;
-const CLOSE_OBJ = 0x7d;
-const OPEN_ARR = 0x5b;
-const CLOSE_ARR = 0x5d;
-const COLON = 0x3a;
+import { CLOSE_ARR, CLOSE_OBJ, COLON, OPEN_ARR, OPEN_OBJ, QUOTE, isSpace, stringEnd } from './json-bytes.js';
 
 /** True if some object in this (already valid) JSON text has the same key twice. */
 export function hasDuplicateKeys(buf: Buffer): boolean {
@@ -19,21 +13,12 @@ export function hasDuplicateKeys(buf: Buffer): boolean {
   while (i < n) {
     const c = buf[i]!;
     if (c === QUOTE) {
-      // Jump to the closing quote natively (most of a message's bytes are inside strings): the
-      // first quote after `start` not escaped by an odd run of backslashes.
       const start = i + 1;
-      let j = start;
-      for (;;) {
-        j = buf.indexOf(QUOTE, j);
-        if (j === -1) return false; // unterminated: not valid JSON, the parser refused it already
-        let b = j - 1;
-        while (b >= start && buf[b] === BACKSLASH) b--;
-        if ((j - 1 - b) % 2 === 0) break;
-        j++;
-      }
+      const j = stringEnd(buf, i);
+      if (j === n) return false; // unterminated: not valid JSON, the parser refused it already
       // A string directly followed by ':' (after whitespace) is a key of the innermost object.
       let k = j + 1;
-      while (k < n && (buf[k] === 0x20 || buf[k] === 0x09 || buf[k] === 0x0a || buf[k] === 0x0d)) k++;
+      while (k < n && isSpace(buf[k])) k++;
       const top = stack[stack.length - 1];
       if (k < n && buf[k] === COLON && top) {
         // Keys are compared as JSON.parse sees them, so "a" and "\u0061" are the same key.

@@ -4,31 +4,7 @@
 // reads (integers past 2^53, escapes, number spellings), so only the bytes of that one value move.
 // One linear pass over a valid JSON text (it was parsed already), following a path of object keys.
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_OBJ = 0x7b;
-const CLOSE_OBJ = 0x7d;
-const OPEN_ARR = 0x5b;
-const CLOSE_ARR = 0x5d;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-
-function isSpace(c: number | undefined): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
-}
-
-/** Index of the closing quote of the string whose opening quote is at `open`. */
-function stringEnd(buf: Buffer, open: number): number {
-  let j = open + 1;
-  for (;;) {
-    j = buf.indexOf(QUOTE, j);
-    if (j === -1) return buf.length;
-    let b = j - 1;
-    while (b > open && buf[b] === BACKSLASH) b--;
-    if ((j - 1 - b) % 2 === 0) return j;
-    j++;
-  }
-}
+import { CLOSE_ARR, CLOSE_OBJ, COLON, COMMA, OPEN_ARR, OPEN_OBJ, QUOTE, isSpace, stringEnd } from './json-bytes.js';
 
 /** Index just past the JSON value that starts at `i`. */
 function valueEnd(buf: Buffer, i: number): number {
