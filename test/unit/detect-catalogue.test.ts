@@ -15,20 +15,11 @@ import {
 import { BUILTIN_TYPES, compileDetector, validatePiiConfig } from '../../src/detect/detector.js';
 import { inspectMessage } from '../../src/detect/scan.js';
 import { PiiSchema } from '../../src/config/pii-schema.js';
+import { prng as rng } from '../../src/bench/stats.js';
 
 const det = compileDetector(PiiSchema.parse({}), Buffer.from('test-key'));
 const find = (args: Record<string, unknown>) => inspectMessage({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: args } }, 'request', det).findings;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const AN = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const rand = (r: () => number, n: number, alphabet = AN) => Array.from({ length: n }, () => alphabet[Math.floor(r() * alphabet.length)]).join('');
 

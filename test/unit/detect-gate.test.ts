@@ -11,6 +11,7 @@ import RE2 from 're2';
 import { compileGate, DIGIT_RUN, escapeUnsafe, gatePattern } from '../../src/detect/gate.js';
 import { generateCorpus } from '../../bench/detection/corpus.js';
 import { PiiSchema } from '../../src/config/pii-schema.js';
+import { prng as rng } from '../../src/bench/stats.js';
 
 const pii = PiiSchema.parse({
   custom_types: { employee_id: { patterns: [{ regex: '\\bEMP-[0-9]{6}\\b' }] }, ticket: { patterns: [{ regex: 'TK[0-9]+\\s[A-Z]{3}' }], keywords: ['ticket'] } },
@@ -18,16 +19,6 @@ const pii = PiiSchema.parse({
 const det = compileDetector(pii, Buffer.from('k'));
 const gate = compileGate(pii);
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['hello', 'the', 'file', 'ssn', 'phone', 'password', 'token', 'id', 'order', 'v1.2.3', '2024-01-15T10:30:00Z', 'SIN', 'nhs', 'tax id', 'key', 'secret', 'EMP-123456', 'ticket', 'TK12 ABC', 'api_key', '550e8400-e29b-41d4-a716-446655440000', 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', '12345', '4111', '+', '@', ':', '.', '-', ' '];
 

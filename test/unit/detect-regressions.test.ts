@@ -14,6 +14,7 @@ import { PiiSchema } from '../../src/config/pii-schema.js';
 import { GuardError } from '../../src/protocol/errors.js';
 import { generateCorpus, ORDINARY_KINDS } from '../../bench/detection/corpus.js';
 import type { MessageContext } from '../../src/protocol/stage.js';
+import { prng as rng } from '../../src/bench/stats.js';
 
 const KEY = Buffer.from('regression-key');
 const pii = PiiSchema.parse({});
@@ -238,16 +239,6 @@ test('lossyNumberTokens: only numbers outside strings that parsing changes, 16 c
 
 // ---------------------------------------------------------------- 5. the prefilter
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('property: the prefilter finds exactly what every rule on every form of every field finds', () => {
   const d = compileDetector(
