@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { CreateMessageRequestSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { GuardEnv, RawBridge, eraServer, waitFor, type V2Mode } from './harness.js';
 
-const CARD = '4539 1488 0343 6467';
+// A card (4539 1488 0343 6467) in pieces that the client's own request does not join (two digits at
+// each split): only the server's sampling request, which joins them, carries it whole.
+const PIECES = ['pay with ', '4539 14', '88 0343', ' 6467'];
 const MODERN: V2Mode[] = ['auto', { pin: '2026-07-28' }];
 const META = (caps: Record<string, unknown> = {}) => ({
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
@@ -170,13 +172,13 @@ test('PII: embedded requests take the request actions as their 2025 form does; r
   const asked: any[] = [];
   const c = await env.clientV2('open', { sampling: sampled(asked) });
   // A card in a sampling request is blocked (request action), not redacted (response action).
-  const err = await c.callTool({ name: 'sample', arguments: { prompt: ['pay with ', CARD.slice(0, 9), CARD.slice(9)] } }).catch((e) => e);
+  const err = await c.callTool({ name: 'sample', arguments: { prompt: PIECES } }).catch((e) => e);
   assert.equal(err.code, -32008, err.message);
   assert.deepEqual(err.data.types, ['credit_card']);
   assert.equal(asked.length, 0);
   const v1 = await env.client('open', { capabilities: { sampling: {} } });
   v1.setRequestHandler(CreateMessageRequestSchema, async (r) => sampled(asked)(r.params) as never);
-  await v1.callTool({ name: 'sample', arguments: { prompt: ['pay with ', CARD.slice(0, 9), CARD.slice(9)] } }).catch(() => undefined);
+  await v1.callTool({ name: 'sample', arguments: { prompt: PIECES } }).catch(() => undefined);
   assert.equal(asked.length, 0, '2025: blocked too');
   // Both audited as a blocked sampling request with the finding, whichever the era.
   const audit = await rows(['--server', 'open', '--method', 'sampling/createMessage', '--decision', 'block'], 2);
