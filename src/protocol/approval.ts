@@ -43,4 +43,6 @@ export interface ApprovalDesk {
    * (before this returns): a retried 2026 round is not approved twice, and a changed one is.
    */
   hold(call: HeldCall, decided: (o: ApprovalOutcome) => void): { id: string; withdraw(why: string): void };
+  /** A decision on a held call (`by` says who); false when it is no longer held. */
+  decide(id: string, approve: boolean, by: string, reason?: string): { ok: boolean };
 }

@@ -22,6 +22,8 @@ export interface Pending {
   era?: Era;
   /** Set while the call waits for a person's decision: it has not been forwarded. */
   held?: Hold;
+  /** A request of mcp-guard's own to the client (asking it to approve a call): its answer ends here. */
+  own?: (answer: { result?: any; error?: any }) => void;
 }
 
 export interface Hold {
@@ -31,6 +33,8 @@ export interface Hold {
   withdraw(why: string): void;
   /** Keeps a client that asked for progress from timing out first. */
   progress?: NodeJS.Timeout;
+  /** approval.via: client: the id of the elicitation that asks the client. */
+  asked?: string;
 }
 
 export class InFlight {

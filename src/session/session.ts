@@ -139,6 +139,8 @@ export class Session {
   private stamping = false;
   /** The protocol era of this connection, pinned by its first successful exchange (ERAS.md). */
   private era?: Era;
+  /** The client declared elicitation in its initialize (before the policy's rewrite): it can be asked to approve. */
+  private clientElicits = false;
 
   constructor(private readonly opts: SessionOptions) {
     this.info = { id: opts.id, server: opts.server, identity: opts.identity };
@@ -302,6 +304,7 @@ export class Session {
         this.log.debug('response to an unknown request id dropped', { direction });
         return;
       }
+      if (pending.own) return pending.own(msg);
       method = pending.method;
       if (this.era === undefined && pending.era !== undefined && direction === 's2c' && 'result' in msg) this.era = pending.era;
     } else {
@@ -309,6 +312,7 @@ export class Session {
     }
 
     if (kind === 'request' && direction === 'c2s') {
+      if (method === 'initialize') this.clientElicits = !!(msg.params as any)?.capabilities?.elicitation;
       const refusal = this.admission();
       if (refusal) {
         const note: AuditNote = { decision: 'block', stage: 'admission', reason: refusal.message };
@@ -679,11 +683,9 @@ export class Session {
     const id = ctx.msg.id!;
     const params = ctx.msg.params;
     const desk = this.opts.approvals;
-    if (!desk || req.via === 'client') {
-      // Asking the client instead (approval.via: client) needs the client's elicitation; until
-      // the client can be asked, the call is refused rather than let through.
+    if (!desk) {
       this.requests.take('c2s', key);
-      const err = new ApprovalDenied('', desk ? 'this call needs the approval of the person at the client (approval.via: client), which mcp-guard cannot ask for on this connection' : 'no approver is available for this call');
+      const err = new ApprovalDenied('', 'no approver is available for this call');
       this.emitRefusal(renderError(id, err));
       this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { ...ctx.audit, decision: 'block', stage: 'approval', reason: err.message }, bytesIn: p.bytesIn, errorCode: err.code, era: p.era });
       return;
@@ -714,6 +716,9 @@ export class Session {
     hold.id = ticket.id;
     hold.withdraw = ticket.withdraw;
     this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision: 'warn', stage: 'approval', reason: `held for approval ${ticket.id} (${req.rule}: ${req.reason})`, call: ctx.audit.call }, bytesIn: p.bytesIn, requestId: id, era: p.era });
+    // approval.via: client asks the client too, where it can be asked (2025, elicitation declared);
+    // elsewhere the call waits for a person at the CLI, which is the stricter approver.
+    if (req.via === 'client' && ctx.era !== '2026' && this.clientElicits) this.askClient(hold, tool, params?.arguments, req.reason, desk);
     const token = params?._meta?.progressToken;
     if (typeof token === 'string' || typeof token === 'number') {
       let n = 0;
@@ -723,11 +728,53 @@ export class Session {
     }
   }
 
+  /**
+   * approval.via: client: an elicitation of mcp-guard's own asks the person at the client. Its
+   * answer decides the held call like a CLI decision (the call also stays on `approvals list`).
+   */
+  private askClient(hold: Hold, tool: string, args: unknown, reason: string, desk: ApprovalDesk): void {
+    const rid = `mcp-guard-approval-${hold.id}`;
+    let shown = this.clean(JSON.stringify(args ?? {}) ?? '{}');
+    if (shown.length > 1000) shown = `${shown.slice(0, 1000)}…`;
+    const params = {
+      message: `mcp-guard holds a call of tool "${tool}" for approval (${reason}). Arguments: ${shown}`,
+      requestedSchema: {
+        type: 'object',
+        properties: { approve: { type: 'boolean', title: 'Approve this call', description: 'Forward this call once to the server' } },
+        required: ['approve'],
+      },
+    };
+    const now = performance.now();
+    hold.asked = rid;
+    this.requests.add('s2c', idKey(rid), {
+      method: 'elicitation/create',
+      params,
+      arrived: now,
+      spent: 0,
+      forwarded: now,
+      note: { decision: 'allow', stage: 'approval' },
+      bytesIn: 0,
+      own: (answer) => {
+        const r = answer.result;
+        const yes = r?.action === 'accept' && r?.content?.approve === true;
+        const action = typeof r?.action === 'string' ? r.action.slice(0, 16) : 'error';
+        desk.decide(hold.id, yes, 'the person at the client (elicitation)', yes ? undefined : `declined at the client (${action})`);
+      },
+    });
+    const line = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: rid, method: 'elicitation/create', params }));
+    this.toClient(line, false);
+    this.audit({ direction: 's2c', kind: 'request', method: 'elicitation/create', note: { decision: 'allow', stage: 'approval', reason: `asked the client to approve ${hold.id}` }, bytesIn: 0, bytesOut: line.length, requestId: rid });
+  }
+
   private decided(key: string, hold: Hold, line: Buffer, o: ApprovalOutcome): void {
     const p = this.requests.get('c2s', key);
     if (this.closed || !p || p.held !== hold) return;
     if (hold.progress) clearInterval(hold.progress);
     p.held = undefined;
+    if (hold.asked && this.requests.take('s2c', idKey(hold.asked))) {
+      // Decided elsewhere (the CLI, the timeout): the client's question is withdrawn.
+      this.toClient(Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: hold.asked, reason: 'decided in mcp-guard' } })), false);
+    }
     const id = parseIdKey(key);
     const by = this.clean(o.by ?? 'mcp-guard');
     const words = o.reason ? `: ${this.clean(o.reason)}` : '';

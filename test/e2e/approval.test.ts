@@ -5,7 +5,7 @@
 // while a call is held; two held calls at once; an approval that tries to cover another call.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { Client as ClientV2, StreamableHTTPClientTransport as HttpV2 } from '@modelcontextprotocol/client';
 import { GuardEnv, eraServer, recordingServer, waitFor } from './harness.js';
 import { HttpGuard } from '../fixtures/http/env.js';
@@ -327,6 +327,50 @@ test('over the HTTP front, in both eras: held, approved, denied; the stream stay
     await modern.close();
   } finally {
     await g.stop();
+    await env.close();
+  }
+});
+
+test('approval.via: client asks the person at the client (2025, elicitation); a client that cannot be asked, or a 2026 one, waits for the CLI', async () => {
+  const policy = `    policy:\n      approval:\n        - { tool: write_file, via: client, reason: confirm writes }\n      approval_timeout_s: 60\n`;
+  const env = new GuardEnv(() => `servers:\n${recordingServer('rec', policy)}${eraServer('era', policy)}`);
+  try {
+    const asked: string[] = [];
+    let answer = true;
+    const client = await env.client('rec', { capabilities: { elicitation: {} } });
+    client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(req.params.message);
+      return { action: 'accept', content: { approve: answer } };
+    });
+    const yes = await client.callTool({ name: 'write_file', arguments: { path: 'yes' } });
+    assert.equal(text(yes), 'written');
+    assert.equal(asked.length, 1);
+    assert.match(asked[0]!, /write_file.*confirm writes.*"path":"yes"/);
+    answer = false;
+    const no = await settle(client.callTool({ name: 'write_file', arguments: { path: 'no' } }));
+    assert.ok(!no.ok);
+    assert.equal((no.e as McpError).code, -32013);
+    assert.match((no.e as McpError).message, /declined at the client/);
+    assert.deepEqual(forwarded(env, 'write_file').map((m) => m.params.arguments.path), ['yes']);
+    // The elicitation was mcp-guard's own: it never reached the upstream.
+    assert.equal(env.recorded().filter((m) => m.result?.action !== undefined).length, 0);
+
+    // A client that did not declare elicitation cannot be asked: a person at the CLI decides.
+    const plain = await env.client('rec');
+    const p = settle(plain.callTool({ name: 'write_file', arguments: { path: 'plain' } }));
+    const [h] = await waitHeld(env, 1);
+    assert.equal((await env.cliAsync(['approvals', 'approve', h!.id])).code, 0);
+    assert.ok((await p).ok);
+
+    // In the 2026 era the call waits for the CLI as well.
+    const modern = await env.clientV2('era', { mode: { pin: V }, elicitation: async () => ({ action: 'accept', content: { approve: true } }) });
+    const m = settle(modern.callTool({ name: 'write_file', arguments: { path: 'modern' } }));
+    const [h2] = await waitHeld(env, 1);
+    assert.equal((await env.cliAsync(['approvals', 'deny', h2!.id])).code, 0);
+    assert.ok(!(await m).ok);
+    const rows = await auditRows(env, (rs) => rs.some((r) => r.reason?.includes('by the person at the client')));
+    assert.ok(rows.some((r) => r.stage === 'approval' && /approved by the person at the client \(elicitation\)/.test(r.reason ?? '')));
+  } finally {
     await env.close();
   }
 });
