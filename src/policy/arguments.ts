@@ -313,6 +313,8 @@ export function compileApprovalRules(rules: readonly ApprovalRule[] | undefined,
 function compileMatcher(rules: readonly ApprovalRule[] | undefined, label: string, first: number) {
   const compiled = (rules ?? []).map((r, i) => compileRule(r, `${label}[${first + i}]`));
   const n = compiled.length;
+  // Every rule's tool in one set: a call of a tool no rule names costs one look-up, not one per rule.
+  const anyTool = n ? compilePatterns(compiled.map((c) => c.rule.tool), { kind: 'name', caseInsensitive: true, label: `${label}.tool` }) : undefined;
   return {
     size: n,
     each(toolName: unknown, args: unknown, visit: (d: Denial, rule?: ApprovalRule) => boolean): void {
@@ -323,6 +325,9 @@ function compileMatcher(rules: readonly ApprovalRule[] | undefined, label: strin
         visit({ rule: label, reason: name.reason });
         return;
       }
+      let named = false;
+      for (const f of name.forDeny) if (anyTool!.matchIndex(f) >= 0) named = true;
+      if (!named) return;
       for (let i = 0; i < n; i++) {
         const c = compiled[i]!;
         let applies = false;
