@@ -54,6 +54,16 @@ function runStages(stages: Stage[], ctx: MessageContext): void {
 
 export async function run(): Promise<unknown> {
   const stages = policyStages({ server: 'fs', policy, roles, limiter: new RateLimiter() });
+  // The same policy with approval rules, none of which holds the calls measured: what a rule
+  // check costs a call that is not held (issue 19: within noise of no rule).
+  const approval: Policy['approval'] = [
+    { tool: 'write_file', path: 'path', glob: '/home/me/projects/**', action: 'require' },
+    { tool: 'transfer', path: 'amount', max: 1000, action: 'deny' },
+    { tool: 'delete_*', action: 'deny' },
+    { tool: '/^deploy/i', action: 'deny' },
+    { tool: 'send_email', path: 'to', regex: '@example\\.com$', action: 'require' },
+  ];
+  const withApproval = policyStages({ server: 'fs', policy: { ...policy, approval }, roles, limiter: new RateLimiter() });
   const empty = policyStages({ server: 'fs', policy: {}, roles: {}, limiter: new RateLimiter() });
   const plain: Identity = { id: 'uid:1000', name: 'me', kind: 'os', roles: [] };
   const reader: Identity = { id: 'key:ci', name: 'ci', kind: 'api_key', roles: ['reader'] };
@@ -63,7 +73,9 @@ export async function run(): Promise<unknown> {
   const cases: Array<{ name: string; stages: Stage[]; ctx: MessageContext }> = [
     { name: 'tools/call allowed, no policy', stages: empty, ctx: makeCtx(plain, 'c2s', 'request', 'tools/call', call('read_file', { path: '/home/me/projects/a.ts' })) },
     { name: 'tools/call allowed', stages, ctx: makeCtx(plain, 'c2s', 'request', 'tools/call', call('read_file', { path: '/home/me/projects/a.ts' })) },
+    { name: 'tools/call allowed + 5 approval rules (none holds it)', stages: withApproval, ctx: makeCtx(plain, 'c2s', 'request', 'tools/call', call('read_file', { path: '/home/me/projects/a.ts' })) },
     { name: 'tools/call write_file + 2 arg rules', stages, ctx: makeCtx(plain, 'c2s', 'request', 'tools/call', call('write_file', { path: '/home/me/projects/src/a.ts', content: 'x'.repeat(500) })) },
+    { name: 'tools/call write_file + 2 arg rules + its approval rule (not held)', stages: withApproval, ctx: makeCtx(plain, 'c2s', 'request', 'tools/call', call('write_file', { path: '/home/me/projects/src/a.ts', content: 'x'.repeat(500) })) },
     { name: 'tools/call denied (Write_Secret)', stages, ctx: makeCtx(plain, 'c2s', 'request', 'tools/call', call('Write_Secret', {})) },
     { name: 'tools/call with role', stages, ctx: makeCtx(reader, 'c2s', 'request', 'tools/call', call('read_file', { path: '/home/me/projects/a.ts' })) },
     { name: 'resources/read encoded URI', stages, ctx: makeCtx(plain, 'c2s', 'request', 'resources/read', { id: 2, method: 'resources/read', params: { uri: 'file:///home/me/projects/src/%2e%2e/lib/x.ts' } }) },

@@ -1,18 +1,18 @@
 // Talks to a running daemon over its socket with a control hello (status, health, stop, reload),
 // and finds that daemon from what locating could read of a config that may be broken.
 import { createConnection } from 'node:net';
-import { encodeHello, readReply, type ControlType, type HelloReply } from '../protocol/hello.js';
+import { encodeHello, readReply, type ApprovalsRequest, type ControlType, type HelloReply } from '../protocol/hello.js';
 import type { Located } from '../config/locate.js';
 
 export class NoDaemon extends Error {}
 
-export function control(socketPath: string, type: ControlType, timeoutMs = 5000): Promise<HelloReply> {
+export function control(socketPath: string, type: ControlType | ({ type: 'approvals' } & ApprovalsRequest), timeoutMs = 5000): Promise<HelloReply> {
   return new Promise((resolve, reject) => {
     const sock = createConnection(socketPath);
     sock.once('connect', () => {
       sock.off('error', onError);
       sock.on('error', () => {});
-      sock.write(encodeHello({ type }));
+      sock.write(encodeHello(typeof type === 'string' ? { type } : type));
       readReply(sock, timeoutMs).then(
         ({ reply }) => {
           sock.destroy();

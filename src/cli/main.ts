@@ -21,7 +21,7 @@ if (command === 'connect') {
   const { registerDaemonCommands } = await import('./daemon.js');
   registerDaemonCommands(program);
 } else {
-  const [daemon, connect, validate, logs, keys, auth, bench, dashboardToken, init, demo, pins] = await Promise.all([
+  const [daemon, connect, validate, logs, keys, auth, bench, dashboardToken, init, demo, pins, approvals] = await Promise.all([
     import('./daemon.js'),
     import('./connect.js'),
     import('./validate.js'),
@@ -33,6 +33,7 @@ if (command === 'connect') {
     import('./init.js'),
     import('./demo.js'),
     import('./pins.js'),
+    import('./approvals.js'),
   ]);
   const { loadOrExit } = daemon;
   daemon.registerDaemonCommands(program);
@@ -52,6 +53,7 @@ if (command === 'connect') {
   init.registerInit(program);
   demo.registerDemo(program);
   pins.registerPins(program, (o: { config?: string }) => loadOrExit(o.config));
+  approvals.registerApprovals(program);
 }
 
 // A usage error is its one line and one hint: the whole help after it buried the error.

@@ -34,6 +34,21 @@ export const ArgumentRuleSchema = z.strictObject({
   reason: z.string().optional(),
 });
 
+/**
+ * A call a person must approve before it is forwarded (src/policy/approval.ts): the shape of an
+ * argument rule, with `path` optional (no path: every call of the tool). A call that the rule with
+ * `action: deny` would refuse (or, with `action: require`, one that does not match) is held.
+ */
+export const ApprovalRuleSchema = ArgumentRuleSchema.extend({
+  path: z.string().min(1).optional(),
+  /**
+   * cli (default): a person decides with `mcp-guard approvals`. client: the client is asked with an
+   * elicitation, for single-user setups where the person at the client is the approver; an agent
+   * that answers its own elicitations approves itself (README, "Approval").
+   */
+  via: z.enum(['cli', 'client']).optional(),
+});
+
 export const LimitSchema = z.strictObject({
   requests_per_minute: z.number().int().positive().optional(),
   requests_per_hour: z.number().int().positive().optional(),
@@ -62,6 +77,10 @@ export const PolicySchema = z.strictObject({
   elicitation: ElicitationSchema.optional(),
   /** Tool-definition pinning (src/daemon/pinning.ts); absent means tofu. A floor merge keeps the stricter (off < tofu < strict). */
   pinning: z.enum(['tofu', 'strict', 'off']).optional(),
+  /** Calls held for a person's decision; roles and personal configs can add rules, never remove them. */
+  approval: z.array(ApprovalRuleSchema).optional(),
+  /** How long a held call waits for a decision before it is refused (default 300); a floor merge keeps the shorter. */
+  approval_timeout_s: z.number().positive().max(86_400).optional(),
 });
 
 export const RoleSchema = z.strictObject({
@@ -71,10 +90,13 @@ export const RoleSchema = z.strictObject({
   /** A role can only turn sampling/elicitation off or lower max_tokens (floor merge). */
   sampling: SamplingSchema.optional(),
   elicitation: ElicitationSchema.optional(),
+  /** Adds approval rules to those of the server (never removes any). */
+  approval: z.array(ApprovalRuleSchema).optional(),
 });
 
 export type Permissions = z.infer<typeof PermissionsSchema>;
 export type ArgumentRule = z.infer<typeof ArgumentRuleSchema>;
+export type ApprovalRule = z.infer<typeof ApprovalRuleSchema>;
 export type RateLimit = z.infer<typeof RateLimitSchema>;
 export type Policy = z.infer<typeof PolicySchema>;
 export type Role = z.infer<typeof RoleSchema>;

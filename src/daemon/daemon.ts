@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LineSplitter, LineWriter } from '../protocol/framing.js';
 import { hop } from '../protocol/hops.js';
-import { encodeReply, MAX_HELLO_BYTES, readHello, refusalReply, type Hello, type HelloLineError, type HelloReply } from '../protocol/hello.js';
+import { encodeReply, MAX_HELLO_BYTES, readHello, refusalReply, type ApprovalsRequest, type Hello, type HelloLineError, type HelloReply } from '../protocol/hello.js';
+import { nativeAccounts, peerCredentials } from '../identity/peercred.js';
 import { GuardError, InternalError, InvalidRequest, MessageTooLarge, NotAuthenticated, UnknownServer, UpstreamUnavailable } from '../protocol/errors.js';
 import { peekOversizeId } from '../protocol/id.js';
 import type { LoadedConfig } from '../config/loader.js';
@@ -189,6 +190,7 @@ export class Daemon {
       await new Promise((r) => setTimeout(r, 20));
     }
     await Promise.allSettled([...this.sessions].map((s) => s.close('daemon stopping')));
+    this.guard.approvals.close();
     // The audit writer gets what is left of the shutdown timeout (at least 5 s) to commit; one that
     // cannot (a full disk) must not keep the process, and its lock, alive.
     const auditDeadline = Math.max(5000, deadline - Date.now());
@@ -240,11 +242,28 @@ export class Daemon {
       sessions: this.sessions.size,
       paused,
       droppedNotifications: dropped,
+      approvalsHeld: this.guard.approvals.size,
       limits: { maxSessions: this.maxSessions, openFiles: this.fdLimit },
       http: this.front ? { url: this.front.url, sessions: this.front.sessions } : undefined,
       dashboard: this.dashboard?.url,
       ...(await this.guard.status()),
     };
+  }
+
+  /** `mcp-guard approvals`: the held calls, or a person's decision on one (who decided is the kernel's word). */
+  private approvals(sock: Socket, req: ApprovalsRequest): HelloReply {
+    const desk = this.guard.approvals;
+    if (req.action === 'list') return { ok: true, pid: process.pid, approvals: desk.list() };
+    let by: string;
+    try {
+      const peer = peerCredentials(sock);
+      const name = nativeAccounts().user(peer.uid)?.name;
+      by = `uid:${peer.uid}${name ? ` (${name})` : ''}`;
+    } catch (err) {
+      return refusalReply(new NotAuthenticated(`cannot tell who decides: ${(err as Error).message}`));
+    }
+    const r = desk.decide(req.id!, req.action === 'approve', by, req.reason, req.hash);
+    return r.ok ? { ok: true, pid: process.pid, decided: r.id, tool: r.tool, server: r.server, by } : refusalReply(new InvalidRequest(r.error));
   }
 
   // ---- connections ------------------------------------------------------------------------
@@ -299,6 +318,8 @@ export class Daemon {
       }
       case 'pins':
         return this.answer(sock, { ok: true, pid: process.pid, notified: this.guard.pinsChanged(this.sessions) });
+      case 'approvals':
+        return this.answer(sock, this.approvals(sock, hello));
       case 'connect':
         break;
     }
@@ -400,6 +421,7 @@ export class Daemon {
       log,
       requestTimeoutMs: server.request_timeout_ms,
       scrub: snap.scrub,
+      approvals: this.guard.approvals,
       onClosed: (s) => {
         if (this.sessions.delete(s)) this.metrics.sessionClosed(front);
         this.droppedByClosed += s.dropped;

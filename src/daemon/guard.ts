@@ -28,6 +28,7 @@ import { PinStore } from './pins.js';
 import { Pinning, type NotifiableSession, type PinSettings } from './pinning.js';
 import { DEFAULT_PIN_MODE } from '../policy/pinning.js';
 import { createAuthenticator, type Authenticator } from '../identity/index.js';
+import { Approvals } from './approvals.js';
 
 export interface Snapshot extends LoadedConfig {
   /** Cleans a line of upstream stderr before it is logged: PII and secrets never reach the log. */
@@ -46,6 +47,8 @@ export class Guard {
   private rateState?: RateState;
   /** Tool-definition pins: one store and one view of the sessions for every reload. */
   private pinning!: Pinning;
+  /** Calls held for a person's decision, across sessions and reloads. */
+  approvals!: Approvals;
   private pinStore?: PinStore;
   private authenticator!: Authenticator;
   private snap!: Snapshot;
@@ -66,6 +69,7 @@ export class Guard {
     const g = new Guard(log, hashKeyOf(loaded.home));
     g.pinStore = PinStore.open(loaded.home);
     g.snap = g.prepare(loaded);
+    g.approvals = new Approvals((s) => g.snap.cleanLog(s), log.child({ component: 'approvals' }));
     g.pinning = new Pinning(g.pinStore, log.child({ component: 'pinning' }), (s) => g.snap.scrub(s));
     // Compile every server's stages now, so a bad pattern fails the start, not a session.
     for (const name of Object.keys(loaded.config.servers)) g.compile(name);

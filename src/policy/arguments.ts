@@ -5,7 +5,7 @@
 // Arrays are looked through (every element is checked), so `["ok", "/etc/passwd"]` cannot hide
 // a value from a rule written for a string.
 import RE2 from 're2';
-import type { ArgumentRule } from '../config/policy-schema.js';
+import type { ApprovalRule, ArgumentRule } from '../config/policy-schema.js';
 import { compilePatterns, normalizeName, nfkc, parsePattern, PatternCompileError, quote, type PatternSet } from './pattern.js';
 import { pathForms } from './uri.js';
 import type { Denial } from './permissions.js';
@@ -103,9 +103,10 @@ function deepStrings(v: unknown, out: string[], depth = 0): boolean {
 
 interface CompiledRule {
   label: string;
-  rule: ArgumentRule;
+  rule: ApprovalRule;
   tools: PatternSet;
-  segs: Seg[];
+  /** Absent (an approval rule without a path): the rule applies to every call of its tools. */
+  segs?: Seg[];
   glob?: PatternSet;
   regex?: RE2;
   enumStrings?: Set<string>;
@@ -129,7 +130,7 @@ function compileRegex(src: string, where: string): RE2 {
   }
 }
 
-function compileRule(rule: ArgumentRule, label: string): CompiledRule {
+function compileRule(rule: ApprovalRule, label: string): CompiledRule {
   const deny = rule.action !== 'require';
   const c: CompiledRule = {
     label,
@@ -137,9 +138,12 @@ function compileRule(rule: ArgumentRule, label: string): CompiledRule {
     deny,
     // Matching the tool case-insensitively applies a rule to more calls, which is stricter for both actions.
     tools: compilePatterns([rule.tool], { kind: 'name', caseInsensitive: true, label: `${label}.tool` }),
-    segs: parseJsonPath(rule.path, `${label}.path`),
+    segs: rule.path === undefined ? undefined : parseJsonPath(rule.path, `${label}.path`),
     hasMatch: rule.glob !== undefined || rule.regex !== undefined || rule.enum !== undefined,
   };
+  if (c.segs === undefined && (c.hasMatch || rule.min !== undefined || rule.max !== undefined || rule.max_length !== undefined || rule.action === 'require')) {
+    throw new PatternCompileError(`${label}.path`, 'a condition needs the path of the argument it is about; without a path the rule holds every call of the tool');
+  }
   if (rule.glob !== undefined)
     c.glob = compilePatterns([rule.glob], { kind: 'path', caseInsensitive: deny, label: `${label}.glob` });
   if (rule.regex !== undefined) c.regex = compileRegex(rule.regex, `${label}.regex`);
@@ -182,7 +186,7 @@ function matches(c: CompiledRule, v: unknown): Match {
   return 'yes';
 }
 
-function boundsViolation(r: ArgumentRule, v: unknown): string | undefined {
+function boundsViolation(r: ApprovalRule, v: unknown): string | undefined {
   if (r.min !== undefined || r.max !== undefined) {
     const num = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
     if (!Number.isFinite(num)) return 'must be a number';
@@ -211,6 +215,10 @@ export interface CompiledArgumentRules {
 }
 
 function refuse(c: CompiledRule, tool: string, why: string): Denial {
+  if (c.rule.path === undefined) {
+    const what = `every call of tool ${quote(tool, 60)}`;
+    return { rule: c.label, reason: c.rule.reason ? `${c.rule.reason} (${what})` : what };
+  }
   const arg = quote(c.rule.path, 60);
   const reason = c.rule.reason
     ? `${c.rule.reason} (argument ${arg} of tool ${quote(tool, 60)} ${why})`
@@ -219,6 +227,7 @@ function refuse(c: CompiledRule, tool: string, why: string): Denial {
 }
 
 function evaluate(c: CompiledRule, tool: string, args: unknown): Denial | undefined {
+  if (c.segs === undefined) return refuse(c, tool, '');
   const found: unknown[] = [];
   resolve(args, c.segs, found);
   const flat: unknown[] = [];
@@ -252,25 +261,81 @@ function evaluate(c: CompiledRule, tool: string, args: unknown): Denial | undefi
   return undefined;
 }
 
-/** Compiles argument rules; `label` prefixes rule names (`argument_rules[2]`). */
-export function compileArgumentRules(rules: readonly ArgumentRule[] | undefined, label = 'argument_rules'): CompiledArgumentRules {
-  const compiled = (rules ?? []).map((r, i) => compileRule(r, `${label}[${i}]`));
+/** Compiles argument rules; `label` prefixes rule names (`argument_rules[2]`), counted from `first`. */
+export function compileArgumentRules(rules: readonly ArgumentRule[] | undefined, label = 'argument_rules', first = 0): CompiledArgumentRules {
+  const m = compileMatcher(rules, label, first);
+  return {
+    size: m.size,
+    check(toolName: unknown, args: unknown): Denial | undefined {
+      let first: Denial | undefined;
+      m.each(toolName, args, (d) => {
+        first = d;
+        return false;
+      });
+      return first;
+    },
+  };
+}
+
+export interface ApprovalHold extends Denial {
+  /** Who decides: cli unless every rule that holds the call says client. */
+  via: 'cli' | 'client';
+}
+
+export interface CompiledApprovalRules {
+  readonly size: number;
+  /** Why a tools/call must wait for a person, or undefined when no rule holds it. */
+  check(toolName: unknown, args: unknown): ApprovalHold | undefined;
+}
+
+/**
+ * Approval rules: the conditions of argument rules, where a call a rule would refuse is held
+ * instead. Every matching rule is read, so that one `via: cli` rule keeps the decision with a person.
+ */
+export function compileApprovalRules(rules: readonly ApprovalRule[] | undefined, label = 'approval', first = 0): CompiledApprovalRules {
+  const m = compileMatcher(rules, label, first);
+  return {
+    size: m.size,
+    check(toolName: unknown, args: unknown): ApprovalHold | undefined {
+      let hold: ApprovalHold | undefined;
+      m.each(toolName, args, (d, rule) => {
+        const via = rule?.via === 'client' ? 'client' : 'cli';
+        if (!hold) hold = { ...d, via };
+        else if (via === 'cli') hold.via = 'cli';
+        return hold.via === 'client';
+      });
+      return hold;
+    },
+  };
+}
+
+/** The rules of one list, and a walk over those a call breaks (`visit` returns false to stop). `first`: the index of rules[0] in its list. */
+function compileMatcher(rules: readonly ApprovalRule[] | undefined, label: string, first: number) {
+  const compiled = (rules ?? []).map((r, i) => compileRule(r, `${label}[${first + i}]`));
   const n = compiled.length;
+  // Every rule's tool in one set: a call of a tool no rule names costs one look-up, not one per rule.
+  const anyTool = n ? compilePatterns(compiled.map((c) => c.rule.tool), { kind: 'name', caseInsensitive: true, label: `${label}.tool` }) : undefined;
   return {
     size: n,
-    check(toolName: unknown, args: unknown): Denial | undefined {
-      if (n === 0) return undefined;
+    each(toolName: unknown, args: unknown, visit: (d: Denial, rule?: ApprovalRule) => boolean): void {
+      if (n === 0) return;
       const name = normalizeName(toolName, 'tool');
-      if (!name.ok) return { rule: label, reason: name.reason };
+      // A name that cannot be read is caught by every rule (fail closed).
+      if (!name.ok) {
+        visit({ rule: label, reason: name.reason });
+        return;
+      }
+      let named = false;
+      for (const f of name.forDeny) if (anyTool!.matchIndex(f) >= 0) named = true;
+      if (!named) return;
       for (let i = 0; i < n; i++) {
         const c = compiled[i]!;
         let applies = false;
         for (const f of name.forDeny) if (c.tools.matchIndex(f) >= 0) applies = true;
         if (!applies) continue;
         const d = evaluate(c, String(toolName), args);
-        if (d) return d;
+        if (d && !visit(d, c.rule)) return;
       }
-      return undefined;
     },
   };
 }

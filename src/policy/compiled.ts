@@ -1,7 +1,7 @@
 // A policy compiled once for fast checks on the hot path: pattern lists as RE2 objects and maps,
 // argument rules by tool, rate limits keyed by normalised tool name, sampling defaults applied.
 import type { Policy } from '../config/policy-schema.js';
-import { compileArgumentRules, type CompiledArgumentRules } from './arguments.js';
+import { compileApprovalRules, compileArgumentRules, type CompiledApprovalRules, type CompiledArgumentRules } from './arguments.js';
 import { PatternCompileError } from './pattern.js';
 import { compilePermissions, type CompiledPermissions, type Denial } from './permissions.js';
 import { compileRateLimit, type CompiledRateLimit } from './ratelimit.js';
@@ -14,6 +14,8 @@ import { compileRateLimit, type CompiledRateLimit } from './ratelimit.js';
  */
 export const SAMPLING_ENABLED_BY_DEFAULT = false;
 export const ELICITATION_ENABLED_BY_DEFAULT = false;
+/** How long a held call waits for a person's decision when the policy does not say. */
+export const DEFAULT_APPROVAL_TIMEOUT_S = 300;
 
 export interface CompiledPolicy {
   readonly policy: Policy;
@@ -24,6 +26,8 @@ export interface CompiledPolicy {
   readonly rate: CompiledRateLimit;
   readonly sampling: { readonly enabled: boolean; readonly maxTokens?: number };
   readonly elicitation: { readonly enabled: boolean };
+  /** Calls held for a person's decision, and how long one waits (ms). */
+  readonly approval: CompiledApprovalRules & { readonly timeoutMs: number };
 }
 
 /** Compiles a policy. Throws PatternCompileError (naming the config path) for a bad pattern. */
@@ -39,6 +43,7 @@ export function compilePolicy(policy: Policy, denyAll?: Denial): CompiledPolicy 
       maxTokens: policy.sampling?.max_tokens,
     },
     elicitation: { enabled: denyAll ? false : (policy.elicitation?.enabled ?? ELICITATION_ENABLED_BY_DEFAULT) },
+    approval: Object.assign(compileApprovalRules(policy.approval), { timeoutMs: (policy.approval_timeout_s ?? DEFAULT_APPROVAL_TIMEOUT_S) * 1000 }),
   };
 }
 
@@ -57,7 +62,8 @@ export function policyProblems(policy: Policy): Array<{ path: string; message: s
     }
   };
   attempt(() => compilePermissions(policy.permissions));
-  (policy.argument_rules ?? []).forEach((r, i) => attempt(() => compileArgumentRules([r], `argument_rules[${i}]`)));
+  (policy.argument_rules ?? []).forEach((r, i) => attempt(() => compileArgumentRules([r], 'argument_rules', i)));
+  (policy.approval ?? []).forEach((r, i) => attempt(() => compileApprovalRules([r], 'approval', i)));
   // A second bad pattern in the same list is found after the first is fixed; good enough.
   return out;
 }

@@ -138,6 +138,10 @@ export function floorMerge(base: Policy, overlay: Policy | Role | undefined): Po
     elicitation: mergeElicitation(base.elicitation, overlay.elicitation),
     // Roles have no pinning of their own (pins are per server); a personal config's can only
     // tighten, and a base that says nothing is at the default (tofu), not at off.
+    // Approval rules add up: a call held by either is held. A shorter wait is the stricter one
+    // (an undecided call is refused sooner); `via: client` in an added rule never relaxes another.
+    approval: base.approval || overlay.approval ? [...(base.approval ?? []), ...(overlay.approval ?? [])] : undefined,
+    approval_timeout_s: minDefined(base.approval_timeout_s, 'approval_timeout_s' in overlay ? overlay.approval_timeout_s : undefined),
     pinning: 'pinning' in overlay && overlay.pinning !== undefined ? stricterMode(base.pinning ?? DEFAULT_PIN_MODE, overlay.pinning) : base.pinning,
   };
   const out: Policy = {};

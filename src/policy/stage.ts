@@ -7,6 +7,9 @@
 //   permissions  c2s tools/call, resources/read|subscribe|unsubscribe, prompts/get, completion/complete,
 //                subscriptions/listen (its resource subscriptions)
 //   arguments    c2s tools/call argument rules
+//   approval     c2s tools/call approval rules: a call that matches one is marked to be held (the
+//                session holds it after every other stage has passed it, so nothing a later stage
+//                refuses reaches a person; src/daemon/approvals.ts keeps the decisions)
 //   capabilities s2c list/initialize/server-discover responses filtered and cache hints made private;
 //                c2s initialize and each 2026 request's _meta stripped of sampling/elicitation;
 //                2026 requests of a revision mcp-guard does not know refused
@@ -187,6 +190,19 @@ export function policyStages(opts: PolicyStageOptions): Stage[] {
     },
   };
 
+  const approval: Stage = {
+    name: 'approval',
+    handle(ctx) {
+      if (!isClientRequest(ctx) || ctx.method !== 'tools/call') return undefined;
+      const c = effective(ctx.session.identity);
+      if (c.approval.size === 0) return undefined;
+      const p = ctx.msg.params;
+      const h = c.approval.check(p?.name, p?.arguments);
+      if (h) ctx.hold = { rule: h.rule, reason: h.reason, via: h.via, timeoutMs: c.approval.timeoutMs };
+      return undefined;
+    },
+  };
+
   const capabilities: Stage = {
     name: 'capabilities',
     handle(ctx) {
@@ -261,5 +277,5 @@ export function policyStages(opts: PolicyStageOptions): Stage[] {
     },
   };
 
-  return [rateLimit, permissions, args, capabilities, sampling];
+  return [rateLimit, permissions, args, approval, capabilities, sampling];
 }

@@ -17,9 +17,22 @@ export interface Credentials {
 export type ControlType = 'status' | 'health' | 'stop' | 'reload' | 'pins';
 const CONTROL: readonly string[] = ['status', 'health', 'stop', 'reload', 'pins'] satisfies ControlType[];
 
+/** `approvals`: the calls held for a person's decision (`mcp-guard approvals list | approve | deny`). */
+export interface ApprovalsRequest {
+  action: 'list' | 'approve' | 'deny';
+  id?: string;
+  reason?: string;
+  /** approve/deny: a prefix of the binding the person read; a different call is not decided. */
+  hash?: string;
+}
+const APPROVAL_ACTIONS: readonly string[] = ['list', 'approve', 'deny'] satisfies ApprovalsRequest['action'][];
+/** Longest approval reason a person may give (it goes into the audit row and the refusal). */
+export const MAX_APPROVAL_REASON = 500;
+
 export type Hello =
   | { mcpGuard: number; type: 'connect'; server: string; credentials?: Credentials; client?: { pid?: number } }
-  | { mcpGuard: number; type: ControlType };
+  | { mcpGuard: number; type: ControlType }
+  | ({ mcpGuard: number; type: 'approvals' } & ApprovalsRequest);
 
 export type HelloReply =
   | { ok: true; session?: string; pid: number; [k: string]: unknown }
@@ -37,7 +50,7 @@ export class HelloLineError extends Error {
 }
 
 /** The hello line a bridge or control command sends (with the wire version). */
-export function encodeHello(hello: Omit<Extract<Hello, { type: 'connect' }>, 'mcpGuard'> | { type: ControlType }): Buffer {
+export function encodeHello(hello: Omit<Extract<Hello, { type: 'connect' }>, 'mcpGuard'> | { type: ControlType } | ({ type: 'approvals' } & ApprovalsRequest)): Buffer {
   return Buffer.from(JSON.stringify({ mcpGuard: WIRE_VERSION, ...hello }) + '\n');
 }
 
@@ -67,6 +80,17 @@ export function parseHello(line: Buffer): Hello {
     return { mcpGuard: v.mcpGuard, type: 'connect', server: v.server, credentials: c, client: v.client };
   }
   if (CONTROL.includes(v.type)) return { mcpGuard: v.mcpGuard, type: v.type };
+  if (v.type === 'approvals') {
+    if (!APPROVAL_ACTIONS.includes(v.action)) throw new Error(`unknown approvals action '${String(v.action)}'`);
+    const str = (k: string, max: number): string | undefined => {
+      if (v[k] === undefined) return undefined;
+      if (typeof v[k] !== 'string' || v[k].length > max) throw new Error(`approvals ${k} must be a string of at most ${max} characters`);
+      return v[k];
+    };
+    const out = { mcpGuard: v.mcpGuard, type: 'approvals' as const, action: v.action, id: str('id', 64), reason: str('reason', MAX_APPROVAL_REASON), hash: str('hash', 64) };
+    if (out.action !== 'list' && !out.id) throw new Error(`approvals ${out.action} needs the id of a held call`);
+    return out;
+  }
   throw new Error(`unknown hello type '${String(v.type)}'`);
 }
 

@@ -3,6 +3,7 @@
 // in audit rows and errors so that a refusal points at one file. Session runs the stages; detect/
 // and policy/ implement them; audit/ records what they noted.
 import type { Era } from './era.js';
+import type { HoldRequest } from './approval.js';
 import type { GuardError, JsonRpcId } from './errors.js';
 import type { Identity } from './identity.js';
 import type { Direction, JsonRpcMessage, Kind } from './message.js';
@@ -70,6 +71,8 @@ export interface MessageContext {
   audit: AuditNote;
   /** Set by a stage that looked inside the parsed message (the session then checks it is unambiguous). */
   inspected?: boolean;
+  /** Set by the approval stage: the request waits for a person's decision before it is forwarded. */
+  hold?: HoldRequest;
 }
 
 export type Verdict =

@@ -11,6 +11,8 @@
 import { isAscii } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import {
+  ApprovalDenied,
+  ApprovalExpired,
   ContentBlocked,
   DuplicateId,
   GuardError,
@@ -32,6 +34,8 @@ import { hasDuplicateKeys } from '../protocol/duplicates.js';
 import type { AuditNote, MessageContext, SessionInfo, Stage } from '../protocol/stage.js';
 import { idKey, parseIdKey, type Direction, type JsonRpcMessage, type Kind, type OutgoingMeta } from '../protocol/message.js';
 import { eraOf, type Era } from '../protocol/era.js';
+import type { ApprovalDesk, ApprovalOutcome } from '../protocol/approval.js';
+import { InFlight, type Hold, type Pending } from './in-flight.js';
 
 /** Where the session sends messages for the client (a bridge socket, an HTTP stream). */
 export interface ClientLink {
@@ -73,21 +77,6 @@ function currentTurn(): number {
   return turn;
 }
 
-interface Pending {
-  method: string;
-  params: any;
-  /** performance.now() when the request arrived at the proxy. */
-  arrived: number;
-  /** Proxy time spent on the request, in ms. */
-  spent: number;
-  forwarded: number;
-  target?: string;
-  note: AuditNote;
-  bytesIn: number;
-  timer?: NodeJS.Timeout;
-  era?: Era;
-}
-
 interface Slot {
   ready: boolean;
   run: () => void;
@@ -108,7 +97,12 @@ export interface SessionOptions {
   onClosed?: (s: Session) => void;
   /** Redacts PII and secrets from text that goes into audit rows (targets, reasons). */
   scrub?: (s: string) => string;
+  /** Where calls that an approval rule holds wait for a person; without it they are refused. */
+  approvals?: ApprovalDesk;
 }
+
+/** A held call whose client asked for progress hears from mcp-guard this often (ms). */
+export const APPROVAL_PROGRESS_MS = 5000;
 
 export class Session {
   readonly info: SessionInfo;
@@ -117,10 +111,8 @@ export class Session {
   private readonly client: ClientLink;
   private readonly stages: () => readonly Stage[];
   private readonly log: Logger;
-  /** Client requests awaiting the upstream's response, by id key. */
-  private readonly fromClient = new Map<string, Pending>();
-  /** Server requests awaiting the client's response, by id key. */
-  private readonly fromServer = new Map<string, Pending>();
+  /** Requests awaiting their answer, both ways (held calls included). */
+  private readonly requests = new InFlight();
   /** Per direction, messages whose inspection finished out of order wait here. */
   private readonly queues: Record<Direction, Slot[]> = { c2s: [], s2c: [] };
   private upstreamReady = false;
@@ -147,6 +139,8 @@ export class Session {
   private stamping = false;
   /** The protocol era of this connection, pinned by its first successful exchange (ERAS.md). */
   private era?: Era;
+  /** The client declared elicitation in its initialize (before the policy's rewrite): it can be asked to approve. */
+  private clientElicits = false;
 
   constructor(private readonly opts: SessionOptions) {
     this.info = { id: opts.id, server: opts.server, identity: opts.identity };
@@ -174,7 +168,7 @@ export class Session {
 
   /** Requests in flight in either direction, and answers waiting for the commit of their rows. */
   get inFlight(): number {
-    return this.fromClient.size + this.fromServer.size + this.awaiting.length;
+    return this.requests.size + this.awaiting.length;
   }
 
   /** Notifications dropped for want of room in the audit log. */
@@ -221,11 +215,14 @@ export class Session {
     if (this.revoked) return;
     this.revoked = reason;
     this.log.warn('session credential revoked', { reason });
+    // A held call is not forwarded for a caller who no longer holds a credential.
+    this.refuseHeld(() => new NotAuthenticated(reason), 'credential revoked while held');
   }
 
-  /** Refuse new client requests from now on; in-flight ones complete. */
+  /** Refuse new client requests from now on; in-flight ones complete, held calls are refused. */
   drain(): void {
     this.draining = true;
+    this.refuseHeld((id) => new ApprovalExpired(id, 'mcp-guard is stopping; the call was not forwarded'), 'mcp-guard stopping');
   }
 
   /** A notification of mcp-guard's own to the client (a list that changed under its policy), audited as the stage's. */
@@ -239,9 +236,13 @@ export class Session {
   async close(reason: string): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.fromClient.values()) if (p.timer) clearTimeout(p.timer);
-    this.fromClient.clear();
-    this.fromServer.clear();
+    for (const [, p] of this.requests.clear()) {
+      // Nobody is left to answer: a held call is withdrawn, never forwarded.
+      if (p.held) {
+        p.held.withdraw('the session closed');
+        this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision: 'block', stage: 'approval', reason: `approval ${p.held.id} withdrawn: the session closed` }, bytesIn: p.bytesIn, era: p.era });
+      }
+    }
     this.log.info('session closed', { reason });
     try {
       await this.upstream.close();
@@ -292,16 +293,16 @@ export class Session {
       method = msg.method;
     } else if (hasId && ('result' in msg || 'error' in msg)) {
       kind = 'response';
-      const table = direction === 'c2s' ? this.fromServer : this.fromClient;
+      const asked: Direction = direction === 'c2s' ? 's2c' : 'c2s';
       const key = idKey(msg.id!);
-      pending = table.get(key);
+      // A held call was never forwarded: an "answer" to it is not one.
+      pending = this.requests.get(asked, key)?.held ? undefined : this.requests.take(asked, key);
       if (!pending) {
         // A late answer to a request that timed out or was refused: nobody waits for it.
         this.log.debug('response to an unknown request id dropped', { direction });
         return;
       }
-      table.delete(key);
-      if (pending.timer) clearTimeout(pending.timer);
+      if (pending.own) return pending.own(msg);
       method = pending.method;
       if (this.era === undefined && pending.era !== undefined && direction === 's2c' && 'result' in msg) this.era = pending.era;
     } else {
@@ -309,6 +310,7 @@ export class Session {
     }
 
     if (kind === 'request' && direction === 'c2s') {
+      if (method === 'initialize') this.clientElicits = !!(msg.params as any)?.capabilities?.elicitation;
       const refusal = this.admission();
       if (refusal) {
         const note: AuditNote = { decision: 'block', stage: 'admission', reason: refusal.message };
@@ -490,27 +492,29 @@ export class Session {
       };
       const key = idKey(msg.id!);
       if (toClient) {
-        this.fromServer.set(key, p);
+        this.requests.add('s2c', key, p);
       } else {
-        if (this.fromClient.has(key)) {
+        if (this.requests.has('c2s', key)) {
           // Duplicate id while the first is in flight: the answers could not be told apart.
           this.emitRefusal(msg.id!, new DuplicateId(msg.id!), method);
           return;
         }
-        this.fromClient.set(key, p);
-        // A subscriptions/listen stream stays open until either side ends it: no request timeout.
-        const timeout = method === 'subscriptions/listen' ? 0 : (this.opts.requestTimeoutMs ?? 0);
-        if (timeout > 0) p.timer = setTimeout(() => this.timedOut(key, msg.id!, timeout), timeout);
+        this.requests.add('c2s', key, p);
+        if (ctx.hold) return this.holdCall(ctx, key, p, line);
+        this.startTimer(key, p, msg.id!);
       }
     } else if (kind === 'notification') {
       if (method === 'notifications/cancelled') {
         // The sender gave up on its request; per the spec no response follows, so stop waiting.
         const rid = ctx.msg.params?.requestId;
         if (typeof rid === 'string' || typeof rid === 'number') {
-          const table = toClient ? this.fromServer : this.fromClient;
-          const p = table.get(idKey(rid));
-          if (p?.timer) clearTimeout(p.timer);
-          table.delete(idKey(rid));
+          const p = this.requests.take(toClient ? 's2c' : 'c2s', idKey(rid));
+          if (p?.held) {
+            // The client gave up on a held call: it leaves the approvals list and is never forwarded.
+            p.held.withdraw('the client cancelled it');
+            this.audit({ direction, kind: 'request', method: p.method, target: p.target, note: { decision: 'block', stage: 'approval', reason: `approval ${p.held.id} withdrawn: the client cancelled the call` }, bytesIn: p.bytesIn, era: p.era });
+            return;
+          }
         }
       }
       if (!this.auditAccepting() || this.overHardShare()) {
@@ -638,10 +642,16 @@ export class Session {
     if (this.upstream.backlog > SESSION_HIGH_WATER_BYTES) this.hold(Hold.UpstreamBacklog, 'c2s');
   }
 
+  /** daemon: request_timeout_ms counts from when a request leaves for the upstream. */
+  private startTimer(key: string, p: Pending, id: JsonRpcId): void {
+    // A subscriptions/listen stream stays open until either side ends it: no request timeout.
+    const timeout = p.method === 'subscriptions/listen' ? 0 : (this.opts.requestTimeoutMs ?? 0);
+    if (timeout > 0) p.timer = setTimeout(() => this.timedOut(key, id, timeout), timeout);
+  }
+
   private timedOut(key: string, id: JsonRpcId, ms: number): void {
-    const p = this.fromClient.get(key);
+    const p = this.requests.take('c2s', key);
     if (!p) return;
-    this.fromClient.delete(key);
     const err = new UpstreamUnavailable(this.info.server, `no answer within ${ms} ms`);
     this.emitRefusal(id, err, p.method);
     this.toUpstream(Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'timed out in mcp-guard' } })));
@@ -653,15 +663,163 @@ export class Session {
     this.upstreamDown = why;
     this.upstreamReady = false;
     this.early.length = 0;
-    this.log.warn('upstream unavailable', { reason: why, pending: this.fromClient.size });
-    for (const [key, p] of this.fromClient) {
-      if (p.timer) clearTimeout(p.timer);
+    this.log.warn('upstream unavailable', { reason: why, pending: this.requests.clientRequests });
+    for (const [key, p] of this.requests.clear()) {
+      p.held?.withdraw(`the upstream is unavailable: ${why}`);
       const err = new UpstreamUnavailable(this.info.server, why);
       this.emitRefusal(parseIdKey(key), err, p.method);
-      this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision: 'error', stage: 'upstream', reason: why }, bytesIn: p.bytesIn, errorCode: err.code });
+      this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision: 'error', stage: p.held ? 'approval' : 'upstream', reason: why }, bytesIn: p.bytesIn, errorCode: err.code });
     }
-    this.fromClient.clear();
-    this.fromServer.clear();
+  }
+
+  // ---- calls held for approval ----------------------------------------------------------------
+
+  /**
+   * A call an approval rule holds: it stays in the table (a duplicate id is still refused, a
+   * cancel still finds it) but is not forwarded, and nothing else of the session waits for it.
+   * The desk calls back once with the decision; a client that asked for progress hears from
+   * mcp-guard meanwhile, so that one which extends its timeout on progress does not give up first.
+   */
+  private holdCall(ctx: MessageContext, key: string, p: Pending, line: Buffer): void {
+    const req = ctx.hold!;
+    const id = ctx.msg.id!;
+    const params = ctx.msg.params;
+    const desk = this.opts.approvals;
+    if (!desk) {
+      this.requests.take('c2s', key);
+      const err = new ApprovalDenied('', 'no approver is available for this call');
+      this.emitRefusal(id, err, p.method);
+      this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { ...ctx.audit, decision: 'block', stage: 'approval', reason: err.message }, bytesIn: p.bytesIn, errorCode: err.code, era: p.era });
+      return;
+    }
+    const tool = typeof params?.name === 'string' ? params.name : String(params?.name);
+    const identity = this.info.identity;
+    const call = ctx.audit.call ?? { id: String(id), round: 1 };
+    const hold: Hold = { id: '', withdraw: () => {} };
+    p.held = hold;
+    const ticket = desk.hold(
+      {
+        session: this.info.id,
+        identity,
+        server: this.info.server,
+        tool,
+        arguments: params?.arguments,
+        call: call.id,
+        round: call.round,
+        rule: req.rule,
+        reason: req.reason,
+        timeoutMs: req.timeoutMs,
+        era: ctx.era,
+      },
+      (o) => this.decided(key, hold, line, o),
+    );
+    // An approved earlier round of the same call decided at once: the call went on already.
+    if (p.held !== hold) return;
+    hold.id = ticket.id;
+    hold.withdraw = ticket.withdraw;
+    this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision: 'warn', stage: 'approval', reason: `held for approval ${ticket.id} (${req.rule}: ${req.reason})`, call: ctx.audit.call }, bytesIn: p.bytesIn, requestId: id, era: p.era });
+    // approval.via: client asks the client too, where it can be asked (2025, elicitation declared);
+    // elsewhere the call waits for a person at the CLI, which is the stricter approver.
+    if (req.via === 'client' && ctx.era !== '2026' && this.clientElicits) this.askClient(hold, tool, params?.arguments, req.reason, desk);
+    const token = params?._meta?.progressToken;
+    if (typeof token === 'string' || typeof token === 'number') {
+      let n = 0;
+      const tick = () => this.notifyClient('notifications/progress', { progressToken: token, progress: ++n, message: `waiting for a person to approve this call (mcp-guard approvals approve ${ticket.id})` }, 'approval');
+      tick();
+      hold.progress = setInterval(tick, APPROVAL_PROGRESS_MS);
+    }
+  }
+
+  /**
+   * approval.via: client: an elicitation of mcp-guard's own asks the person at the client. Its
+   * answer decides the held call like a CLI decision (the call also stays on `approvals list`).
+   */
+  private askClient(hold: Hold, tool: string, args: unknown, reason: string, desk: ApprovalDesk): void {
+    const rid = `mcp-guard-approval-${hold.id}`;
+    let shown = this.clean(JSON.stringify(args ?? {}) ?? '{}');
+    if (shown.length > 1000) shown = `${shown.slice(0, 1000)}…`;
+    const params = {
+      message: `mcp-guard holds a call of tool "${tool}" for approval (${reason}). Arguments: ${shown}`,
+      requestedSchema: {
+        type: 'object',
+        properties: { approve: { type: 'boolean', title: 'Approve this call', description: 'Forward this call once to the server' } },
+        required: ['approve'],
+      },
+    };
+    const now = performance.now();
+    hold.asked = rid;
+    this.requests.add('s2c', idKey(rid), {
+      method: 'elicitation/create',
+      params,
+      arrived: now,
+      spent: 0,
+      forwarded: now,
+      note: { decision: 'allow', stage: 'approval' },
+      bytesIn: 0,
+      own: (answer) => {
+        const r = answer.result;
+        const yes = r?.action === 'accept' && r?.content?.approve === true;
+        const action = typeof r?.action === 'string' ? r.action.slice(0, 16) : 'error';
+        desk.decide(hold.id, yes, 'the person at the client (elicitation)', yes ? undefined : `declined at the client (${action})`);
+      },
+    });
+    const line = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: rid, method: 'elicitation/create', params }));
+    this.toClient(line, { kind: 'request', id: rid, method: 'elicitation/create', params }, false);
+    this.audit({ direction: 's2c', kind: 'request', method: 'elicitation/create', note: { decision: 'allow', stage: 'approval', reason: `asked the client to approve ${hold.id}` }, bytesIn: 0, bytesOut: line.length, requestId: rid });
+  }
+
+  private decided(key: string, hold: Hold, line: Buffer, o: ApprovalOutcome): void {
+    const p = this.requests.get('c2s', key);
+    if (this.closed || !p || p.held !== hold) return;
+    if (hold.progress) clearInterval(hold.progress);
+    p.held = undefined;
+    if (hold.asked && this.requests.take('s2c', idKey(hold.asked))) {
+      // Decided elsewhere (the CLI, the timeout): the client's question is withdrawn.
+      const cancelled = { requestId: hold.asked, reason: 'decided in mcp-guard' };
+      this.toClient(Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: cancelled })), { kind: 'notification', method: 'notifications/cancelled', params: cancelled }, false);
+    }
+    const id = parseIdKey(key);
+    const by = this.clean(o.by ?? 'mcp-guard');
+    const words = o.reason ? `: ${this.clean(o.reason)}` : '';
+    const label = hold.id ? `approval ${hold.id}` : 'approval';
+    const row = (decision: AuditNote['decision'], reason: string, errorCode?: number) =>
+      this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision, stage: 'approval', reason, call: p.note.call }, bytesIn: p.bytesIn, requestId: id, errorCode, era: p.era });
+    if (!o.approved) {
+      this.requests.take('c2s', key);
+      const err = o.why === 'denied' ? new ApprovalDenied(hold.id, o.reason ? this.clean(o.reason) : `denied by ${by}`) : new ApprovalExpired(hold.id, o.reason ? this.clean(o.reason) : 'no decision in time');
+      this.emitRefusal(id, err, p.method);
+      row('block', o.why === 'denied' ? `${label} denied by ${by}${words}` : `${label} expired${words}`, err.code);
+      return;
+    }
+    // Approved: what held for the call when it arrived must still hold now.
+    const refusal = this.admission();
+    if (refusal) {
+      this.requests.take('c2s', key);
+      this.emitRefusal(id, refusal, p.method);
+      row('block', `${label} approved by ${by}, but not forwarded: ${refusal.message}`, refusal.code);
+      return;
+    }
+    p.forwarded = performance.now();
+    this.startTimer(key, p, id);
+    this.toUpstream(line);
+    row('allow', `${label} approved by ${by}${words}`);
+  }
+
+  /** Refuses every held call with the error `why` makes (revoked credential, shutdown). */
+  private refuseHeld(why: (approval: string) => GuardError, reason: string): void {
+    for (const [key, p] of this.requests.clientEntries()) {
+      const hold = p.held;
+      if (!hold) continue;
+      this.requests.take('c2s', key);
+      hold.withdraw(reason);
+      const err = why(hold.id);
+      this.emitRefusal(parseIdKey(key), err, p.method);
+      this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision: 'block', stage: 'approval', reason: `approval ${hold.id} withdrawn: ${reason}` }, bytesIn: p.bytesIn, errorCode: err.code, era: p.era });
+    }
+  }
+
+  private clean(s: string): string {
+    return this.opts.scrub ? this.opts.scrub(s) : s;
   }
 
   /** `id` undefined: the message was a notification, which gets no reply. */

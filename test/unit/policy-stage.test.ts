@@ -58,7 +58,7 @@ const blocked = (v: Verdict, code: number, rule?: string) => {
 };
 
 test('stage names', () => {
-  assert.deepEqual(stages.map((s) => s.name), ['rate_limit', 'permissions', 'arguments', 'capabilities', 'sampling']);
+  assert.deepEqual(stages.map((s) => s.name), ['rate_limit', 'permissions', 'arguments', 'approval', 'capabilities', 'sampling']);
 });
 
 test('permissions, arguments and audit note', () => {
