@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Session, type ClientLink } from '../../src/session/session.js';
 import type { AuditSink } from '../../src/audit/record.js';
+import type { ApprovalDesk, ApprovalOutcome } from '../../src/protocol/approval.js';
 import type { Logger } from '../../src/protocol/log.js';
 import type { OutgoingMeta } from '../../src/protocol/message.js';
 import type { Stage } from '../../src/protocol/stage.js';
@@ -39,7 +40,7 @@ interface Sent {
   meta: OutgoingMeta;
 }
 
-async function open(opts: { audit?: AuditSink; requestTimeoutMs?: number; stages?: Stage[] } = {}) {
+async function open(opts: { audit?: AuditSink; requestTimeoutMs?: number; stages?: Stage[]; approvals?: ApprovalDesk } = {}) {
   const upstream = new FakeUpstream();
   const out: Sent[] = [];
   const link: ClientLink = {
@@ -56,6 +57,7 @@ async function open(opts: { audit?: AuditSink; requestTimeoutMs?: number; stages
     audit: opts.audit,
     log,
     requestTimeoutMs: opts.requestTimeoutMs,
+    approvals: opts.approvals,
   });
   await session.start();
   const client = (msg: unknown) => session.fromClientLine(Buffer.from(typeof msg === 'string' ? msg : JSON.stringify(msg)));
@@ -189,4 +191,44 @@ test('with acknowledged audit, what waits for the commit keeps its meta', async 
   );
   assertDescribes(out);
   commit = [];
+});
+
+test('a call held for approval: the client is asked, hears progress, and gets the refusal; without a desk it is refused at once', async () => {
+  const holdWrites: Stage = {
+    name: 'approval',
+    handle: (ctx) => {
+      if (ctx.kind === 'request' && ctx.method === 'tools/call') ctx.hold = { rule: 'approval[0]', reason: 'writes', via: 'client', timeoutMs: 60_000 };
+      return undefined;
+    },
+  };
+  const decisions: ((o: ApprovalOutcome) => void)[] = [];
+  const desk: ApprovalDesk = {
+    hold: (_call, decided) => {
+      decisions.push(decided);
+      return { id: 'a1', withdraw() {} };
+    },
+    decide: () => ({ ok: true }),
+  };
+  const { session, out, client } = await open({ stages: [holdWrites], approvals: desk });
+  client({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: { elicitation: {} }, clientInfo: { name: 'c', version: '1' } } });
+  client({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'write', arguments: {}, _meta: { progressToken: 9 } } });
+  for (let i = 0; i < 3; i++) await tick();
+  decisions[0]!({ approved: false, why: 'denied', by: 'someone' });
+  for (let i = 0; i < 3; i++) await tick();
+  assert.deepEqual(
+    out.map((o) => [o.meta.kind, o.meta.id, o.meta.method]),
+    [
+      ['request', 'mcp-guard-approval-a1', 'elicitation/create'],
+      ['notification', undefined, 'notifications/progress'],
+      ['notification', undefined, 'notifications/cancelled'],
+      ['response', 1, 'tools/call'],
+    ],
+  );
+  assertDescribes(out);
+  await session.close('done');
+
+  const alone = await open({ stages: [holdWrites] });
+  alone.client({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'write' } });
+  assert.deepEqual(alone.out.map((o) => [o.meta.kind, o.meta.id, o.meta.method]), [['response', 2, 'tools/call']]);
+  assertDescribes(alone.out);
 });
