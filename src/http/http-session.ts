@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadTransport, DuplicateId, SessionNotFound } from '../protocol/errors.js';
 import type { Identity } from '../protocol/identity.js';
 import type { Logger } from '../protocol/log.js';
-import { idKey } from '../protocol/message.js';
+import { idKey, type OutgoingMeta } from '../protocol/message.js';
 import type { ClientLink } from '../session/session.js';
 import { header, sendRefusal } from './request.js';
 import { writeEvent } from './sse.js';
@@ -66,7 +66,7 @@ export class HttpSession {
   ) {
     const streams = () => this.streams();
     this.link = {
-      send: (line) => this.toClient(line),
+      send: (line, meta) => this.toClient(line, meta),
       close: () => void this.owner.end(this, 'session closed'),
       get backlog() {
         let n = 0;
@@ -155,24 +155,21 @@ export class HttpSession {
     if (this.get && !this.get.destroyed) this.get.write(': ping\n\n');
   }
 
-  /** The session's output: a response goes to its POST; anything else to the GET stream. */
-  private toClient(line: Buffer): void {
+  /**
+   * The session's output: a response goes to its POST; anything else to the GET stream. Routed by
+   * what the session knew of the message (never parsed here).
+   */
+  private toClient(line: Buffer, meta: OutgoingMeta): void {
     if (this.ended) return;
     if (this.posts.size || this.abandoned.size) {
-      let m: any;
-      try {
-        m = JSON.parse(line.toString('utf8'));
-      } catch {
-        m = undefined;
-      }
-      if (m && m.method === undefined && (typeof m.id === 'string' || typeof m.id === 'number')) {
-        const key = idKey(m.id);
+      if (meta.kind === 'response' && (typeof meta.id === 'string' || typeof meta.id === 'number')) {
+        const key = idKey(meta.id);
         const p = this.posts.get(key);
         if (p) return this.answer(p, line);
         if (this.abandoned.delete(key)) return; // its requester is gone
-      } else if (m && typeof m.method === 'string' && m.id === undefined) {
+      } else if (meta.kind === 'notification') {
         // Progress for a request goes on that request's stream, as a direct connection would do.
-        const tok = m.params?.progressToken;
+        const tok = meta.params?.progressToken;
         if (tok !== undefined) {
           for (const p of this.posts.values()) if (p.sse && p.progressToken === tok) return writeEvent(p.res, line);
         }

@@ -10,8 +10,8 @@ import { GuardError, HeaderMismatch, InvalidParams, MethodNotFound, UnsupportedP
 import type { Identity } from '../protocol/identity.js';
 import type { Logger } from '../protocol/log.js';
 import { CLIENT_CAPABILITIES_KEY, MODERN_VERSIONS, PROTOCOL_VERSION_KEY, SUBSCRIPTION_ID_KEY, declaredVersion } from '../protocol/era.js';
-import { peekMessage } from '../protocol/id.js';
 import { replaceValue } from '../protocol/splice.js';
+import type { OutgoingMeta } from '../protocol/message.js';
 import type { ClientLink } from '../session/session.js';
 import type { FrontSession } from './http-session.js';
 import { header, sendRefusal } from './request.js';
@@ -88,7 +88,7 @@ class Route {
   ) {
     const inFlight = this.inFlight;
     this.link = {
-      send: (line) => this.toClient(line),
+      send: (line, meta) => this.toClient(line, meta),
       close: () => void this.owner.end(this, 'session closed'),
       // Back-pressure: what the open response streams hold unsent (see session.ts).
       get backlog() {
@@ -135,34 +135,29 @@ class Route {
     this.session.fromClientLine(line);
   }
 
-  /** The session's output for this route's client. */
-  private toClient(line: Buffer): void {
-    const peek = peekMessage(line);
-    if (!peek.hasMethod && (typeof peek.id === 'string' || typeof peek.id === 'number')) return this.answer(String(peek.id), line);
-    if (!peek.hasMethod) return;
-    let m: any;
-    try {
-      m = JSON.parse(line.toString('utf8'));
-    } catch {
+  /** The session's output for this route's client, routed by what the session knew of it (never parsed here). */
+  private toClient(line: Buffer, meta: OutgoingMeta): void {
+    if (meta.kind === 'response') {
+      if (typeof meta.id === 'string' || typeof meta.id === 'number') this.answer(String(meta.id), line);
       return;
     }
-    if (m.id !== undefined) {
+    if (meta.kind === 'request') {
       // A server request has no place in the 2026 era (input requests ride in results).
-      this.owner.log.warn('2026 session: a server request was dropped', { method: String(m.method) });
+      this.owner.log.warn('2026 session: a server request was dropped', { method: meta.method });
       return;
     }
-    const sub = m.params?._meta?.[SUBSCRIPTION_ID_KEY];
+    const sub = meta.params?._meta?.[SUBSCRIPTION_ID_KEY];
     if (typeof sub === 'string' && this.inFlight.has(sub)) {
       const f = this.inFlight.get(sub)!;
       return this.event(f, replaceValue(line, ['params', '_meta', SUBSCRIPTION_ID_KEY], JSON.stringify(f.clientId)) ?? line);
     }
-    const tok = m.params?.progressToken;
+    const tok = meta.params?.progressToken;
     if (typeof tok === 'string' && this.inFlight.has(tok)) {
       const f = this.inFlight.get(tok)!;
       if (f.progressToken !== undefined) return this.event(f, replaceValue(line, ['params', 'progressToken'], JSON.stringify(f.progressToken)) ?? line);
       return;
     }
-    if (m.method === 'notifications/message') {
+    if (meta.method === 'notifications/message') {
       // Request-scoped, with nothing that names its request: it goes to the latest request that
       // asked for logs (all of them this identity's own).
       let to: InFlight | undefined;

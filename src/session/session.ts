@@ -32,15 +32,15 @@ import type { Identity } from '../protocol/identity.js';
 import { runStages, type Outcome } from './pipeline.js';
 import { hasDuplicateKeys } from '../protocol/duplicates.js';
 import type { AuditNote, MessageContext, SessionInfo, Stage } from '../protocol/stage.js';
-import { idKey, parseIdKey, type Direction, type JsonRpcMessage, type Kind } from '../protocol/message.js';
+import { idKey, parseIdKey, type Direction, type JsonRpcMessage, type Kind, type OutgoingMeta } from '../protocol/message.js';
 import { eraOf, type Era } from '../protocol/era.js';
 import type { ApprovalDesk, ApprovalOutcome } from '../protocol/approval.js';
 import { InFlight, type Hold, type Pending } from './in-flight.js';
 
 /** Where the session sends messages for the client (a bridge socket, an HTTP stream). */
 export interface ClientLink {
-  /** One message, without its newline. */
-  send(line: Buffer): void;
+  /** One message, without its newline, and what the session knows of it (a front need not parse it again). */
+  send(line: Buffer, meta: OutgoingMeta): void;
   close(): void;
   /** Bytes sent that the client has not taken yet (absent: the link cannot tell, never pushes back). */
   readonly backlog?: number;
@@ -134,7 +134,7 @@ export class Session {
   private droppedCount = 0;
   /** audit.durability: acknowledged: messages for the client, waiting for the commit of their rows. */
   private readonly durable: boolean;
-  private awaiting: { line: Buffer; group: number }[] = [];
+  private awaiting: { line: Buffer; meta: OutgoingMeta; group: number }[] = [];
   private groups = 0;
   private stamping = false;
   /** The protocol era of this connection, pinned by its first successful exchange (ERAS.md). */
@@ -206,9 +206,7 @@ export class Session {
    * null when neither edge told.
    */
   clientOversize(bytes: number, limit: number, id: JsonRpcId = null): void {
-    this.emitRefusal(
-      renderError(id, new MessageTooLarge(`Message of ${bytes} bytes exceeds the ${limit}-byte limit of mcp-guard; it was discarded.`, limit)),
-    );
+    this.emitRefusal(id, new MessageTooLarge(`Message of ${bytes} bytes exceeds the ${limit}-byte limit of mcp-guard; it was discarded.`, limit), '');
     this.audit({ direction: 'c2s', kind: 'request', method: '', note: { decision: 'block', stage: 'framing', reason: 'oversize' }, bytesIn: bytes });
   }
 
@@ -231,7 +229,7 @@ export class Session {
   notifyClient(method: string, params: Record<string, unknown> | undefined, stage: string): void {
     if (this.closed) return;
     const line = Buffer.from(JSON.stringify(params ? { jsonrpc: '2.0', method, params } : { jsonrpc: '2.0', method }));
-    this.toClient(line, false);
+    this.toClient(line, { kind: 'notification', method, params }, false);
     this.audit({ direction: 's2c', kind: 'notification', method, note: { decision: 'allow', stage }, bytesIn: 0, bytesOut: line.length });
   }
 
@@ -316,7 +314,7 @@ export class Session {
       const refusal = this.admission();
       if (refusal) {
         const note: AuditNote = { decision: 'block', stage: 'admission', reason: refusal.message };
-        this.emitRefusal(renderError(msg.id!, refusal));
+        this.emitRefusal(msg.id!, refusal, method);
         this.audit({ direction, kind, method, note, bytesIn: line.length, target: targetOf(method, msg.params), errorCode: refusal.code });
         return;
       }
@@ -451,15 +449,13 @@ export class Session {
       const err = out.block;
       if (kind === 'request') {
         // Refused request: answer its sender on its own id.
-        const reply = renderError(msg.id!, err);
-        if (toClient) this.toUpstream(reply);
-        else this.emitRefusal(reply);
+        if (toClient) this.toUpstream(renderError(msg.id!, err));
+        else this.emitRefusal(msg.id!, err, method);
         this.audit({ direction, kind, method, note: ctx.audit, bytesIn: ctx.line.length, target: targetOf(method, msg.params), errorCode: err.code, overheadMs: spent, era: ctx.era });
       } else if (kind === 'response') {
         // Refused response: the requester gets the error instead of the result.
-        const reply = renderError(msg.id!, err);
-        if (toClient) this.emitRefusal(reply);
-        else this.toUpstream(reply);
+        if (toClient) this.emitRefusal(msg.id!, err, method);
+        else this.toUpstream(renderError(msg.id!, err));
         this.auditExchange(direction, pending!, ctx, arrived, spent, err.code);
       } else {
         // A notification never gets a reply: it is dropped and audited.
@@ -473,7 +469,7 @@ export class Session {
       const err = new ContentBlocked([], 'response', 'Blocked by mcp-guard: the upstream sent an ambiguous message (an object with the same key twice), so it was withheld.');
       ctx.audit = { ...ctx.audit, decision: 'block', stage: 'framing', reason: 'duplicate keys' };
       if (kind === 'response') {
-        this.emitRefusal(renderError(msg.id!, err));
+        this.emitRefusal(msg.id!, err, method);
         this.auditExchange(direction, pending!, ctx, arrived, spent, err.code);
       } else {
         if (kind === 'request') this.toUpstream(renderError(msg.id!, err));
@@ -500,7 +496,7 @@ export class Session {
       } else {
         if (this.requests.has('c2s', key)) {
           // Duplicate id while the first is in flight: the answers could not be told apart.
-          this.emitRefusal(renderError(msg.id!, new DuplicateId(msg.id!)));
+          this.emitRefusal(msg.id!, new DuplicateId(msg.id!), method);
           return;
         }
         this.requests.add('c2s', key, p);
@@ -530,14 +526,14 @@ export class Session {
       }
     } else if (!this.auditAccepting()) {
       const err = new RateLimited(1000, 'audit log queue is full');
-      const reply = renderError(msg.id!, err);
-      if (toClient) this.emitRefusal(reply);
-      else this.toUpstream(reply);
+      if (toClient) this.emitRefusal(msg.id!, err, method);
+      else this.toUpstream(renderError(msg.id!, err));
       return;
     }
     // Forward first (the write leaves at once), then record: the audit log has room (checked just
     // above) and the record is written before anything else can run.
-    if (toClient) this.toClient(line, method === 'notifications/progress');
+    // What goes to the client is described from ctx.msg, which the bytes are (or were parsed from).
+    if (toClient) this.toClient(line, { kind, id: ctx.msg.id, method, params: kind === 'response' ? undefined : ctx.msg.params }, method === 'notifications/progress');
     else this.toUpstream(line);
     if (kind === 'notification') {
       this.audit({ direction, kind, method, note: ctx.audit, bytesIn: ctx.line.length, bytesOut: line.length, overheadMs: spent, target: targetOf(method, ctx.msg.params), era: ctx.era });
@@ -561,26 +557,26 @@ export class Session {
    * drops progress for a request already answered. Direct connections rarely put both in one read;
    * a proxy's writes would. So after a progress notification, later messages wait one macrotask each.
    */
-  private toClient(line: Buffer, progress: boolean): void {
+  private toClient(line: Buffer, meta: OutgoingMeta, progress: boolean): void {
     if (this.held) {
-      this.held.push(line);
+      this.held.push({ line, meta });
       return;
     }
-    this.emit(line);
+    this.emit(line, meta);
     if (progress) {
       this.held = [];
       setImmediate(() => this.releaseHeld());
     }
   }
 
-  private held?: Buffer[];
+  private held?: { line: Buffer; meta: OutgoingMeta }[];
   private releaseHeld(): void {
     const next = this.held?.shift();
     if (next === undefined || this.closed) {
       this.held = undefined;
       return;
     }
-    this.emit(next);
+    this.emit(next.line, next.meta);
     setImmediate(() => this.releaseHeld());
   }
 
@@ -589,31 +585,34 @@ export class Session {
    * for the commit of every row written so far (its own is written in the same synchronous run,
    * right after this call, so the rows are counted a microtask later); order is kept.
    */
-  private emit(line: Buffer): void {
+  private emit(line: Buffer, meta: OutgoingMeta): void {
     if (this.durable) {
-      this.awaiting.push({ line, group: -1 });
+      this.awaiting.push({ line, meta, group: -1 });
       if (!this.stamping) {
         this.stamping = true;
         queueMicrotask(this.stamp);
       }
       return;
     }
-    this.client.send(line);
+    this.client.send(line, meta);
     this.checkClientBacklog();
   }
 
   /**
-   * A refusal or error of mcp-guard's own for the client. It waits like any answer, except while
-   * the audit log cannot commit: then nothing would ever release it, and the client must hear
-   * that its request was refused (it reached no upstream, or its answer was withheld).
+   * A refusal or error of mcp-guard's own for the client: the answer on `id` to a request of
+   * `method`. It waits like any answer, except while the audit log cannot commit: then nothing
+   * would ever release it, and the client must hear that its request was refused (it reached no
+   * upstream, or its answer was withheld).
    */
-  private emitRefusal(line: Buffer): void {
+  private emitRefusal(id: JsonRpcId, err: GuardError, method: string): void {
+    const line = renderError(id, err);
+    const meta: OutgoingMeta = { kind: 'response', id, method };
     if (this.durable && this.opts.audit?.stalled !== undefined) {
-      this.client.send(line);
+      this.client.send(line, meta);
       this.checkClientBacklog();
       return;
     }
-    this.emit(line);
+    this.emit(line, meta);
   }
 
   private readonly stamp = (): void => {
@@ -626,7 +625,10 @@ export class Session {
   private committed(group: number): void {
     if (this.closed) return;
     let i = 0;
-    while (i < this.awaiting.length && this.awaiting[i]!.group !== -1 && this.awaiting[i]!.group <= group) this.client.send(this.awaiting[i++]!.line);
+    while (i < this.awaiting.length && this.awaiting[i]!.group !== -1 && this.awaiting[i]!.group <= group) {
+      const a = this.awaiting[i++]!;
+      this.client.send(a.line, a.meta);
+    }
     if (i > 0) this.awaiting.splice(0, i);
     this.checkClientBacklog();
   }
@@ -651,7 +653,7 @@ export class Session {
     const p = this.requests.take('c2s', key);
     if (!p) return;
     const err = new UpstreamUnavailable(this.info.server, `no answer within ${ms} ms`);
-    this.emitRefusal(renderError(id, err));
+    this.emitRefusal(id, err, p.method);
     this.toUpstream(Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'timed out in mcp-guard' } })));
     this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision: 'error', stage: 'upstream', reason: 'timeout' }, bytesIn: p.bytesIn, errorCode: err.code });
   }
@@ -665,7 +667,7 @@ export class Session {
     for (const [key, p] of this.requests.clear()) {
       p.held?.withdraw(`the upstream is unavailable: ${why}`);
       const err = new UpstreamUnavailable(this.info.server, why);
-      this.emitRefusal(renderError(parseIdKey(key), err));
+      this.emitRefusal(parseIdKey(key), err, p.method);
       this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision: 'error', stage: p.held ? 'approval' : 'upstream', reason: why }, bytesIn: p.bytesIn, errorCode: err.code });
     }
   }
@@ -686,7 +688,7 @@ export class Session {
     if (!desk) {
       this.requests.take('c2s', key);
       const err = new ApprovalDenied('', 'no approver is available for this call');
-      this.emitRefusal(renderError(id, err));
+      this.emitRefusal(id, err, p.method);
       this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { ...ctx.audit, decision: 'block', stage: 'approval', reason: err.message }, bytesIn: p.bytesIn, errorCode: err.code, era: p.era });
       return;
     }
@@ -762,7 +764,7 @@ export class Session {
       },
     });
     const line = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: rid, method: 'elicitation/create', params }));
-    this.toClient(line, false);
+    this.toClient(line, { kind: 'request', id: rid, method: 'elicitation/create', params }, false);
     this.audit({ direction: 's2c', kind: 'request', method: 'elicitation/create', note: { decision: 'allow', stage: 'approval', reason: `asked the client to approve ${hold.id}` }, bytesIn: 0, bytesOut: line.length, requestId: rid });
   }
 
@@ -773,7 +775,8 @@ export class Session {
     p.held = undefined;
     if (hold.asked && this.requests.take('s2c', idKey(hold.asked))) {
       // Decided elsewhere (the CLI, the timeout): the client's question is withdrawn.
-      this.toClient(Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: hold.asked, reason: 'decided in mcp-guard' } })), false);
+      const cancelled = { requestId: hold.asked, reason: 'decided in mcp-guard' };
+      this.toClient(Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: cancelled })), { kind: 'notification', method: 'notifications/cancelled', params: cancelled }, false);
     }
     const id = parseIdKey(key);
     const by = this.clean(o.by ?? 'mcp-guard');
@@ -784,7 +787,7 @@ export class Session {
     if (!o.approved) {
       this.requests.take('c2s', key);
       const err = o.why === 'denied' ? new ApprovalDenied(hold.id, o.reason ? this.clean(o.reason) : `denied by ${by}`) : new ApprovalExpired(hold.id, o.reason ? this.clean(o.reason) : 'no decision in time');
-      this.emitRefusal(renderError(id, err));
+      this.emitRefusal(id, err, p.method);
       row('block', o.why === 'denied' ? `${label} denied by ${by}${words}` : `${label} expired${words}`, err.code);
       return;
     }
@@ -792,7 +795,7 @@ export class Session {
     const refusal = this.admission();
     if (refusal) {
       this.requests.take('c2s', key);
-      this.emitRefusal(renderError(id, refusal));
+      this.emitRefusal(id, refusal, p.method);
       row('block', `${label} approved by ${by}, but not forwarded: ${refusal.message}`, refusal.code);
       return;
     }
@@ -810,7 +813,7 @@ export class Session {
       this.requests.take('c2s', key);
       hold.withdraw(reason);
       const err = why(hold.id);
-      this.emitRefusal(renderError(parseIdKey(key), err));
+      this.emitRefusal(parseIdKey(key), err, p.method);
       this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision: 'block', stage: 'approval', reason: `approval ${hold.id} withdrawn: ${reason}` }, bytesIn: p.bytesIn, errorCode: err.code, era: p.era });
     }
   }
@@ -824,7 +827,7 @@ export class Session {
     const note: AuditNote = { decision: 'block', stage: 'framing', reason: err.message };
     this.audit({ direction, kind: id === undefined ? 'notification' : 'request', method: '', note, bytesIn: line.length, errorCode: err.code });
     if (direction === 'c2s') {
-      if (id !== undefined) this.emitRefusal(renderError(id, err));
+      if (id !== undefined) this.emitRefusal(id, err, '');
     } else {
       // The upstream broke the protocol; the client is not told about a message it never asked for.
       this.log.warn('upstream sent an invalid message; dropped', { reason: err.message, bytes: line.length });
