@@ -240,7 +240,7 @@ export class Session {
       // Nobody is left to answer: a held call is withdrawn, never forwarded.
       if (p.held) {
         p.held.withdraw('the session closed');
-        this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision: 'block', stage: 'approval', reason: `approval ${p.held.id} withdrawn: the session closed` }, bytesIn: p.bytesIn, era: p.era });
+        this.auditHeld(p, 'block', `approval ${p.held.id} withdrawn: the session closed`);
       }
     }
     this.log.info('session closed', { reason });
@@ -512,7 +512,7 @@ export class Session {
           if (p?.held) {
             // The client gave up on a held call: it leaves the approvals list and is never forwarded.
             p.held.withdraw('the client cancelled it');
-            this.audit({ direction, kind: 'request', method: p.method, target: p.target, note: { decision: 'block', stage: 'approval', reason: `approval ${p.held.id} withdrawn: the client cancelled the call` }, bytesIn: p.bytesIn, era: p.era });
+            this.auditHeld(p, 'block', `approval ${p.held.id} withdrawn: the client cancelled the call`);
             return;
           }
         }
@@ -782,8 +782,7 @@ export class Session {
     const by = this.clean(o.by ?? 'mcp-guard');
     const words = o.reason ? `: ${this.clean(o.reason)}` : '';
     const label = hold.id ? `approval ${hold.id}` : 'approval';
-    const row = (decision: AuditNote['decision'], reason: string, errorCode?: number) =>
-      this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision, stage: 'approval', reason, call: p.note.call }, bytesIn: p.bytesIn, requestId: id, errorCode, era: p.era });
+    const row = (decision: AuditNote['decision'], reason: string, errorCode?: number) => this.auditHeld(p, decision, reason, errorCode, id);
     if (!o.approved) {
       this.requests.take('c2s', key);
       const err = o.why === 'denied' ? new ApprovalDenied(hold.id, o.reason ? this.clean(o.reason) : `denied by ${by}`) : new ApprovalExpired(hold.id, o.reason ? this.clean(o.reason) : 'no decision in time');
@@ -814,8 +813,13 @@ export class Session {
       hold.withdraw(reason);
       const err = why(hold.id);
       this.emitRefusal(parseIdKey(key), err, p.method);
-      this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision: 'block', stage: 'approval', reason: `approval ${hold.id} withdrawn: ${reason}` }, bytesIn: p.bytesIn, errorCode: err.code, era: p.era });
+      this.auditHeld(p, 'block', `approval ${hold.id} withdrawn: ${reason}`, err.code);
     }
+  }
+
+  /** A row of the approval stage about a held call (held, decided, withdrawn). */
+  private auditHeld(p: Pending, decision: AuditNote['decision'], reason: string, errorCode?: number, requestId?: JsonRpcId): void {
+    this.audit({ direction: 'c2s', kind: 'request', method: p.method, target: p.target, note: { decision, stage: 'approval', reason, call: p.note.call }, bytesIn: p.bytesIn, requestId, errorCode, era: p.era });
   }
 
   private clean(s: string): string {

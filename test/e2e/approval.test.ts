@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ElicitRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { Client as ClientV2, StreamableHTTPClientTransport as HttpV2 } from '@modelcontextprotocol/client';
-import { GuardEnv, eraServer, recordingServer, waitFor } from './harness.js';
+import { GuardEnv, eraServer, recordingServer } from './harness.js';
 import { HttpGuard } from '../fixtures/http/env.js';
 
 const V = '2026-07-28';
@@ -156,7 +156,6 @@ test('two held calls at once are decided each on its own; an undecided call expi
     await waitHeld(env, 1);
     ctl.abort();
     assert.ok(!(await c).ok);
-    await waitFor(() => true);
     const deadline = Date.now() + 5000;
     while ((await held(env)).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(await held(env), []);
